@@ -1,0 +1,7 @@
+"""Persistence: the only place that knows SQL or SQLite."""
+
+from db.database import Database
+from db.repositories import Repositories
+from db.users import UserRecord
+
+__all__ = ["Database", "Repositories", "UserRecord"]

@@ -1,0 +1,51 @@
+"""Dialog (FSM) state and data per storage key, so a half-finished dialog survives a restart."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import aiosqlite
+
+
+class DialogStateRepo:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    async def get(self, key: str) -> tuple[str | None, dict[str, Any]]:
+        async with self.conn.execute(
+            "SELECT state, data FROM dialog_states WHERE key = ?", (key,)
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return None, {}
+        return row[0], json.loads(row[1])
+
+    async def set_state(self, key: str, state: str | None) -> None:
+        await self.conn.execute(
+            "INSERT INTO dialog_states (key, state, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET state = excluded.state, "
+            "updated_at = excluded.updated_at",
+            (key, state, _now()),
+        )
+        await self._forget_if_empty(key)
+
+    async def set_data(self, key: str, data: dict[str, Any]) -> None:
+        await self.conn.execute(
+            "INSERT INTO dialog_states (key, data, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET data = excluded.data, "
+            "updated_at = excluded.updated_at",
+            (key, json.dumps(data, ensure_ascii=False), _now()),
+        )
+        await self._forget_if_empty(key)
+
+    async def _forget_if_empty(self, key: str) -> None:
+        # A finished dialog leaves no row behind.
+        await self.conn.execute(
+            "DELETE FROM dialog_states WHERE key = ? AND state IS NULL AND data = '{}'", (key,)
+        )
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
