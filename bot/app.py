@@ -1,0 +1,110 @@
+"""The one place the bot is assembled: used by `cso-bot run`, `cso-bot chat` and the tests."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import BaseSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.types import BotCommandScopeChat, BotCommandScopeDefault
+from aiogram.utils.i18n import I18n
+
+from bot.config import Settings
+from bot.i18n import LOCALES, build_i18n
+from bot.middlewares import UserLocaleMiddleware, UserMiddleware
+from bot.storage import DatabaseStorage
+from db import Database
+from handlers import get_routers
+from handlers.commands import COORDINATOR_COMMANDS, GUEST_COMMANDS
+from plan import Plan, load_plan
+from plan.search import MeasureSearch
+from scheduler import Scheduler, build_scheduler
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class App:
+    """Everything long-lived, built once at start-up and closed once at shutdown."""
+
+    settings: Settings
+    plan: Plan
+    db: Database
+    i18n: I18n
+    scheduler: Scheduler
+    dispatcher: Dispatcher
+
+    async def close(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        await self.dispatcher.storage.close()
+        await self.db.close()
+
+
+def build_dispatcher(
+    settings: Settings, plan: Plan, db: Database, i18n: I18n, scheduler: Scheduler
+) -> Dispatcher:
+    dp = Dispatcher(
+        storage=DatabaseStorage(db),
+        # Long-lived objects every handler may ask for by name.
+        config=settings,
+        plan=plan,
+        db=db,
+        search=MeasureSearch(plan.measures),
+        scheduler=scheduler,
+        i18n=i18n,
+    )
+    dp.update.outer_middleware(UserMiddleware())
+    UserLocaleMiddleware(i18n).setup(dp)
+    dp.include_routers(*get_routers())
+    dp.startup.register(on_startup)
+    return dp
+
+
+async def build_app(settings: Settings) -> App:
+    """Load the plan (refusing an invalid one), open the database and assemble the dispatcher."""
+    plan = load_plan(settings.plan_file)
+    i18n = build_i18n()
+    db = await Database.open(settings.database_path)
+    scheduler = build_scheduler(settings.timezone)
+    dispatcher = build_dispatcher(settings, plan, db, i18n, scheduler)
+    return App(settings, plan, db, i18n, scheduler, dispatcher)
+
+
+def build_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
+    if session is None:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    return Bot(
+        settings.require_token(),
+        session=session,
+        default=DefaultBotProperties(parse_mode="HTML"),
+    )
+
+
+async def on_startup(bot: Bot, config: Settings, scheduler: Scheduler, i18n: I18n) -> None:
+    await set_commands(bot, config, i18n)
+    if not scheduler.running:
+        scheduler.start()
+
+
+async def set_commands(bot: Bot, settings: Settings, i18n: I18n) -> None:
+    """The command menu per language, and coordinators' own per coordinator chat."""
+    for locale in LOCALES:
+        language = None if locale == i18n.default_locale else locale
+        await bot.set_my_commands(
+            [c.for_locale(i18n, locale) for c in GUEST_COMMANDS],
+            scope=BotCommandScopeDefault(),
+            language_code=language,
+        )
+        if COORDINATOR_COMMANDS == GUEST_COMMANDS:
+            continue
+        for coordinator in settings.coordinator_ids:
+            await bot.set_my_commands(
+                [c.for_locale(i18n, locale) for c in COORDINATOR_COMMANDS],
+                scope=BotCommandScopeChat(chat_id=coordinator),
+                language_code=language,
+            )

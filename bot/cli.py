@@ -1,0 +1,104 @@
+"""The `cso-bot` command: run the bot, chat with it in a terminal, check and export the plan."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.logs import setup_logging
+from plan import PlanError, load_plan
+from plan.export import plan_to_dict
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cso-bot", description="Telegram bot for Vinnytsia's CSO partnership plan (Annex 4)."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    commands.add_parser("run", help="run the bot: long polling, or a webhook when WEBHOOK_URL is set")
+    chat = commands.add_parser("chat", help="talk to the bot in this terminal (no Telegram needed)")
+    chat.add_argument("--user-id", type=int, default=1000, help="your pretend Telegram user id")
+
+    plan = commands.add_parser("plan", help="the plan file").add_subparsers(dest="plan_command", required=True)
+    export = plan.add_parser("export", help="print the plan (PLAN_FILE) as JSON")
+    export.add_argument("--format", choices=["json"], default="json")
+    check = plan.add_parser("check", help="validate a plan file")
+    check.add_argument("file")
+
+    locales = commands.add_parser("locales", help="interface translations")
+    locales.add_subparsers(dest="locales_command", required=True).add_parser(
+        "compile", help="compile locales/*.po into .mo files"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except (ConfigError, PlanError) as e:
+        print(f"cso-bot: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "plan" and args.plan_command == "check":
+        plan = load_plan(args.file)
+        print(
+            f"{args.file}: OK — {plan.id}: {len(plan.directions)} directions, {len(plan.tasks)} "
+            f"tasks, {len(plan.measures)} measures, {len(plan.indicators)} indicators"
+        )
+        return 0
+    if args.command == "locales":
+        from bot.i18n import compile_catalogs
+
+        for mo in compile_catalogs():
+            print(f"compiled {mo}")
+        return 0
+    settings = load_settings()
+    if args.command == "plan":
+        json.dump(plan_to_dict(load_plan(settings.plan_file)), sys.stdout, ensure_ascii=False, indent=2)
+        print()
+        return 0
+    if args.command == "chat":
+        setup_logging("WARNING")
+        asyncio.run(_chat(settings, args.user_id))
+        return 0
+    setup_logging(settings.log_level, secrets=[settings.bot_token or "", settings.webhook_secret or ""])
+    settings.require_token()
+    asyncio.run(_run(settings))
+    return 0
+
+
+async def _run(settings: Settings) -> None:
+    from bot.app import build_app, build_bot
+    from bot.run import run_polling, run_webhook
+
+    app = await build_app(settings)
+    try:
+        bot = build_bot(settings)
+        await (run_webhook(app, bot) if settings.webhook_mode else run_polling(app, bot))
+    finally:
+        await app.close()
+
+
+async def _chat(settings: Settings, user_id: int) -> None:
+    from bot.app import build_app
+    from bot.chat import run_chat
+
+    app = await build_app(settings)
+    try:
+        await run_chat(app, user_id)
+    finally:
+        await app.close()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,164 @@
+"""Typed settings, read once from the environment and an optional .env file."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_API_URL = "https://api.telegram.org"
+_TOKEN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{1,100}$")
+_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+class ConfigError(ValueError):
+    """A setting that is missing or malformed; its message is one line a person can act on."""
+
+
+class Secret(str):
+    """A string that never shows itself in reprs, logs or tracebacks."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+
+@dataclass(frozen=True)
+class Settings:
+    bot_token: Secret | None
+    telegram_api_url: str = DEFAULT_API_URL
+    database_path: Path = PROJECT_ROOT / "var" / "cso-bot.sqlite3"
+    plan_file: Path = PROJECT_ROOT / "data" / "annex4.yaml"
+    coordinator_ids: frozenset[int] = field(default_factory=frozenset)
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Kyiv"))
+    webhook_url: str | None = None
+    webhook_secret: Secret | None = None
+    webhook_host: str = "127.0.0.1"
+    webhook_port: int = 8080
+    log_level: str = "INFO"
+
+    @property
+    def webhook_mode(self) -> bool:
+        return self.webhook_url is not None
+
+    def require_token(self) -> Secret:
+        if self.bot_token is None:
+            raise ConfigError(
+                "BOT_TOKEN is not set: put the token from @BotFather in the environment or .env"
+            )
+        return self.bot_token
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines of a .env file; blank lines and # comments ignored, quotes stripped."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.removeprefix("export ").partition("=")
+        if not sep:
+            raise ConfigError(f"{path}:{number}: expected KEY=VALUE")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, dotenv: Path | None = PROJECT_ROOT / ".env"
+) -> Settings:
+    """Settings from the environment, which wins over .env; raise ConfigError on a bad value."""
+    env = {**(read_dotenv(dotenv) if dotenv else {}), **(os.environ if environ is None else environ)}
+
+    def get(name: str) -> str | None:
+        value = env.get(name, "").strip()
+        return value or None
+
+    token = get("BOT_TOKEN")
+    if token is not None and not _TOKEN.match(token):
+        # Never echo the value: a half-pasted token is still a secret.
+        raise ConfigError("BOT_TOKEN is malformed: expected digits, a colon and the secret part")
+
+    api_url = (get("TELEGRAM_API_URL") or DEFAULT_API_URL).rstrip("/")
+    _require_http_url("TELEGRAM_API_URL", api_url)
+
+    webhook_url = get("WEBHOOK_URL")
+    secret = get("WEBHOOK_SECRET")
+    if webhook_url is not None:
+        _require_http_url("WEBHOOK_URL", webhook_url)
+        if secret is None:
+            raise ConfigError("WEBHOOK_SECRET is required when WEBHOOK_URL is set")
+    if secret is not None and not _SECRET.match(secret):
+        raise ConfigError("WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+
+    tz_name = get("TIMEZONE") or "Europe/Kyiv"
+    try:
+        timezone = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"TIMEZONE {tz_name!r} is not a known time zone") from None
+
+    return Settings(
+        bot_token=Secret(token) if token else None,
+        telegram_api_url=api_url,
+        database_path=_path(get("DATABASE_PATH"), Settings.database_path),
+        plan_file=_path(get("PLAN_FILE"), Settings.plan_file),
+        coordinator_ids=_ids(get("COORDINATOR_IDS")),
+        timezone=timezone,
+        webhook_url=webhook_url,
+        webhook_secret=Secret(secret) if secret else None,
+        webhook_host=get("WEBHOOK_HOST") or "127.0.0.1",
+        webhook_port=_port(get("WEBHOOK_PORT")),
+        log_level=_log_level(get("LOG_LEVEL")),
+    )
+
+
+def _require_http_url(name: str, value: str) -> None:
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ConfigError(f"{name} must be an http(s) URL, got {value!r}")
+
+
+def _path(value: str | None, default: Path) -> Path:
+    if value is None:
+        return default
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else Path.cwd() / path
+
+
+def _ids(value: str | None) -> frozenset[int]:
+    if value is None:
+        return frozenset()
+    ids = set()
+    for part in value.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.lstrip("-").isdigit():
+            raise ConfigError(f"COORDINATOR_IDS must be Telegram user ids separated by commas, got {part!r}")
+        ids.add(int(part))
+    return frozenset(ids)
+
+
+def _port(value: str | None) -> int:
+    if value is None:
+        return 8080
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise ConfigError(f"WEBHOOK_PORT must be a port number 1-65535, got {value!r}")
+    return int(value)
+
+
+def _log_level(value: str | None) -> str:
+    level = (value or "INFO").upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {value!r}")
+    return level

@@ -1,0 +1,54 @@
+"""Middlewares: who the user is (and their role and language) for every kind of update."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import TelegramObject, User
+from aiogram.utils.i18n import I18nMiddleware
+
+from bot.config import Settings
+from db import Database, UserRecord
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+def role_of(user: UserRecord | None, user_id: int, settings: Settings) -> str:
+    if user_id in settings.coordinator_ids:
+        return "coordinator"
+    return user.role if user is not None else "guest"
+
+
+class UserMiddleware(BaseMiddleware):
+    """Loads the user's record (creating it on first sight only) and their role.
+
+    Registered on the update level, so messages, callbacks and every later event type get it.
+    """
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        tg_user: User | None = data.get("event_from_user")
+        db: Database = data["db"]
+        settings: Settings = data["config"]
+        record = None
+        if tg_user is not None:
+            async with db.read() as repo:
+                record = await repo.users.get(tg_user.id)
+            if record is None:
+                async with db.transaction() as repo:
+                    record = await repo.users.ensure(tg_user.id, datetime.now(UTC))
+        data["user_record"] = record
+        data["role"] = role_of(record, tg_user.id, settings) if tg_user else "guest"
+        return await handler(event, data)
+
+
+class UserLocaleMiddleware(I18nMiddleware):
+    """The language the user chose; Ukrainian until they choose."""
+
+    async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
+        record: UserRecord | None = data.get("user_record")
+        if record is not None and record.language in self.i18n.available_locales:
+            return record.language
+        return self.i18n.default_locale

@@ -1,0 +1,65 @@
+"""Every command the bot knows, named once: handlers, set_my_commands, /help and tests share these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiogram.filters import Command
+from aiogram.types import BotCommand
+from aiogram.utils.i18n import I18n
+
+
+def __(text: str) -> str:
+    """Marks a string for extraction; it is translated where it is shown."""
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class BotCommandSpec:
+    name: str
+    description: str  # an English msgid, translated per language
+
+    @property
+    def filter(self) -> Command:
+        return Command(self.name)
+
+    @property
+    def text(self) -> str:
+        return f"/{self.name}"
+
+    def for_locale(self, i18n: I18n, locale: str) -> BotCommand:
+        return BotCommand(command=self.name, description=i18n.gettext(self.description, locale=locale))
+
+
+START = BotCommandSpec("start", __("What this bot is for, and the main menu"))
+HELP = BotCommandSpec("help", __("The commands you can use"))
+PLAN = BotCommandSpec("plan", __("Browse the plan: directions, tasks, measures"))
+MEASURE = BotCommandSpec("measure", __("A measure by its code, e.g. /measure 1.1.1"))
+SEARCH = BotCommandSpec("search", __("Find measures by words, e.g. /search forum"))
+BODIES = BotCommandSpec("bodies", __("Measures by responsible body"))
+FUNDING = BotCommandSpec("funding", __("Measures by funding source"))
+LANGUAGE = BotCommandSpec("language", __("Мова / Language"))
+CANCEL = BotCommandSpec("cancel", __("Leave the current dialog"))
+
+GUEST_COMMANDS: tuple[BotCommandSpec, ...] = (
+    START,
+    PLAN,
+    MEASURE,
+    SEARCH,
+    BODIES,
+    FUNDING,
+    LANGUAGE,
+    HELP,
+)
+# Coordinators' own commands arrive with reporting and the newsletter; until then they see
+# what everyone sees.
+COORDINATOR_COMMANDS: tuple[BotCommandSpec, ...] = GUEST_COMMANDS
+
+
+def commands_for(role: str) -> tuple[BotCommandSpec, ...]:
+    return COORDINATOR_COMMANDS if role == "coordinator" else GUEST_COMMANDS
+
+
+ALL_COMMANDS: frozenset[str] = frozenset(
+    c.name for c in (*GUEST_COMMANDS, *COORDINATOR_COMMANDS, CANCEL)
+)

@@ -1,0 +1,67 @@
+"""Search: /search TEXT, and any plain text sent outside a dialog."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import CommandObject, StateFilter
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+from handlers import commands
+from handlers.callbacks import GlossaryCb, GlossaryKind, MenuAction, MenuCb
+from handlers.plan_views import _button, back_to_menu, back_to_plan, measure_list, measures_keyboard
+from handlers.reply import answer, echo, show
+from plan.search import MeasureSearch
+
+router = Router(name=__name__)
+RESULTS_SHOWN = 8
+
+
+def search_prompt() -> str:
+    return _(
+        "Write what you are looking for, e.g. <i>форум</i>, <i>кава</i>, <i>ваучер</i> or "
+        "<i>офіс взаємодії</i>, or use <code>/search words</code>."
+    )
+
+
+async def reply_with_results(message: Message, search: MeasureSearch, query: str) -> None:
+    hits = search.search(query, limit=RESULTS_SHOWN)
+    if not hits:
+        text = "\n".join(
+            [
+                _("Nothing found for «{query}».").format(query=echo(query)),
+                _("Try other words, or browse the plan or who is responsible."),
+            ]
+        )
+        keyboard = measures_keyboard(
+            (),
+            back_to_plan(),
+            _button(_("🏛 Who is responsible"), GlossaryCb(kind=GlossaryKind.body)),
+        )
+        await answer(message, text, keyboard)
+        return
+    measures = [h.measure for h in hits]
+    text = "\n".join(
+        [_("Found for «{query}»:").format(query=echo(query)), "", *measure_list(measures)]
+    )
+    await answer(message, text, measures_keyboard(measures, back_to_menu()))
+
+
+@router.message(commands.SEARCH.filter)
+async def cmd_search(message: Message, command: CommandObject, search: MeasureSearch) -> None:
+    if not command.args or not command.args.strip():
+        await answer(message, search_prompt())
+        return
+    await reply_with_results(message, search, command.args)
+
+
+@router.callback_query(MenuCb.filter(F.action == MenuAction.search))
+async def on_search_menu(query: CallbackQuery) -> None:
+    await show(query, search_prompt(), measures_keyboard((), back_to_menu()))
+
+
+# Plain text only when no dialog is waiting for an answer: a dialog's own router sees it first.
+@router.message(StateFilter(None), F.text, ~F.text.startswith("/"))
+async def on_plain_text(message: Message, search: MeasureSearch) -> None:
+    assert message.text is not None
+    await reply_with_results(message, search, message.text)

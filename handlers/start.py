@@ -1,0 +1,69 @@
+"""/start, /help and the main menu."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from handlers import commands
+from handlers.callbacks import MenuAction, MenuCb
+from handlers.reply import answer, show
+
+router = Router(name=__name__)
+
+
+def main_menu() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for text, action in (
+        (_("📋 The plan"), MenuAction.plan),
+        (_("🔎 Search"), MenuAction.search),
+        (_("🏛 Who is responsible"), MenuAction.bodies),
+        (_("💰 Funding"), MenuAction.funding),
+        (_("🌐 Мова / Language"), MenuAction.language),
+        (_("❓ Help"), MenuAction.help),
+    ):
+        builder.button(text=text, callback_data=MenuCb(action=action))
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+def welcome_text() -> str:
+    return "\n".join(
+        [
+            _("<b>Vinnytsia's partnership plan between CSOs and the City Council</b>"),
+            _(
+                "I answer questions about the plan for 2023–2024 (Annex 4 of the Partnership "
+                "Strategy): its measures, who is responsible, the terms, funding and expected results."
+            ),
+            _("Choose below, or just write what you are looking for, e.g. «форум»."),
+        ]
+    )
+
+
+def help_text(role: str) -> str:
+    lines = [_("<b>What I can do</b>"), ""]
+    lines += [f"{c.text} — {_(c.description)}" for c in commands.commands_for(role)]
+    lines += ["", _("Any other text I search for in the plan.")]
+    return "\n".join(lines)
+
+
+@router.message(commands.START.filter)
+async def cmd_start(message: Message) -> None:
+    await answer(message, welcome_text(), main_menu())
+
+
+@router.message(commands.HELP.filter)
+async def cmd_help(message: Message, role: str) -> None:
+    await answer(message, help_text(role), main_menu())
+
+
+@router.callback_query(MenuCb.filter(F.action == MenuAction.main))
+async def on_menu(query: CallbackQuery) -> None:
+    await show(query, welcome_text(), main_menu())
+
+
+@router.callback_query(MenuCb.filter(F.action == MenuAction.help))
+async def on_help(query: CallbackQuery, role: str) -> None:
+    await show(query, help_text(role), main_menu())
