@@ -8,13 +8,14 @@ from handlers import fallback, glossary, language, measure, plan_browse, search,
 
 
 def get_routers() -> list[Router]:
+    """Fresh routers for one dispatcher (a router can belong to one parent only)."""
     return [
-        start.router,
-        plan_browse.router,
-        measure.router,
-        glossary.router,
-        language.router,
-        search.router,
+        start.build_router(),
+        plan_browse.build_router(),
+        measure.build_router(),
+        glossary.build_router(),
+        language.build_router(),
+        search.build_router(),
         # Last, because it answers anything no feature claimed: unknown commands, stale buttons.
-        fallback.router,
+        fallback.build_router(),
     ]

@@ -9,10 +9,8 @@ from aiogram.utils.i18n import gettext as _
 from handlers.reply import answer, echo
 from handlers.start import main_menu
 
-router = Router(name=__name__)
 
 
-@router.message(F.text.startswith("/"))
 async def on_unknown_command(message: Message) -> None:
     assert message.text is not None
     command = message.text.split(maxsplit=1)[0]
@@ -25,12 +23,18 @@ async def on_unknown_command(message: Message) -> None:
     )
 
 
-@router.message()
 async def on_other_message(message: Message) -> None:
     # Stickers, photos, voice: nothing to search in, but never leave the user without an answer.
     await answer(message, _("I understand text only. Write a word to search the plan, or /help."))
 
 
-@router.callback_query()
 async def on_stale_button(query: CallbackQuery) -> None:
     await query.answer(_("This button is out of date. Send /start to begin again."), show_alert=True)
+
+
+def build_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(on_unknown_command, F.text.startswith("/"))
+    router.message.register(on_other_message)
+    router.callback_query.register(on_stale_button)
+    return router

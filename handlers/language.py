@@ -14,7 +14,6 @@ from handlers.callbacks import LanguageCb, MenuAction, MenuCb
 from handlers.reply import answer, show
 from handlers.start import main_menu
 
-router = Router(name=__name__)
 LANGUAGES = {"uk": "🇺🇦 Українська", "en": "🇬🇧 English"}
 
 
@@ -29,17 +28,14 @@ def language_prompt() -> str:
     return "Оберіть мову інтерфейсу / Choose the interface language:"
 
 
-@router.message(commands.LANGUAGE.filter)
 async def cmd_language(message: Message) -> None:
     await answer(message, language_prompt(), language_keyboard())
 
 
-@router.callback_query(MenuCb.filter(F.action == MenuAction.language))
 async def on_language_menu(query: CallbackQuery) -> None:
     await show(query, language_prompt(), language_keyboard())
 
 
-@router.callback_query(LanguageCb.filter(F.code.in_(LANGUAGES)))
 async def on_language(
     query: CallbackQuery, callback_data: LanguageCb, event_from_user: User, db: Database, i18n: I18n
 ) -> None:
@@ -48,3 +44,11 @@ async def on_language(
     # The rest of this update already speaks the new language.
     i18n.current_locale = callback_data.code
     await show(query, _("Done: the interface is now in English."), main_menu())
+
+
+def build_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(cmd_language, commands.LANGUAGE.filter)
+    router.callback_query.register(on_language_menu, MenuCb.filter(F.action == MenuAction.language))
+    router.callback_query.register(on_language, LanguageCb.filter(F.code.in_(LANGUAGES)))
+    return router

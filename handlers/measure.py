@@ -15,11 +15,9 @@ from handlers.reply import answer, echo
 from plan import Plan
 from plan.codes import nearest_measures, normalize_code
 
-router = Router(name=__name__)
 _CODE_LIKE = re.compile(r"^\d{1,3}(\.\d{1,3}){0,3}$")
 
 
-@router.message(commands.MEASURE.filter)
 async def cmd_measure(message: Message, command: CommandObject, plan: Plan) -> None:
     if not command.args:
         await answer(
@@ -76,3 +74,9 @@ def unknown_code_reply(plan: Plan, raw: str) -> tuple[str, InlineKeyboardMarkup]
     else:
         lines.append(_("Browse the plan to find the measure."))
     return "\n".join(lines), measures_keyboard(candidates, back_to_plan())
+
+
+def build_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(cmd_measure, commands.MEASURE.filter)
+    return router

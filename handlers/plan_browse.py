@@ -12,21 +12,16 @@ from handlers.plan_views import direction_view, measure_view, plan_view, task_vi
 from handlers.reply import answer, show
 from plan import Plan
 
-router = Router(name=__name__)
 
 
-@router.message(commands.PLAN.filter)
 async def cmd_plan(message: Message, plan: Plan) -> None:
     await answer(message, *plan_view(plan))
 
 
-@router.callback_query(MenuCb.filter(F.action == MenuAction.plan))
-@router.callback_query(PlanCb.filter(F.level == PlanLevel.directions))
 async def on_plan(query: CallbackQuery, plan: Plan) -> None:
     await show(query, *plan_view(plan))
 
 
-@router.callback_query(PlanCb.filter(F.level != PlanLevel.directions))
 async def on_plan_node(query: CallbackQuery, callback_data: PlanCb, plan: Plan) -> None:
     code = callback_data.code
     view = None
@@ -41,3 +36,12 @@ async def on_plan_node(query: CallbackQuery, callback_data: PlanCb, plan: Plan) 
         await query.answer(_("This button is out of date. Open /plan again."), show_alert=True)
         return
     await show(query, *view)
+
+
+def build_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(cmd_plan, commands.PLAN.filter)
+    router.callback_query.register(on_plan, MenuCb.filter(F.action == MenuAction.plan))
+    router.callback_query.register(on_plan, PlanCb.filter(F.level == PlanLevel.directions))
+    router.callback_query.register(on_plan_node, PlanCb.filter(F.level != PlanLevel.directions))
+    return router

@@ -13,7 +13,6 @@ from handlers.plan_views import _button, back_to_menu, back_to_plan, measure_lis
 from handlers.reply import answer, echo, show
 from plan.search import MeasureSearch
 
-router = Router(name=__name__)
 RESULTS_SHOWN = 8
 
 
@@ -47,7 +46,6 @@ async def reply_with_results(message: Message, search: MeasureSearch, query: str
     await answer(message, text, measures_keyboard(measures, back_to_menu()))
 
 
-@router.message(commands.SEARCH.filter)
 async def cmd_search(message: Message, command: CommandObject, search: MeasureSearch) -> None:
     if not command.args or not command.args.strip():
         await answer(message, search_prompt())
@@ -55,13 +53,19 @@ async def cmd_search(message: Message, command: CommandObject, search: MeasureSe
     await reply_with_results(message, search, command.args)
 
 
-@router.callback_query(MenuCb.filter(F.action == MenuAction.search))
 async def on_search_menu(query: CallbackQuery) -> None:
     await show(query, search_prompt(), measures_keyboard((), back_to_menu()))
 
 
 # Plain text only when no dialog is waiting for an answer: a dialog's own router sees it first.
-@router.message(StateFilter(None), F.text, ~F.text.startswith("/"))
 async def on_plain_text(message: Message, search: MeasureSearch) -> None:
     assert message.text is not None
     await reply_with_results(message, search, message.text)
+
+
+def build_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(cmd_search, commands.SEARCH.filter)
+    router.callback_query.register(on_search_menu, MenuCb.filter(F.action == MenuAction.search))
+    router.message.register(on_plain_text, StateFilter(None), F.text, ~F.text.startswith("/"))
+    return router

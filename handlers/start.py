@@ -11,7 +11,6 @@ from handlers import commands
 from handlers.callbacks import MenuAction, MenuCb
 from handlers.reply import answer, show
 
-router = Router(name=__name__)
 
 
 def main_menu() -> InlineKeyboardMarkup:
@@ -49,21 +48,26 @@ def help_text(role: str) -> str:
     return "\n".join(lines)
 
 
-@router.message(commands.START.filter)
 async def cmd_start(message: Message) -> None:
     await answer(message, welcome_text(), main_menu())
 
 
-@router.message(commands.HELP.filter)
 async def cmd_help(message: Message, role: str) -> None:
     await answer(message, help_text(role), main_menu())
 
 
-@router.callback_query(MenuCb.filter(F.action == MenuAction.main))
 async def on_menu(query: CallbackQuery) -> None:
     await show(query, welcome_text(), main_menu())
 
 
-@router.callback_query(MenuCb.filter(F.action == MenuAction.help))
 async def on_help(query: CallbackQuery, role: str) -> None:
     await show(query, help_text(role), main_menu())
+
+
+def build_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(cmd_start, commands.START.filter)
+    router.message.register(cmd_help, commands.HELP.filter)
+    router.callback_query.register(on_menu, MenuCb.filter(F.action == MenuAction.main))
+    router.callback_query.register(on_help, MenuCb.filter(F.action == MenuAction.help))
+    return router

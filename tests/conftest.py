@@ -1,0 +1,76 @@
+"""Shared fixtures: the real application on a temporary database, and conversations with it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiogram.methods import TelegramMethod
+
+from bot.app import App, build_app
+from bot.chat import Conversation
+from bot.config import Secret, Settings
+from bot.i18n import compile_catalogs
+
+ROOT = Path(__file__).resolve().parents[1]
+COORDINATOR_ID = 900
+USER_ID = 100
+
+compile_catalogs()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        bot_token=Secret("123456:TEST-token"),
+        database_path=tmp_path / "bot.sqlite3",
+        plan_file=ROOT / "data" / "annex4.yaml",
+        coordinator_ids=frozenset({COORDINATOR_ID}),
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[App]:
+    application = await build_app(settings)
+    yield application
+    await application.close()
+
+
+class Chat(Conversation):
+    """A conversation with helpers for reading what the bot said."""
+
+    async def tap(self, label: str) -> list[TelegramMethod[Any]]:
+        """Press the first button of the newest keyboard whose text contains label."""
+        message_id, buttons = self.keyboard()
+        for text, data in buttons:
+            if label in text:
+                return await self.press(message_id, data)
+        raise AssertionError(f"no button {label!r} in {[t for t, _ in buttons]}")
+
+    def buttons(self) -> list[str]:
+        return [text for text, _ in self.keyboard()[1]]
+
+
+def texts(requests: list[TelegramMethod[Any]]) -> str:
+    """Everything the bot wrote in these requests, joined."""
+    return "\n".join(
+        str(getattr(r, "text", None) or getattr(r, "caption", None) or "")
+        for r in requests
+        if r.__api_method__ in ("sendMessage", "editMessageText", "sendDocument")
+    )
+
+
+def methods(requests: list[TelegramMethod[Any]]) -> list[str]:
+    return [r.__api_method__ for r in requests]
+
+
+@pytest.fixture
+def chat(app: App) -> Chat:
+    return Chat(app, USER_ID)
+
+
+@pytest.fixture
+def coordinator(app: App) -> Chat:
+    return Chat(app, COORDINATOR_ID)
