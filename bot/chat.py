@@ -1,4 +1,4 @@
-"""Conversations with the real dispatcher without Telegram: `cso-bot chat` and the tests use them."""
+"""Conversations with the real dispatcher without Telegram, for `cso-bot chat` and the tests."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from bot.app import App
 from bot.local_session import LocalSession
 from bot.telegram_html import html_problem, visible_text
 
-LOCAL_TOKEN = "1:local-chat"
+LOCAL_TOKEN = "1:local-chat"  # noqa: S105 - not a secret: no Telegram behind it
 _update_ids = itertools.count(1)
 
 
@@ -35,8 +35,12 @@ class Conversation:
     ) -> None:
         self.app = app
         self.session = session or LocalSession(check_html=html_problem)
-        self.bot = Bot(LOCAL_TOKEN, session=self.session, default=DefaultBotProperties(parse_mode="HTML"))
-        self.user = User(id=user_id, is_bot=False, first_name=first_name, language_code=language_code)
+        self.bot = Bot(
+            LOCAL_TOKEN, session=self.session, default=DefaultBotProperties(parse_mode="HTML")
+        )
+        self.user = User(
+            id=user_id, is_bot=False, first_name=first_name, language_code=language_code
+        )
         self.chat = Chat(id=user_id, type="private")
         self._seen = 0
 
@@ -46,35 +50,48 @@ class Conversation:
         if text.startswith("/") and text.split():
             entities = [MessageEntity(type="bot_command", offset=0, length=len(text.split()[0]))]
         message = Message(
-            message_id=next(_update_ids), date=datetime.now(UTC), chat=self.chat,
-            from_user=self.user, text=text, entities=entities,
+            message_id=next(_update_ids),
+            date=datetime.now(UTC),
+            chat=self.chat,
+            from_user=self.user,
+            text=text,
+            entities=entities,
         )
         return await self.feed(Update(update_id=next(_update_ids), message=message))
 
     async def press(self, message_id: int, data: str) -> list[TelegramMethod[Any]]:
         """Press a button (or send any callback data) on one of the bot's messages."""
         stored = self.session.messages.get(self.chat.id, {}).get(message_id)
-        message = Message.model_validate(stored) if stored else Message(
-            message_id=message_id, date=datetime.now(UTC), chat=self.chat, text="…"
+        message = (
+            Message.model_validate(stored)
+            if stored
+            else Message(message_id=message_id, date=datetime.now(UTC), chat=self.chat, text="…")
         )
         query = CallbackQuery(
-            id=str(next(_update_ids)), from_user=self.user, chat_instance="local",
-            message=message, data=data,
+            id=str(next(_update_ids)),
+            from_user=self.user,
+            chat_instance="local",
+            message=message,
+            data=data,
         )
         return await self.feed(Update(update_id=next(_update_ids), callback_query=query))
 
     async def feed(self, update: Update) -> list[TelegramMethod[Any]]:
         await self.app.dispatcher.feed_update(self.bot, update)
-        new = self.session.requests[self._seen:]
+        new = self.session.requests[self._seen :]
         self._seen = len(self.session.requests)
         return new
 
     def keyboard(self) -> tuple[int, list[tuple[str, str]]]:
         """The newest message with inline buttons: its id and (text, callback data) pairs."""
-        for message_id, message in sorted(self.session.messages.get(self.chat.id, {}).items(), reverse=True):
+        for message_id, message in sorted(
+            self.session.messages.get(self.chat.id, {}).items(), reverse=True
+        ):
             rows = message.get("reply_markup", {}).get("inline_keyboard")
             if rows:
-                return message_id, [(b["text"], b.get("callback_data", "")) for r in rows for b in r]
+                return message_id, [
+                    (b["text"], b.get("callback_data", "")) for r in rows for b in r
+                ]
         return 0, []
 
 
@@ -96,7 +113,11 @@ class TerminalChat:
             self._print(method.__api_method__, dict(method))
         _, buttons = self.conversation.keyboard()
         if buttons:
-            self.out.write("   " + "   ".join(f"[{i}] {text}" for i, (text, _) in enumerate(buttons, 1)) + "\n\n")
+            self.out.write(
+                "   "
+                + "   ".join(f"[{i}] {text}" for i, (text, _) in enumerate(buttons, 1))
+                + "\n\n"
+            )
 
     def _print(self, name: str, params: dict[str, Any]) -> None:
         if name == "answerCallbackQuery" and params.get("text"):
@@ -110,7 +131,9 @@ async def run_chat(app: App, user_id: int) -> None:
     chat = TerminalChat(app, user_id)
     dp, bot = app.dispatcher, chat.conversation.bot
     await dp.emit_startup(bot=bot, dispatcher=dp, **dp.workflow_data)
-    print("Розмова з ботом. Пишіть повідомлення; число натискає кнопку; /quit або Ctrl-D — вихід.\n")
+    print(
+        "Розмова з ботом. Пишіть повідомлення; число натискає кнопку; /quit або Ctrl-D — вихід.\n"
+    )
     loop = asyncio.get_running_loop()
     try:
         await chat.say("/start")

@@ -20,11 +20,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
-    commands.add_parser("run", help="run the bot: long polling, or a webhook when WEBHOOK_URL is set")
-    chat = commands.add_parser("chat", help="talk to the bot in this terminal (no Telegram needed)")
+    commands.add_parser(
+        "run", help="run the bot: long polling, or a webhook when WEBHOOK_URL is set"
+    )
+    chat = commands.add_parser(
+        "chat", help="talk to the bot in this terminal (no Telegram needed)"
+    )
     chat.add_argument("--user-id", type=int, default=1000, help="your pretend Telegram user id")
 
-    plan = commands.add_parser("plan", help="the plan file").add_subparsers(dest="plan_command", required=True)
+    plan = commands.add_parser("plan", help="the plan file").add_subparsers(
+        dest="plan_command", required=True
+    )
     export = plan.add_parser("export", help="print the plan (PLAN_FILE) as JSON")
     export.add_argument("--format", choices=["json"], default="json")
     check = plan.add_parser("check", help="validate a plan file")
@@ -64,14 +70,18 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     settings = load_settings()
     if args.command == "plan":
-        json.dump(plan_to_dict(load_plan(settings.plan_file)), sys.stdout, ensure_ascii=False, indent=2)
+        json.dump(
+            plan_to_dict(load_plan(settings.plan_file)), sys.stdout, ensure_ascii=False, indent=2
+        )
         print()
         return 0
     if args.command == "chat":
         setup_logging("WARNING")
         asyncio.run(_chat(settings, args.user_id))
         return 0
-    setup_logging(settings.log_level, secrets=[settings.bot_token or "", settings.webhook_secret or ""])
+    setup_logging(
+        settings.log_level, secrets=[settings.bot_token or "", settings.webhook_secret or ""]
+    )
     settings.require_token()
     asyncio.run(_run(settings))
     return 0

@@ -78,7 +78,10 @@ def load_settings(
     environ: Mapping[str, str] | None = None, dotenv: Path | None = PROJECT_ROOT / ".env"
 ) -> Settings:
     """Settings from the environment, which wins over .env; raise ConfigError on a bad value."""
-    env = {**(read_dotenv(dotenv) if dotenv else {}), **(os.environ if environ is None else environ)}
+    env = {
+        **(read_dotenv(dotenv) if dotenv else {}),
+        **(os.environ if environ is None else environ),
+    }
 
     def get(name: str) -> str | None:
         value = env.get(name, "").strip()
@@ -144,7 +147,9 @@ def _ids(value: str | None) -> frozenset[int]:
         if not part:
             continue
         if not part.lstrip("-").isdigit():
-            raise ConfigError(f"COORDINATOR_IDS must be Telegram user ids separated by commas, got {part!r}")
+            raise ConfigError(
+                f"COORDINATOR_IDS must be Telegram user ids separated by commas, got {part!r}"
+            )
         ids.add(int(part))
     return frozenset(ids)
 

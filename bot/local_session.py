@@ -50,14 +50,17 @@ class LocalSession(BaseSession):
         self,
         url: str,
         headers: dict[str, Any] | None = None,
-        timeout: int = 30,
+        timeout: int = 30,  # noqa: ASYNC109 - aiogram's signature
         chunk_size: int = 65536,
         raise_for_status: bool = True,
     ) -> AsyncGenerator[bytes, None]:
         yield b""
 
     async def make_request(
-        self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None
+        self,
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+        timeout: int | None = None,  # noqa: ASYNC109 - aiogram's signature
     ) -> TelegramType:
         self.requests.append(method)
         params = {
@@ -98,11 +101,17 @@ class LocalSession(BaseSession):
         return None
 
     def _send(
-        self, params: dict[str, Any], text: str | None = None, caption: str | None = None,
+        self,
+        params: dict[str, Any],
+        text: str | None = None,
+        caption: str | None = None,
         kind: str = "sendMessage",
     ) -> tuple[int, dict[str, Any]]:
-        problem = self._check(text, params.get("parse_mode"), TEXT_LIMIT) if kind == "sendMessage" \
+        problem = (
+            self._check(text, params.get("parse_mode"), TEXT_LIMIT)
+            if kind == "sendMessage"
             else self._check(caption, params.get("parse_mode"), CAPTION_LIMIT)
+        )
         if problem:
             return _error(400, problem)
         chat_id = int(params["chat_id"])
@@ -125,8 +134,12 @@ class LocalSession(BaseSession):
             }
         if kind == "sendPhoto":
             message["photo"] = [
-                {"file_id": f"ph{message['message_id']}", "file_unique_id": "p", "width": 1,
-                 "height": 1}
+                {
+                    "file_id": f"ph{message['message_id']}",
+                    "file_unique_id": "p",
+                    "width": 1,
+                    "height": 1,
+                }
             ]
         _set_markup(message, params.get("reply_markup"))
         self.messages.setdefault(chat_id, {})[message["message_id"]] = message
@@ -147,9 +160,10 @@ class LocalSession(BaseSession):
         _set_markup(updated, params.get("reply_markup"))
         if updated == message:
             return _error(
-                400, "Bad Request: message is not modified: specified new message content and "
+                400,
+                "Bad Request: message is not modified: specified new message content and "
                 "reply markup are exactly the same as a current content and reply markup of the "
-                "message"
+                "message",
             )
         updated["edit_date"] = int(time.time())
         self.messages[chat_id][message["message_id"]] = updated

@@ -1,4 +1,4 @@
-"""Run modes: long polling (the default) and webhook, each shutting down cleanly on SIGINT/SIGTERM."""
+"""Run modes: long polling (the default) and webhook, both stopping cleanly on SIGINT/SIGTERM."""
 
 from __future__ import annotations
 
@@ -21,7 +21,10 @@ async def run_polling(app: App, bot: Bot) -> None:
     await bot.delete_webhook(drop_pending_updates=False)
     dp = app.dispatcher
     await dp.start_polling(
-        bot, handle_signals=True, close_bot_session=True, allowed_updates=dp.resolve_used_update_types()
+        bot,
+        handle_signals=True,
+        close_bot_session=True,
+        allowed_updates=dp.resolve_used_update_types(),
     )
 
 

@@ -6,10 +6,28 @@ import re
 from html import unescape
 
 ALLOWED_TAGS = frozenset(
-    {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a",
-     "code", "pre", "blockquote", "tg-emoji"}
+    {
+        "b",
+        "strong",
+        "i",
+        "em",
+        "u",
+        "ins",
+        "s",
+        "strike",
+        "del",
+        "span",
+        "tg-spoiler",
+        "a",
+        "code",
+        "pre",
+        "blockquote",
+        "tg-emoji",
+    }
 )
-_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[a-zA-Z-]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s>]+))?)*)\s*>")
+_TAG = re.compile(
+    r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[a-zA-Z-]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s>]+))?)*)\s*>"
+)
 _ENTITY = re.compile(r"&(?:lt|gt|amp|quot|#\d{1,7}|#x[0-9a-fA-F]{1,6});")
 
 
@@ -33,7 +51,8 @@ def html_problem(text: str) -> str | None:
                 return f'unsupported start tag "{name}" at byte offset {i}'
             if closing:
                 if not stack or stack[-1] != name:
-                    return f'unmatched end tag at byte offset {i}, expected "</{stack[-1] if stack else ""}>", found "</{name}>"'
+                    expected = stack[-1] if stack else ""
+                    return f'unmatched end tag at byte offset {i}, expected "</{expected}>"'
                 stack.pop()
             else:
                 stack.append(name)

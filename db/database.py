@@ -92,7 +92,7 @@ class Database:
 
 
 async def _connect(file: Path) -> aiosqlite.Connection:
-    # isolation_level=None: we issue BEGIN ourselves, so reads never open a transaction by accident.
+    # isolation_level=None: we issue BEGIN ourselves, so reads never open a transaction.
     conn = await aiosqlite.connect(str(file), isolation_level=None)
     await conn.execute("PRAGMA foreign_keys=ON")
     await conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")

@@ -1,4 +1,4 @@
-"""Numbered SQL migrations, each applied once in its own transaction and recorded in user_version."""
+"""Numbered SQL migrations, each applied once in its own transaction, recorded in user_version."""
 
 from __future__ import annotations
 

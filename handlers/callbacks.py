@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
 
 
-class MenuAction(str, Enum):
+class MenuAction(StrEnum):
     main = "main"
     plan = "plan"
     search = "search"
@@ -21,7 +21,7 @@ class MenuCb(CallbackData, prefix="menu"):
     action: MenuAction
 
 
-class PlanLevel(str, Enum):
+class PlanLevel(StrEnum):
     directions = "r"
     direction = "d"
     task = "t"
@@ -35,7 +35,7 @@ class PlanCb(CallbackData, prefix="p"):
     code: str = ""
 
 
-class GlossaryKind(str, Enum):
+class GlossaryKind(StrEnum):
     body = "b"
     funding = "f"
 

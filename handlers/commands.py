@@ -1,4 +1,4 @@
-"""Every command the bot knows, named once: handlers, set_my_commands, /help and tests share these."""
+"""Every command the bot knows, named once for handlers, set_my_commands, /help and tests."""
 
 from __future__ import annotations
 
@@ -28,7 +28,9 @@ class BotCommandSpec:
         return f"/{self.name}"
 
     def for_locale(self, i18n: I18n, locale: str) -> BotCommand:
-        return BotCommand(command=self.name, description=i18n.gettext(self.description, locale=locale))
+        return BotCommand(
+            command=self.name, description=i18n.gettext(self.description, locale=locale)
+        )
 
 
 START = BotCommandSpec("start", __("What this bot is for, and the main menu"))

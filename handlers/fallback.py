@@ -10,7 +10,6 @@ from handlers.reply import answer, echo
 from handlers.start import main_menu
 
 
-
 async def on_unknown_command(message: Message) -> None:
     assert message.text is not None
     command = message.text.split(maxsplit=1)[0]
@@ -29,7 +28,9 @@ async def on_other_message(message: Message) -> None:
 
 
 async def on_stale_button(query: CallbackQuery) -> None:
-    await query.answer(_("This button is out of date. Send /start to begin again."), show_alert=True)
+    await query.answer(
+        _("This button is out of date. Send /start to begin again."), show_alert=True
+    )
 
 
 def build_router() -> Router:

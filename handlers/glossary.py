@@ -8,10 +8,9 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers import commands
 from handlers.callbacks import GlossaryCb, GlossaryKind, MenuAction, MenuCb
-from handlers.plan_views import glossary_entry_view, glossary_view
+from handlers.plan_views import glossary_entries, glossary_entry_view, glossary_view
 from handlers.reply import answer, show
 from plan import Plan
-
 
 
 async def cmd_bodies(message: Message, plan: Plan) -> None:
@@ -34,7 +33,7 @@ async def on_glossary(query: CallbackQuery, callback_data: GlossaryCb, plan: Pla
     if not callback_data.id:
         await show(query, *glossary_view(plan, callback_data.kind))
         return
-    entries = plan.bodies if callback_data.kind is GlossaryKind.body else plan.funding_sources
+    entries = glossary_entries(plan, callback_data.kind)
     entry = next((e for e in entries if e.id == callback_data.id), None)
     if entry is None:
         await query.answer(_("This button is out of date. Open the list again."), show_alert=True)

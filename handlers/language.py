@@ -37,7 +37,11 @@ async def on_language_menu(query: CallbackQuery) -> None:
 
 
 async def on_language(
-    query: CallbackQuery, callback_data: LanguageCb, event_from_user: User, db: Database, i18n: I18n
+    query: CallbackQuery,
+    callback_data: LanguageCb,
+    event_from_user: User,
+    db: Database,
+    i18n: I18n,
 ) -> None:
     async with db.transaction() as repo:
         await repo.users.set_language(event_from_user.id, callback_data.code)
@@ -49,6 +53,8 @@ async def on_language(
 def build_router() -> Router:
     router = Router(name=__name__)
     router.message.register(cmd_language, commands.LANGUAGE.filter)
-    router.callback_query.register(on_language_menu, MenuCb.filter(F.action == MenuAction.language))
+    router.callback_query.register(
+        on_language_menu, MenuCb.filter(F.action == MenuAction.language)
+    )
     router.callback_query.register(on_language, LanguageCb.filter(F.code.in_(LANGUAGES)))
     return router

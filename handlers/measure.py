@@ -22,7 +22,10 @@ async def cmd_measure(message: Message, command: CommandObject, plan: Plan) -> N
     if not command.args:
         await answer(
             message,
-            _("Which measure? Send its code, e.g. <code>/measure 1.1.1</code>, or browse the plan."),
+            _(
+                "Which measure? Send its code, e.g. <code>/measure 1.1.1</code>, "
+                "or browse the plan."
+            ),
             measures_keyboard((), back_to_plan()),
         )
         return

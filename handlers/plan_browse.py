@@ -13,7 +13,6 @@ from handlers.reply import answer, show
 from plan import Plan
 
 
-
 async def cmd_plan(message: Message, plan: Plan) -> None:
     await answer(message, *plan_view(plan))
 

@@ -1,4 +1,4 @@
-"""How the plan looks in a chat: texts and keyboards for directions, tasks, measures and glossaries."""
+"""How the plan looks in a chat: texts and keyboards for the plan tree and the glossaries."""
 
 from __future__ import annotations
 
@@ -31,7 +31,9 @@ def _button(text: str, data: PlanCb | GlossaryCb | MenuCb) -> InlineKeyboardButt
     return InlineKeyboardButton(text=short(text), callback_data=data.pack())
 
 
-def _keyboard(rows: Iterable[InlineKeyboardButton], *footer: InlineKeyboardButton) -> InlineKeyboardMarkup:
+def _keyboard(
+    rows: Iterable[InlineKeyboardButton], *footer: InlineKeyboardButton
+) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for button in rows:
         builder.row(button)
@@ -99,7 +101,9 @@ def task_view(task: Task) -> tuple[str, InlineKeyboardMarkup]:
 
 
 def measure_button(measure: Measure) -> InlineKeyboardButton:
-    return _button(f"{measure.code}. {measure.title}", PlanCb(level=PlanLevel.measure, code=measure.code))
+    return _button(
+        f"{measure.code}. {measure.title}", PlanCb(level=PlanLevel.measure, code=measure.code)
+    )
 
 
 def indicator_line(indicator: Indicator) -> str:
@@ -136,9 +140,9 @@ def measure_card(measure: Measure, printed_note: bool = False) -> str:
         )
     if printed_note:
         lines.append(
-            _("ℹ In the document this measure is numbered {printed}; here its code is {code}.").format(
-                printed=measure.printed_code, code=measure.code
-            )
+            _(
+                "ℹ In the document this measure is numbered {printed}; here its code is {code}."
+            ).format(printed=measure.printed_code, code=measure.code)
         )
     lines += [
         f"<b>{escape(measure.title)}</b>",
@@ -148,7 +152,11 @@ def measure_card(measure: Measure, printed_note: bool = False) -> str:
         _("<b>Funding:</b> {names}").format(names=_glossary_names(measure.funding)),
         "",
         _("<b>Expected results</b> (as in the plan):"),
-        *(f"<i>{escape(line)}</i>" for line in measure.expected_results.splitlines() if line.strip()),
+        *(
+            f"<i>{escape(line)}</i>"
+            for line in measure.expected_results.splitlines()
+            if line.strip()
+        ),
         "",
         _("<b>Indicators:</b>"),
         *(indicator_line(i) for i in measure.indicators),
@@ -178,13 +186,26 @@ def measure_list(measures: Iterable[Measure]) -> list[str]:
     return [f"<b>{m.code}</b> {escape(m.title)}" for m in measures]
 
 
-def glossary_view(plan: Plan, kind: GlossaryKind) -> tuple[str, InlineKeyboardMarkup]:
+def glossary_entries(plan: Plan, kind: GlossaryKind) -> tuple[GlossaryEntry, ...]:
+    return plan.bodies if kind is GlossaryKind.body else plan.funding_sources
+
+
+def measures_of(plan: Plan, kind: GlossaryKind, entry_id: str) -> tuple[Measure, ...]:
     if kind is GlossaryKind.body:
-        title, entries, count = _("Who is responsible for what? Choose a body:"), plan.bodies, plan.measures_of_body
-    else:
-        title, entries, count = _("Measures by funding source. Choose a source:"), plan.funding_sources, plan.measures_funded_by
+        return plan.measures_of_body(entry_id)
+    return plan.measures_funded_by(entry_id)
+
+
+def glossary_view(plan: Plan, kind: GlossaryKind) -> tuple[str, InlineKeyboardMarkup]:
+    title = (
+        _("Who is responsible for what? Choose a body:")
+        if kind is GlossaryKind.body
+        else _("Measures by funding source. Choose a source:")
+    )
     buttons = [
-        _button(f"{e.short} ({len(count(e.id))})", GlossaryCb(kind=kind, id=e.id)) for e in entries
+        _button(f"{e.short} ({n})", GlossaryCb(kind=kind, id=e.id))
+        for e in glossary_entries(plan, kind)
+        if (n := len(measures_of(plan, kind, e.id)))
     ]
     return title, _keyboard(buttons, back_to_menu())
 
@@ -192,11 +213,13 @@ def glossary_view(plan: Plan, kind: GlossaryKind) -> tuple[str, InlineKeyboardMa
 def glossary_entry_view(
     plan: Plan, kind: GlossaryKind, entry: GlossaryEntry
 ) -> tuple[str, InlineKeyboardMarkup]:
-    measures = plan.measures_of_body(entry.id) if kind is GlossaryKind.body else plan.measures_funded_by(entry.id)
+    measures = measures_of(plan, kind, entry.id)
     heading = (
         _("<b>{name}</b> is responsible for {n} measures:")
         if kind is GlossaryKind.body
         else _("<b>{name}</b> funds {n} measures:")
     ).format(name=escape(entry.full), n=len(measures))
     back = _button(_("⬅ Back"), GlossaryCb(kind=kind))
-    return "\n".join([heading, "", *measure_list(measures)]), measures_keyboard(measures, back, back_to_menu())
+    return "\n".join([heading, "", *measure_list(measures)]), measures_keyboard(
+        measures, back, back_to_menu()
+    )

@@ -1,4 +1,4 @@
-"""Sending replies within Telegram's limits: long texts split at line boundaries, user text escaped."""
+"""Replies within Telegram's limits: long texts split at line boundaries, user text escaped."""
 
 from __future__ import annotations
 
@@ -79,7 +79,9 @@ async def show(
             chat_id = query.message.chat.id
             for i, part in enumerate(parts):
                 last = i == len(parts) - 1
-                await query.bot.send_message(chat_id, part, reply_markup=reply_markup if last else None)
+                await query.bot.send_message(
+                    chat_id, part, reply_markup=reply_markup if last else None
+                )
         await query.answer()
         return
     try:

@@ -9,7 +9,13 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers import commands
 from handlers.callbacks import GlossaryCb, GlossaryKind, MenuAction, MenuCb
-from handlers.plan_views import _button, back_to_menu, back_to_plan, measure_list, measures_keyboard
+from handlers.plan_views import (
+    _button,
+    back_to_menu,
+    back_to_plan,
+    measure_list,
+    measures_keyboard,
+)
 from handlers.reply import answer, echo, show
 from plan.search import MeasureSearch
 

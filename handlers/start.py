@@ -12,7 +12,6 @@ from handlers.callbacks import MenuAction, MenuCb
 from handlers.reply import answer, show
 
 
-
 def main_menu() -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for text, action in (
@@ -34,7 +33,8 @@ def welcome_text() -> str:
             _("<b>Vinnytsia's partnership plan between CSOs and the City Council</b>"),
             _(
                 "I answer questions about the plan for 2023–2024 (Annex 4 of the Partnership "
-                "Strategy): its measures, who is responsible, the terms, funding and expected results."
+                "Strategy): its measures, who is responsible, the terms, funding and expected "
+                "results."
             ),
             _("Choose below, or just write what you are looking for, e.g. «форум»."),
         ]

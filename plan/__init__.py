@@ -1,4 +1,4 @@
-"""The plan layer: Annex 4 as validated plain data, its search and its rules. No aiogram, no SQL."""
+"""The plan layer: Annex 4 as validated plain data, its search and rules. No aiogram, no SQL."""
 
 from plan.loader import PlanError, load_plan
 from plan.model import Direction, GlossaryEntry, Indicator, Measure, MinParticipants, Plan, Task

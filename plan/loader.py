@@ -1,4 +1,4 @@
-"""Loading a plan file and validating it against its schema, with errors that name file and field."""
+"""Loading a plan file and validating its schema, with errors that name file and field."""
 
 from __future__ import annotations
 
@@ -188,7 +188,9 @@ def _indicator(
 ) -> Indicator:
     description = r.field(data, "description", p, str)
     if kind == "milestone":
-        return Indicator(id=ind_id, measure_code=measure, kind="milestone", description=description)
+        return Indicator(
+            id=ind_id, measure_code=measure, kind="milestone", description=description
+        )
     target = r.field(data, "target", p, int)
     if target < 1:
         raise r.fail(f"{p}.target", f"must be at least 1, got {target}")
@@ -276,13 +278,19 @@ def _directions(
     def task(data: Mapping[str, Any], p: str, direction: str) -> Task:
         code = unique(r.code(data, "code", p), f"{p}.code")
         if not code.startswith(direction + "."):
-            raise r.fail(f"{p}.code", f"task {code!r} is not numbered under direction {direction!r}")
+            raise r.fail(
+                f"{p}.code", f"task {code!r} is not numbered under direction {direction!r}"
+            )
         return Task(
             code=code,
             direction_code=direction,
             title=r.field(data, "title", p, str),
             measures=tuple(
-                each(data.get("measures"), f"{p}.measures", lambda d, q: measure(d, q, direction, code))
+                each(
+                    data.get("measures"),
+                    f"{p}.measures",
+                    lambda d, q: measure(d, q, direction, code),
+                )
             ),
         )
 

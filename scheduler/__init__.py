@@ -1,4 +1,4 @@
-"""Scheduled work: the APScheduler wiring. Jobs (the newsletter, reminders) arrive with their features."""
+"""Scheduled work: the APScheduler wiring; jobs arrive with their features."""
 
 from scheduler.wiring import Scheduler, build_scheduler
 

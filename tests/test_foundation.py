@@ -1,4 +1,4 @@
-"""The foundation under the features: dialog storage, start-up, commands, splitting, HTML, webhook."""
+"""The foundation: dialog storage, start-up, commands, splitting, HTML, the webhook secret."""
 
 from __future__ import annotations
 
@@ -34,7 +34,10 @@ async def test_dialog_state_survives_a_restart(settings: Settings) -> None:
     try:
         storage = second.dispatcher.storage
         assert await storage.get_state(_key(7)) == "ActivityReport:date"
-        assert await storage.get_data(_key(7)) == {"measure": "1.1.1", "title": "Кава зі змістом <3"}
+        assert await storage.get_data(_key(7)) == {
+            "measure": "1.1.1",
+            "title": "Кава зі змістом <3",
+        }
         await storage.set_state(_key(7), None)
         await storage.set_data(_key(7), {})
         assert await storage.get_state(_key(7)) is None
@@ -124,12 +127,14 @@ async def test_webhook_refuses_requests_without_the_secret(settings: Settings) -
 
     from aiohttp import web
 
-    from bot.local_session import LocalSession
     from bot.app import build_bot
+    from bot.local_session import LocalSession
 
     port = _free_port()
     settings = replace(
-        settings, webhook_url="https://bot.example.org/tg/webhook", webhook_secret=Secret("s3cret-X")
+        settings,
+        webhook_url="https://bot.example.org/tg/webhook",
+        webhook_secret=Secret("s3cret-X"),
     )
     app = await build_app(settings)
     session = LocalSession()
@@ -141,8 +146,11 @@ async def test_webhook_refuses_requests_without_the_secret(settings: Settings) -
     update = {
         "update_id": 1,
         "message": {
-            "message_id": 1, "date": 0, "chat": {"id": 5, "type": "private"},
-            "from": {"id": 5, "is_bot": False, "first_name": "A"}, "text": "/start",
+            "message_id": 1,
+            "date": 0,
+            "chat": {"id": 5, "type": "private"},
+            "from": {"id": 5, "is_bot": False, "first_name": "A"},
+            "text": "/start",
         },
     }
     url = f"http://127.0.0.1:{port}/tg/webhook"
