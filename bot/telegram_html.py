@@ -1,72 +1,364 @@
-"""Telegram's HTML parse mode, checked as strictly as Telegram does, and its visible length."""
+"""Telegram's HTML parse mode, checked as Telegram checks it (after tdlib's parse_html).
+
+Used by the local Bot API of `cso-bot chat` and the tests' fake server, so a reply Telegram would
+refuse fails here first.
+"""
 
 from __future__ import annotations
 
-import re
-from html import unescape
+from typing import Any
 
-ALLOWED_TAGS = frozenset(
+# ---------------------------------------------------------------------------------------------
+# HTML parse mode, after tdlib's parse_html (td/telegram/MessageEntity.cpp)
+# ---------------------------------------------------------------------------------------------
+
+
+class HTMLParseError(ValueError):
+    """Text that Telegram would refuse with "can't parse entities"."""
+
+
+_HTML_TAGS = frozenset(
     {
+        "a",
         "b",
         "strong",
         "i",
         "em",
-        "u",
-        "ins",
         "s",
         "strike",
         "del",
-        "span",
+        "u",
+        "ins",
         "tg-spoiler",
-        "a",
-        "code",
-        "pre",
-        "blockquote",
         "tg-emoji",
+        "span",
+        "pre",
+        "code",
+        "blockquote",
     }
 )
-_TAG = re.compile(
-    r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[a-zA-Z-]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s>]+))?)*)\s*>"
-)
-_ENTITY = re.compile(r"&(?:lt|gt|amp|quot|#\d{1,7}|#x[0-9a-fA-F]{1,6});")
+_SIMPLE_ENTITY = {
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "tg-spoiler": "spoiler",
+    "span": "spoiler",
+}
+# tdlib's order for entities sharing offset and length (outermost first)
+_ENTITY_PRIORITY = {
+    "blockquote": 0,
+    "expandable_blockquote": 0,
+    "pre": 11,
+    "code": 20,
+    "text_link": 49,
+    "bold": 90,
+    "italic": 91,
+    "underline": 92,
+    "strikethrough": 93,
+    "spoiler": 94,
+    "custom_emoji": 99,
+}
+_NAMED_HTML_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
+_HTML_SPACE = " \t\r\n\v"
+
+
+def utf16_len(text: str) -> int:
+    """Length in UTF-16 code units, the unit of Telegram's entity offsets."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _decode_html_entity(text: str, pos: int, *, strict: bool) -> tuple[str | None, int]:
+    """Decode the character reference at text[pos] == "&"; (None, pos) if there is none."""
+    end = pos + 1
+    n = len(text)
+    if end < n and text[end] == "#":
+        end += 1
+        code = 0
+        if end < n and text[end] == "x":  # tdlib accepts only a lowercase x
+            end += 1
+            while end < n and text[end] in "0123456789abcdefABCDEF":
+                code = code * 16 + int(text[end], 16)
+                end += 1
+        else:
+            while end < n and text[end].isascii() and text[end].isdigit():
+                code = code * 10 + int(text[end])
+                end += 1
+        if code == 0 or code >= 0x10FFFF or end - pos >= 10:
+            return None, pos
+        char = chr(code)
+    else:
+        while end < n and text[end].isascii() and text[end].isalpha():
+            end += 1
+        named = _NAMED_HTML_ENTITIES.get(text[pos + 1 : end])
+        if named is None:
+            return None, pos
+        char = named
+    if end < n and text[end] == ";":
+        return char, end + 1
+    # Telegram also takes "&lt" without the semicolon; strict mode treats that as a
+    # forgotten escape, which is what it almost always is in bot code.
+    return (None, pos) if strict else (char, end)
+
+
+def parse_html(text: str, *, strict: bool = True) -> tuple[str, list[dict[str, Any]]]:
+    """Parse Telegram HTML into (visible text, entities); raise HTMLParseError like Telegram.
+
+    Messages mirror tdlib's. With strict=True a "&" that starts no character reference is
+    an error too: Telegram keeps it literally, but it means the bot forgot to escape
+    user-supplied text, and the next "&lt;" in that text would be silently eaten.
+    """
+    n = len(text)
+
+    def at(k: int) -> str:
+        return text[k] if k < n else ""
+
+    def byte_offset(k: int) -> int:
+        return len(text[:k].encode("utf-8", "surrogatepass"))
+
+    out: list[str] = []
+    utf16 = 0
+    entities: list[dict[str, Any]] = []
+    # (tag name, argument, utf16 offset at the start tag, index into out at the start tag)
+    stack: list[tuple[str, str, int, int]] = []
+    i = 0
+    while i < n:
+        c = text[i]
+        if c == "&":
+            char, end = _decode_html_entity(text, i, strict=strict)
+            if char is not None:
+                out.append(char)
+                utf16 += 2 if ord(char) > 0xFFFF else 1
+                i = end
+                continue
+            if strict:
+                raise HTMLParseError(
+                    f'Character "&" at byte offset {byte_offset(i)} must be escaped as "&amp;"'
+                )
+        if c != "<":
+            out.append(c)
+            utf16 += 2 if ord(c) > 0xFFFF else 1
+            i += 1
+            continue
+
+        begin = i
+        i += 1
+        if at(i) != "/":
+            while at(i) and at(i) not in _HTML_SPACE and at(i) != ">":
+                i += 1
+            if not at(i):
+                raise HTMLParseError(f"Unclosed start tag at byte offset {byte_offset(begin)}")
+            tag = text[begin + 1 : i].lower()
+            if tag not in _HTML_TAGS:
+                raise HTMLParseError(
+                    f'Unsupported start tag "{tag}" at byte offset {byte_offset(begin)}'
+                )
+            argument = ""
+            while at(i) != ">":
+                while at(i) and at(i) in _HTML_SPACE:
+                    i += 1
+                if at(i) == ">":
+                    break
+                name_begin = i
+                while at(i) and at(i) not in _HTML_SPACE and at(i) not in "=>":
+                    i += 1
+                name = text[name_begin:i]
+                if not name:
+                    raise HTMLParseError(
+                        f'Empty attribute name in the tag "{tag}" at byte offset '
+                        f"{byte_offset(begin)}"
+                    )
+                while at(i) and at(i) in _HTML_SPACE:
+                    i += 1
+                if at(i) != "=":
+                    # Bot API 7.3 added the value-less <blockquote expandable>.
+                    if tag == "blockquote" and name == "expandable" and at(i):
+                        argument = "expandable"
+                        continue
+                    raise HTMLParseError(
+                        "Expected equal sign in declaration of an attribute of the tag "
+                        f'"{tag}" at byte offset {byte_offset(begin)}'
+                    )
+                i += 1
+                while at(i) and at(i) in _HTML_SPACE:
+                    i += 1
+                if not at(i):
+                    raise HTMLParseError(
+                        f'Unclosed start tag "{tag}" at byte offset {byte_offset(begin)}'
+                    )
+                if at(i) not in "'\"":
+                    # An unquoted name token: letters, digits, periods and hyphens only.
+                    token_begin = i
+                    while at(i) and ((at(i).isascii() and at(i).isalnum()) or at(i) in ".-"):
+                        i += 1
+                    value = text[token_begin:i].lower()
+                    if at(i) and at(i) not in _HTML_SPACE and at(i) != ">":
+                        raise HTMLParseError(
+                            f"Unexpected end of name token at byte offset "
+                            f"{byte_offset(token_begin)}"
+                        )
+                else:
+                    quote = text[i]
+                    i += 1
+                    chars: list[str] = []
+                    while at(i) and at(i) != quote:
+                        if text[i] == "&":
+                            # Attribute values are decoded leniently even by strict callers:
+                            # "&" is common in URLs and Telegram never rejects it there.
+                            char, end = _decode_html_entity(text, i, strict=False)
+                            if char is not None:
+                                chars.append(char)
+                                i = end
+                                continue
+                        chars.append(text[i])
+                        i += 1
+                    if at(i) == quote:
+                        i += 1
+                    value = "".join(chars)
+                if not at(i):
+                    raise HTMLParseError(f"Unclosed start tag at byte offset {byte_offset(begin)}")
+                if tag == "a" and name == "href":
+                    argument = value
+                elif tag == "code" and name == "class" and value.startswith("language-"):
+                    argument = value[len("language-") :]
+                elif tag == "span" and name == "class" and value.startswith("tg-"):
+                    argument = value[len("tg-") :]
+                elif tag == "tg-emoji" and name == "emoji-id":
+                    argument = value
+            if tag == "span" and argument != "spoiler":
+                raise HTMLParseError(
+                    f'Tag "span" must have class "tg-spoiler" at byte offset {byte_offset(begin)}'
+                )
+            stack.append((tag, argument, utf16, len(out)))
+            i += 1  # past ">"
+            continue
+
+        # an end tag
+        if not stack:
+            raise HTMLParseError(f"Unexpected end tag at byte offset {byte_offset(begin)}")
+        while at(i) and at(i) not in _HTML_SPACE and at(i) != ">":
+            i += 1
+        end_tag = text[begin + 2 : i].lower()
+        while at(i) and at(i) in _HTML_SPACE:
+            i += 1
+        if at(i) != ">":
+            raise HTMLParseError(f"Unclosed end tag at byte offset {byte_offset(begin)}")
+        i += 1
+        tag, argument, offset, out_begin = stack.pop()
+        if end_tag and end_tag != tag:
+            raise HTMLParseError(
+                f'Unmatched end tag at byte offset {byte_offset(begin)}, expected "</{tag}>", '
+                f'found "</{end_tag}>"'
+            )
+        if utf16 > offset:  # empty elements produce no entity
+            entity = _html_entity(tag, argument, offset, utf16 - offset, out[out_begin:], entities)
+            if entity is not None:
+                entities.append(entity)
+
+    if stack:
+        raise HTMLParseError(f"Can't find end tag corresponding to start tag {stack[-1][0]}")
+    visible = "".join(out)
+    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in visible):
+        raise HTMLParseError(
+            "Text contains invalid Unicode characters after decoding HTML entities, "
+            "check for unmatched surrogate code units"
+        )
+    entities.sort(key=lambda e: (e["offset"], -e["length"], _ENTITY_PRIORITY[e["type"]]))
+    return visible, _finish_entities(entities)
+
+
+def _html_entity(
+    tag: str,
+    argument: str,
+    offset: int,
+    length: int,
+    inner: list[str],
+    entities: list[dict[str, Any]],
+) -> dict[str, Any] | None:
+    """The MessageEntity a closed element produces; None when it merges or is dropped."""
+    if tag in _SIMPLE_ENTITY:
+        return {"type": _SIMPLE_ENTITY[tag], "offset": offset, "length": length}
+    if tag == "tg-emoji":
+        if not argument.isdigit() or not 0 < int(argument) < 2**63:
+            raise HTMLParseError("Invalid custom emoji identifier specified")
+        return {
+            "type": "custom_emoji",
+            "offset": offset,
+            "length": length,
+            "custom_emoji_id": argument,
+        }
+    if tag == "a":
+        url = argument or "".join(inner)
+        if not url or any(ch in _HTML_SPACE for ch in url.strip()):
+            return None  # Telegram silently drops links it cannot check
+        return {"type": "text_link", "offset": offset, "length": length, "url": url.strip()}
+    last = entities[-1] if entities else None
+    same_span = last is not None and last["offset"] == offset and last["length"] == length
+    if tag == "pre":
+        # <pre><code class="language-x"> is a single pre entity with a language
+        if same_span and last is not None and last["type"] == "code" and last.get("language"):
+            last["type"] = "pre"
+            return None
+        return {"type": "pre", "offset": offset, "length": length}
+    if tag == "code":
+        if same_span and last is not None and last["type"] == "pre" and argument:
+            last["language"] = argument
+            return None
+        entity: dict[str, Any] = {"type": "code", "offset": offset, "length": length}
+        if argument:
+            # kept only until an enclosing <pre> closes; stripped in _finish_entities
+            entity["language"] = argument
+        return entity
+    if tag == "blockquote":
+        kind = "expandable_blockquote" if argument == "expandable" else "blockquote"
+        return {"type": kind, "offset": offset, "length": length}
+    raise AssertionError(f"unhandled tag {tag}")  # pragma: no cover
+
+
+def _finish_entities(entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # A language only counts on a <code> directly inside <pre>; tdlib drops it elsewhere.
+    for entity in entities:
+        if entity["type"] == "code":
+            entity.pop("language", None)
+    return entities
+
+
+def trim_entities(text: str, entities: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
+    """Strip surrounding whitespace as Telegram does, shifting and clipping entities."""
+    stripped = text.strip()
+    if stripped == text:
+        return text, entities
+    lead = utf16_len(text[: len(text) - len(text.lstrip())])
+    total = utf16_len(stripped)
+    result = []
+    for entity in entities:
+        start = max(0, entity["offset"] - lead)
+        end = min(total, entity["offset"] + entity["length"] - lead)
+        if end > start:
+            result.append({**entity, "offset": start, "length": end - start})
+    return stripped, result
 
 
 def html_problem(text: str) -> str | None:
-    """Why Telegram would refuse this HTML, or None when it would accept it."""
-    stack: list[str] = []
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch == "&":
-            if not _ENTITY.match(text, i):
-                return f"can't find end of the entity starting at byte offset {i}"
-            i = text.index(";", i) + 1
-            continue
-        if ch == "<":
-            tag = _TAG.match(text, i)
-            if tag is None:
-                return f"unsupported start tag at byte offset {i}"
-            closing, name = tag.group(1) == "/", tag.group(2).lower()
-            if name not in ALLOWED_TAGS:
-                return f'unsupported start tag "{name}" at byte offset {i}'
-            if closing:
-                if not stack or stack[-1] != name:
-                    expected = stack[-1] if stack else ""
-                    return f'unmatched end tag at byte offset {i}, expected "</{expected}>"'
-                stack.pop()
-            else:
-                stack.append(name)
-            i = tag.end()
-            continue
-        i += 1
-    if stack:
-        return f'can\'t find end tag corresponding to start tag "{stack[-1]}"'
+    """Why Telegram would refuse this HTML, or None when it accepts it."""
+    try:
+        parse_html(text)
+    except HTMLParseError as error:
+        return str(error)
     return None
 
 
 def visible_text(text: str) -> str:
-    """The text a reader sees: tags removed, entities decoded."""
-    return unescape(_TAG.sub("", text))
+    """The text a reader sees: tags removed, entities decoded (or the raw text if invalid)."""
+    try:
+        return parse_html(text, strict=False)[0]
+    except HTMLParseError:
+        return text
 
 
 def visible_length(text: str) -> int:
