@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import setup_logging
+from db import DatabaseError
 from plan import PlanError, load_plan
 from plan.export import plan_to_dict
 
@@ -47,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return _dispatch(args)
-    except (ConfigError, PlanError) as e:
+    except (ConfigError, PlanError, DatabaseError) as e:
         print(f"cso-bot: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

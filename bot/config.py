@@ -134,8 +134,9 @@ def _require_http_url(name: str, value: str) -> None:
 def _path(value: str | None, default: Path) -> Path:
     if value is None:
         return default
+    # Relative paths are the project's own (data/annex4.yaml, var/...), wherever cso-bot runs.
     path = Path(value).expanduser()
-    return path if path.is_absolute() else Path.cwd() / path
+    return path if path.is_absolute() else PROJECT_ROOT / path
 
 
 def _ids(value: str | None) -> frozenset[int]:
@@ -146,7 +147,7 @@ def _ids(value: str | None) -> frozenset[int]:
         part = part.strip()
         if not part:
             continue
-        if not part.lstrip("-").isdigit():
+        if not re.fullmatch(r"-?[0-9]{1,20}", part):
             raise ConfigError(
                 f"COORDINATOR_IDS must be Telegram user ids separated by commas, got {part!r}"
             )
@@ -157,7 +158,7 @@ def _ids(value: str | None) -> frozenset[int]:
 def _port(value: str | None) -> int:
     if value is None:
         return 8080
-    if not value.isdigit() or not 1 <= int(value) <= 65535:
+    if not re.fullmatch(r"[0-9]{1,5}", value) or not 1 <= int(value) <= 65535:
         raise ConfigError(f"WEBHOOK_PORT must be a port number 1-65535, got {value!r}")
     return int(value)
 

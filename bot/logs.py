@@ -13,11 +13,24 @@ class RedactSecrets(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if any(s in message for s in self.secrets):
-            for secret in self.secrets:
-                message = message.replace(secret, "********")
-            record.msg, record.args = message, None
+        if self._has_secret(message):
+            record.msg, record.args = self._redact(message), None
+        if record.exc_info and not record.exc_text:
+            # Formatters reuse exc_text, so the traceback is rendered (and redacted) once, here.
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text and self._has_secret(record.exc_text):
+            record.exc_text = self._redact(record.exc_text)
+        if record.stack_info and self._has_secret(record.stack_info):
+            record.stack_info = self._redact(record.stack_info)
         return True
+
+    def _has_secret(self, text: str) -> bool:
+        return any(s in text for s in self.secrets)
+
+    def _redact(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "********")
+        return text
 
 
 def setup_logging(level: str, secrets: Iterable[str] = ()) -> None:

@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiosqlite
 
-from db.migrate import migrate
+from db.migrate import DatabaseError, migrate
 from db.repositories import Repositories
 
 log = logging.getLogger(__name__)
@@ -41,14 +42,20 @@ class Database:
     async def open(cls, path: str | Path) -> Database:
         """Open (creating if needed) and migrate the database at path."""
         file = Path(path)
-        file.parent.mkdir(parents=True, exist_ok=True)
-        writer = await _connect(file)
+        opened: list[aiosqlite.Connection] = []
         try:
+            file.parent.mkdir(parents=True, exist_ok=True)
+            writer = await _connect(file, opened)
             await writer.execute("PRAGMA journal_mode=WAL")
             version = await migrate(writer)
-            readers = [await _connect(file) for _ in range(READERS)]
-        except BaseException:
-            await writer.close()
+            readers = [await _connect(file, opened) for _ in range(READERS)]
+        except BaseException as e:
+            for conn in opened:
+                await conn.close()
+            if isinstance(e, sqlite3.Error | OSError):
+                raise DatabaseError(f"{file}: cannot be opened ({e})") from e
+            if isinstance(e, DatabaseError):
+                raise DatabaseError(f"{file}: {e}") from e
             raise
         db = cls(file, writer, readers)
         db.schema_version = version
@@ -86,14 +93,15 @@ class Database:
             await dest.close()
 
     async def integrity_check(self) -> str:
-        async with self._writer.execute("PRAGMA integrity_check") as cur:
+        async with self._write_lock, self._writer.execute("PRAGMA integrity_check") as cur:
             row = await cur.fetchone()
         return str(row[0]) if row else "no answer"
 
 
-async def _connect(file: Path) -> aiosqlite.Connection:
+async def _connect(file: Path, opened: list[aiosqlite.Connection]) -> aiosqlite.Connection:
     # isolation_level=None: we issue BEGIN ourselves, so reads never open a transaction.
     conn = await aiosqlite.connect(str(file), isolation_level=None)
+    opened.append(conn)
     await conn.execute("PRAGMA foreign_keys=ON")
     await conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     await conn.execute("PRAGMA synchronous=NORMAL")

@@ -10,6 +10,12 @@ from importlib import resources
 import aiosqlite
 
 log = logging.getLogger(__name__)
+
+
+class DatabaseError(RuntimeError):
+    """The database cannot be used; the message says why in one line."""
+
+
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
@@ -41,7 +47,7 @@ async def migrate(conn: aiosqlite.Connection) -> int:
     current = int(row[0]) if row else 0
     migrations = available_migrations()
     if current > len(migrations):
-        raise RuntimeError(
+        raise DatabaseError(
             f"the database is at schema version {current}, newer than this bot "
             f"({len(migrations)}): upgrade the bot instead"
         )

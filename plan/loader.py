@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -64,7 +64,8 @@ class _Reader:
             raise self.fail(f"{path}.{key}", f"expected text, got {_type_name(value)} {value!r}")
         if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
             raise self.fail(f"{path}.{key}", f"expected a whole number, got {value!r}")
-        if kind is date and not isinstance(value, date):
+        # A datetime is a date to Python, but comparing one with a plain date raises.
+        if kind is date and (not isinstance(value, date) or isinstance(value, datetime)):
             raise self.fail(f"{path}.{key}", f"expected a date YYYY-MM-DD, got {value!r}")
         if kind is str and not value.strip():
             raise self.fail(f"{path}.{key}", "is empty")
@@ -228,7 +229,7 @@ def _refs(
     ids = r.items(data.get(key), f"{path}.{key}")
     out = []
     for j, ref in enumerate(ids):
-        if ref not in glossary:
+        if not isinstance(ref, str) or ref not in glossary:
             raise r.fail(f"{path}.{key}[{j}]", f"unknown glossary id {ref!r}")
         out.append(glossary[ref])
     return tuple(out)
