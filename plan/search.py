@@ -72,6 +72,8 @@ _CONSONANTS = frozenset("бвгджзклмнпрстфхцчшщ")
 def normalize(text: str) -> str:
     """Lowercase, drop apostrophes and invisible characters, fold ґ into г, collapse spaces."""
     folded = unicodedata.normalize("NFC", text).lower().translate(_TRANSLATION)
+    # The plan itself spells both «проект» (old) and «проєкт» (current): one word to a reader.
+    folded = folded.replace("проєкт", "проект")
     return " ".join(folded.split())
 
 
