@@ -54,7 +54,7 @@ async def reply_with_results(message: Message, search: MeasureSearch, query: str
 
 async def cmd_search(message: Message, command: CommandObject, search: MeasureSearch) -> None:
     if not command.args or not command.args.strip():
-        await answer(message, search_prompt())
+        await answer(message, search_prompt(), measures_keyboard((), back_to_menu()))
         return
     await reply_with_results(message, search, command.args)
 
