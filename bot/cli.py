@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date
+from typing import TextIO
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import setup_logging
 from db import DatabaseError
 from plan import PlanError, load_plan
 from plan.export import plan_to_dict
+from plan.progress import default_report_year
+from plan.report import CSV_HEADER, csv_rows, report_dict, report_text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,6 +42,24 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=["json"], default="json")
     check = plan.add_parser("check", help="validate a plan file")
     check.add_argument("file")
+
+    activities = commands.add_parser(
+        "activities", help="activities reported against the plan (DATABASE_PATH)"
+    ).add_subparsers(dest="activities_command", required=True)
+    imports = activities.add_parser(
+        "import", help="import approved activities from a CSV file: all rows or none"
+    )
+    imports.add_argument("file")
+    imports.add_argument(
+        "--create-orgs", action="store_true", help="add organisations the database does not know"
+    )
+    exports = activities.add_parser("export", help="write approved activities as CSV")
+    exports.add_argument("--out", help="file to write (default: standard output)")
+
+    report = commands.add_parser("report", help="the plan's progress for a year")
+    report.add_argument("--year", type=int, help="calendar year (default: the current one)")
+    report.add_argument("--format", choices=["text", "json", "csv"], default="text")
+    report.add_argument("--out", help="file to write (default: standard output)")
 
     locales = commands.add_parser("locales", help="interface translations")
     locales.add_subparsers(dest="locales_command", required=True).add_parser(
@@ -76,6 +100,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         )
         print()
         return 0
+    if args.command in ("activities", "report"):
+        setup_logging("WARNING")
+        return asyncio.run(_reports(settings, args))
     if args.command == "chat":
         setup_logging("WARNING")
         asyncio.run(_chat(settings, args.user_id))
@@ -98,6 +125,64 @@ async def _run(settings: Settings) -> None:
         await (run_webhook(app, bot) if settings.webhook_mode else run_polling(app, bot))
     finally:
         await app.close()
+
+
+async def _reports(settings: Settings, args: argparse.Namespace) -> int:
+    from bot import reports
+    from db import Database
+
+    plan = load_plan(settings.plan_file)
+    today = date.today()
+    if args.command == "report":
+        year = args.year if args.year is not None else default_report_year(plan, today)
+        try:
+            reports.check_report_year(plan, year)
+        except reports.ReportYearError as e:
+            print(f"cso-bot: {e}", file=sys.stderr)
+            return 2
+    db = await Database.open(settings.database_path)
+    try:
+        if args.command == "activities" and args.activities_command == "import":
+            try:
+                count = await reports.import_activities(
+                    db, plan, args.file, args.create_orgs, today=today
+                )
+            except reports.ActivityImportError as e:
+                for error in e.errors:
+                    print(error, file=sys.stderr)
+                return 2
+            print(f"imported {count} activities")
+            return 0
+        if args.command == "activities":
+            with _output(args.out) as out:
+                await reports.export_activities(db, plan, out)
+            return 0
+        progress = await reports.progress_for(db, plan, year, today)
+    finally:
+        await db.close()
+    with _output(args.out) as out:
+        if args.format == "json":
+            json.dump(report_dict(plan, year, progress), out, ensure_ascii=False, indent=2)
+            out.write("\n")
+        elif args.format == "csv":
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(CSV_HEADER)
+            writer.writerows(csv_rows(plan, progress))
+        else:
+            out.write(report_text(plan, year, progress))
+    return 0
+
+
+@contextmanager
+def _output(path: str | None) -> Iterator[TextIO]:
+    if path is None:
+        yield sys.stdout
+        return
+    try:
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            yield f
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot be written ({e.strerror or e})") from e
 
 
 async def _chat(settings: Settings, user_id: int) -> None:

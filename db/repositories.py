@@ -6,7 +6,9 @@ from functools import cached_property
 
 import aiosqlite
 
+from db.activities import ActivityRepo
 from db.dialogs import DialogStateRepo
+from db.organisations import OrganisationRepo
 from db.users import UserRepo
 
 
@@ -23,3 +25,11 @@ class Repositories:
     @cached_property
     def dialogs(self) -> DialogStateRepo:
         return DialogStateRepo(self.conn)
+
+    @cached_property
+    def organisations(self) -> OrganisationRepo:
+        return OrganisationRepo(self.conn)
+
+    @cached_property
+    def activities(self) -> ActivityRepo:
+        return ActivityRepo(self.conn)

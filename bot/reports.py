@@ -1,0 +1,302 @@
+"""Activity import/export as CSV and the yearly report: services over the database and the plan."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import re
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from db import Database, NewActivity
+from db.organisations import OrganisationRepo
+from plan.codes import normalize_code
+from plan.model import Measure, Plan
+from plan.progress import IndicatorProgress, plan_progress
+from plan.report import report_dict, valid_edrpou
+
+COLUMNS: tuple[str, ...] = (
+    "organization",
+    "measure",
+    "indicator",
+    "date",
+    "quantity",
+    "cso_participants",
+    "council_participants",
+    "title",
+    "evidence_url",
+)
+MAX_QUANTITY = 1_000_000
+MAX_TITLE = 200
+_WHOLE = re.compile(r"^\d+$")
+
+
+class ActivityImportError(Exception):
+    """The file cannot be imported; errors are 'line N: what is wrong', in file order."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+class ReportYearError(ValueError):
+    """A report was asked for a year the plan does not cover."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    line: int
+    organisation: str
+    activity: NewActivity  # organisation_id is filled in at insert time
+
+
+def _parse_date(raw: str) -> date | None:
+    for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
+        try:
+            return datetime.strptime(raw, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _measure(plan: Plan, raw: str) -> tuple[Measure | None, str | None]:
+    code = normalize_code(raw)
+    if not code:
+        return None, "measure is required"
+    found = plan.measure(code)
+    if found is not None:
+        return found, None
+    printed = plan.by_printed_code(code)
+    if len(printed) == 1:
+        return printed[0], None
+    if len(printed) > 1:
+        choices = ", ".join(m.code for m in printed)
+        return None, f"measure {code} is printed more than once in the plan: use one of {choices}"
+    return None, f"unknown measure {raw.strip()!r}"
+
+
+def _participants(name: str, raw: str, errors: list[str]) -> int | None:
+    if raw == "":
+        return None
+    if not _WHOLE.match(raw):
+        errors.append(f"{name} must be empty or a non-negative whole number, got {raw!r}")
+        return None
+    return int(raw)
+
+
+def _check_row(
+    plan: Plan, fields: dict[str, str], today: date
+) -> tuple[NewActivity | None, list[str]]:
+    errors: list[str] = []
+    measure, problem = _measure(plan, fields["measure"])
+    if problem:
+        errors.append(problem)
+    indicator_id = fields["indicator"]
+    if measure is not None:
+        ids = [i.id for i in measure.indicators]
+        if indicator_id == "":
+            if len(ids) == 1:
+                indicator_id = ids[0]
+            else:
+                errors.append(
+                    f"measure {measure.code} has several indicators: name one of {', '.join(ids)}"
+                )
+        elif indicator_id not in ids:
+            errors.append(
+                f"indicator {indicator_id!r} is not one of measure {measure.code}: "
+                f"{', '.join(ids)}"
+            )
+    raw_date = fields["date"]
+    day = _parse_date(raw_date)
+    if day is None:
+        errors.append(f"date {raw_date!r} is not a real date (YYYY-MM-DD or DD.MM.YYYY)")
+    elif day > today:
+        errors.append(f"date {day.isoformat()} is in the future")
+    elif not plan.start <= day <= plan.end:
+        errors.append(
+            f"date {day.isoformat()} is outside the plan period "
+            f"{plan.start.isoformat()}..{plan.end.isoformat()}"
+        )
+    raw_quantity = fields["quantity"]
+    quantity = 0
+    if not _WHOLE.match(raw_quantity) or int(raw_quantity) == 0:
+        errors.append(f"quantity must be a positive whole number, got {raw_quantity!r}")
+    elif int(raw_quantity) > MAX_QUANTITY:
+        errors.append(f"quantity {raw_quantity} is more than {MAX_QUANTITY:,}".replace(",", " "))
+    else:
+        quantity = int(raw_quantity)
+    cso = _participants("cso_participants", fields["cso_participants"], errors)
+    council = _participants("council_participants", fields["council_participants"], errors)
+    title = fields["title"]
+    if not title:
+        errors.append("title is required")
+    elif len(title) > MAX_TITLE:
+        errors.append(f"title is {len(title)} characters long, more than {MAX_TITLE}")
+    if errors or measure is None or day is None:
+        return None, errors
+    return (
+        NewActivity(
+            plan_id=plan.id,
+            indicator_id=indicator_id,
+            measure_code=measure.code,
+            organisation_id=0,
+            date=day,
+            quantity=quantity,
+            title=title,
+            cso_participants=cso,
+            council_participants=council,
+            evidence_url=fields["evidence_url"] or None,
+        ),
+        [],
+    )
+
+
+async def import_activities(
+    db: Database,
+    plan: Plan,
+    csv_path: str | Path,
+    create_orgs: bool = False,
+    *,
+    today: date | None = None,
+) -> int:
+    """Import every row of a CSV file as approved activities, or none of them.
+
+    Every row is checked first; any problem raises ActivityImportError with all of them, and
+    nothing is written. Otherwise all rows go in one transaction, each with an audit entry.
+    """
+    today = today or date.today()
+    path = Path(csv_path)
+    try:
+        lines = await asyncio.to_thread(_read_csv, path)
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        raise ActivityImportError([f"{path}: cannot be read ({e})"]) from e
+    if not lines:
+        raise ActivityImportError(["line 1: the file is empty; expected a header"])
+    header = [h.strip() for h in lines[0]]
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise ActivityImportError([f"line 1: missing columns: {', '.join(missing)}"])
+    position = {name: header.index(name) for name in COLUMNS}
+
+    errors: list[str] = []
+    rows: list[_Row] = []
+    organisations: dict[str, str | None] = {}  # as written → error, or None when usable
+    async with db.read() as repos:
+        for number, cells in enumerate(lines[1:], start=2):
+            if not any(c.strip() for c in cells):
+                continue
+            fields = {
+                name: cells[i].strip() if i < len(cells) else "" for name, i in position.items()
+            }
+            row_errors: list[str] = []
+            org = fields["organization"]
+            if not org:
+                row_errors.append("organization is required")
+            else:
+                if org.casefold() not in organisations:
+                    organisations[org.casefold()] = await _organisation_problem(
+                        repos.organisations, org, create_orgs
+                    )
+                problem = organisations[org.casefold()]
+                if problem:
+                    row_errors.append(problem)
+            activity, problems = _check_row(plan, fields, today)
+            row_errors += problems
+            errors += [f"line {number}: {e}" for e in row_errors]
+            if activity is not None and not row_errors:
+                rows.append(_Row(number, org, activity))
+    if errors:
+        raise ActivityImportError(errors)
+    if not rows:
+        raise ActivityImportError(["the file has no activities"])
+
+    reason = f"imported from {path.name}"
+    async with db.transaction() as repos:
+        ids: dict[str, int] = {}
+        for row in rows:
+            key = row.organisation.casefold()
+            if key not in ids:
+                found = await repos.organisations.find(row.organisation)
+                if found is None:
+                    code = row.organisation if _looks_like_code(row.organisation) else None
+                    found = await repos.organisations.create(
+                        row.organisation, edrpou=code, reason=reason
+                    )
+                ids[key] = found.id
+            activity = replace(row.activity, organisation_id=ids[key])
+            await repos.activities.add_approved(activity, actor=None, reason=reason)
+    return len(rows)
+
+
+def _read_csv(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        return list(csv.reader(f))
+
+
+def _looks_like_code(value: str) -> bool:
+    return len(value) == 8 and value.isdigit()
+
+
+async def _organisation_problem(repo: OrganisationRepo, org: str, create_orgs: bool) -> str | None:
+    if await repo.find(org) is not None:
+        return None
+    if _looks_like_code(org) and not valid_edrpou(org):
+        return f"organization {org!r} is not a valid ЄДРПОУ code"
+    if not create_orgs:
+        return f"unknown organization {org!r} (use --create-orgs to add it)"
+    return None
+
+
+async def export_activities(db: Database, plan: Plan, out: TextIO) -> int:
+    """Write the plan's approved activities in the import format; return how many."""
+    async with db.read() as repos:
+        rows = await repos.activities.export_rows(plan.id)
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for r in rows:
+        writer.writerow(
+            [
+                r.organisation,
+                r.measure_code,
+                r.indicator_id,
+                r.date,
+                r.quantity,
+                _blank(r.cso_participants),
+                _blank(r.council_participants),
+                r.title,
+                r.evidence_url or "",
+            ]
+        )
+    return len(rows)
+
+
+def _blank(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
+def check_report_year(plan: Plan, year: int) -> None:
+    if year not in plan.years:
+        raise ReportYearError(
+            f"year {year} is outside the plan period "
+            f"{plan.start.isoformat()}..{plan.end.isoformat()}"
+        )
+
+
+async def build_report(db: Database, plan: Plan, year: int, today: date) -> dict[str, Any]:
+    """The year's progress report (see plan.report.report_dict for its shape)."""
+    check_report_year(plan, year)
+    async with db.read() as repos:
+        activities = await repos.activities.counted(plan.id)
+    return report_dict(plan, year, plan_progress(plan, activities, year, today))
+
+
+async def progress_for(
+    db: Database, plan: Plan, year: int, today: date
+) -> list[IndicatorProgress]:
+    """The progress engine's output for a year, for text and CSV renderings."""
+    check_report_year(plan, year)
+    async with db.read() as repos:
+        activities = await repos.activities.counted(plan.id)
+    return plan_progress(plan, activities, year, today)
