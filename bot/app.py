@@ -16,6 +16,7 @@ from aiogram.utils.i18n import I18n
 from bot.config import Settings
 from bot.i18n import LOCALES, build_i18n
 from bot.middlewares import UserLocaleMiddleware, UserMiddleware
+from bot.newsletter import start_newsletters, stop_newsletters
 from bot.storage import DatabaseStorage
 from db import Database
 from handlers import get_routers
@@ -23,6 +24,7 @@ from handlers.commands import COORDINATOR_COMMANDS, GUEST_COMMANDS
 from plan import Plan, load_plan
 from plan.search import MeasureSearch
 from scheduler import Scheduler, build_scheduler
+from scheduler.delivery import DeliveryRunner
 
 log = logging.getLogger(__name__)
 
@@ -57,11 +59,14 @@ def build_dispatcher(
         search=MeasureSearch(plan.measures),
         scheduler=scheduler,
         i18n=i18n,
+        deliveries=DeliveryRunner(),  # newsletters being sent by this process
     )
     dp.update.outer_middleware(UserMiddleware())
     UserLocaleMiddleware(i18n).setup(dp)
     dp.include_routers(*get_routers())
     dp.startup.register(on_startup)
+    dp.startup.register(start_newsletters)
+    dp.shutdown.register(stop_newsletters)
     return dp
 
 

@@ -108,7 +108,8 @@ class TerminalChat:
         if line.isdigit() and 1 <= int(line) <= len(buttons):
             requests = await self.conversation.press(message_id, buttons[int(line) - 1][1])
         else:
-            requests = await self.conversation.send(line)
+            # "=7" sends the text 7 where a bare 7 would press button 7.
+            requests = await self.conversation.send(line.removeprefix("="))
         for method in requests:
             self._print(method.__api_method__, dict(method))
         _, buttons = self.conversation.keyboard()
@@ -124,7 +125,11 @@ class TerminalChat:
             self.out.write(f"  ⓘ {params['text']}\n")
         if name in ("sendMessage", "editMessageText", "sendDocument", "sendPhoto"):
             text = params.get("text") or params.get("caption") or ""
-            self.out.write(("✎ " if name == "editMessageText" else "") + visible_text(text) + "\n")
+            chat_id = params.get("chat_id")
+            # What the bot sends to other people (coordinators, say) is shown, but marked.
+            to = f"[→ {chat_id}] " if chat_id not in (None, self.conversation.chat.id) else ""
+            mark = "✎ " if name == "editMessageText" else ""
+            self.out.write(to + mark + visible_text(text) + "\n")
 
 
 async def run_chat(app: App, user_id: int) -> None:
@@ -132,7 +137,8 @@ async def run_chat(app: App, user_id: int) -> None:
     dp, bot = app.dispatcher, chat.conversation.bot
     await dp.emit_startup(bot=bot, dispatcher=dp, **dp.workflow_data)
     print(
-        "Розмова з ботом. Пишіть повідомлення; число натискає кнопку; /quit або Ctrl-D — вихід.\n"
+        "Розмова з ботом. Пишіть повідомлення; число натискає кнопку (=7 надсилає текст 7); "
+        "/quit або Ctrl-D — вихід.\n"
     )
     loop = asyncio.get_running_loop()
     try:

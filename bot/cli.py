@@ -6,10 +6,12 @@ import argparse
 import asyncio
 import csv
 import json
+import sqlite3
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 from typing import TextIO
 
 from bot.config import ConfigError, Settings, load_settings
@@ -58,8 +60,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser("report", help="the plan's progress for a year")
     report.add_argument("--year", type=int, help="calendar year (default: the current one)")
-    report.add_argument("--format", choices=["text", "json", "csv"], default="text")
-    report.add_argument("--out", help="file to write (default: standard output)")
+    report.add_argument("--format", choices=["text", "json", "csv", "xlsx"], default="text")
+    report.add_argument(
+        "--out", help="file to write (default: standard output; required for xlsx)"
+    )
+
+    database = commands.add_parser("db", help="the database (DATABASE_PATH)").add_subparsers(
+        dest="db_command", required=True
+    )
+    backup = database.add_parser(
+        "backup", help="copy the live database to FILE safely, even while the bot runs"
+    )
+    backup.add_argument("file")
+    database.add_parser("check", help="run SQLite's integrity check; exit 1 unless it is ok")
+
+    from bot.newsletter_cli import add_cli as add_newsletter_cli
+
+    add_newsletter_cli(commands)
 
     locales = commands.add_parser("locales", help="interface translations")
     locales.add_subparsers(dest="locales_command", required=True).add_parser(
@@ -100,9 +117,23 @@ def _dispatch(args: argparse.Namespace) -> int:
         )
         print()
         return 0
+    if args.command == "db":
+        setup_logging("WARNING")
+        if args.db_command == "backup":
+            target = Path(args.file).expanduser().resolve()
+            if target == Path(settings.database_path).resolve():
+                raise ConfigError("the backup must not overwrite the database itself")
+            if not target.parent.is_dir():
+                raise ConfigError(f"{args.file}: its folder does not exist")
+        return asyncio.run(_database(settings, args))
     if args.command in ("activities", "report"):
         setup_logging("WARNING")
         return asyncio.run(_reports(settings, args))
+    if args.command == "newsletter":
+        from bot.newsletter import run_cli as newsletter_cli
+
+        setup_logging("INFO", secrets=[settings.bot_token or ""])
+        return asyncio.run(newsletter_cli(settings, args))
     if args.command == "chat":
         setup_logging("WARNING")
         asyncio.run(_chat(settings, args.user_id))
@@ -140,6 +171,9 @@ async def _reports(settings: Settings, args: argparse.Namespace) -> int:
         except reports.ReportYearError as e:
             print(f"cso-bot: {e}", file=sys.stderr)
             return 2
+        if args.format == "xlsx" and args.out is None:
+            print("cso-bot: --format xlsx needs --out FILE", file=sys.stderr)
+            return 2
     db = await Database.open(settings.database_path)
     try:
         if args.command == "activities" and args.activities_command == "import":
@@ -160,6 +194,14 @@ async def _reports(settings: Settings, args: argparse.Namespace) -> int:
         progress = await reports.progress_for(db, plan, year, today)
     finally:
         await db.close()
+    if args.format == "xlsx":
+        from bot.exports import write_xlsx
+
+        try:
+            write_xlsx(args.out, plan, year, progress)
+        except OSError as e:
+            raise ConfigError(f"{args.out}: cannot be written ({e.strerror or e})") from e
+        return 0
     with _output(args.out) as out:
         if args.format == "json":
             json.dump(report_dict(plan, year, progress), out, ensure_ascii=False, indent=2)
@@ -171,6 +213,26 @@ async def _reports(settings: Settings, args: argparse.Namespace) -> int:
         else:
             out.write(report_text(plan, year, progress))
     return 0
+
+
+async def _database(settings: Settings, args: argparse.Namespace) -> int:
+    from db import Database
+
+    db = await Database.open(settings.database_path)
+    try:
+        if args.db_command == "backup":
+            target = args.file
+            try:
+                await db.backup(target)
+            except (OSError, sqlite3.Error) as e:
+                raise ConfigError(f"{target}: cannot be written ({e})") from e
+            print(f"backed up {settings.database_path} to {target}")
+            return 0
+        result = await db.integrity_check()
+    finally:
+        await db.close()
+    print(f"{settings.database_path}: integrity {result}")
+    return 0 if result == "ok" else 1
 
 
 @contextmanager

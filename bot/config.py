@@ -42,6 +42,8 @@ class Settings:
     webhook_host: str = "127.0.0.1"
     webhook_port: int = 8080
     log_level: str = "INFO"
+    newsletter_rate: float = 25.0  # messages per second, all chats together
+    newsletter_concurrency: int = 8
 
     @property
     def webhook_mode(self) -> bool:
@@ -122,6 +124,10 @@ def load_settings(
         webhook_host=get("WEBHOOK_HOST") or "127.0.0.1",
         webhook_port=_port(get("WEBHOOK_PORT")),
         log_level=_log_level(get("LOG_LEVEL")),
+        newsletter_rate=_positive("NEWSLETTER_RATE", get("NEWSLETTER_RATE"), 25.0, 1000.0),
+        newsletter_concurrency=int(
+            _positive("NEWSLETTER_CONCURRENCY", get("NEWSLETTER_CONCURRENCY"), 8, 100)
+        ),
     )
 
 
@@ -168,3 +174,15 @@ def _log_level(value: str | None) -> str:
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {value!r}")
     return level
+
+
+def _positive(name: str, value: str | None, default: float, maximum: float) -> float:
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not 0 < number <= maximum:
+        raise ConfigError(f"{name} must be a number above 0, at most {maximum:g}; got {value!r}")
+    return number

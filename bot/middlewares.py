@@ -12,18 +12,19 @@ from aiogram.utils.i18n import I18nMiddleware
 
 from bot.config import Settings
 from db import Database, UserRecord
+from db.members import Standing
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
-def role_of(user: UserRecord | None, user_id: int, settings: Settings) -> str:
-    if user_id in settings.coordinator_ids:
+def role_of(user_id: int, standing: Standing, settings: Settings) -> str:
+    if user_id in settings.coordinator_ids or standing.coordinator:
         return "coordinator"
-    return user.role if user is not None else "guest"
+    return "member" if standing.organisation_id is not None else "guest"
 
 
 class UserMiddleware(BaseMiddleware):
-    """Loads the user's record (creating it on first sight only) and their role.
+    """Loads the user's record (creating it on first sight only), role and organisation.
 
     Registered on the update level, so messages, callbacks and every later event type get it.
     """
@@ -32,15 +33,17 @@ class UserMiddleware(BaseMiddleware):
         tg_user: User | None = data.get("event_from_user")
         db: Database = data["db"]
         settings: Settings = data["config"]
-        record = None
+        record, standing = None, Standing(coordinator=False, organisation_id=None)
         if tg_user is not None:
             async with db.read() as repo:
                 record = await repo.users.get(tg_user.id)
+                standing = await repo.memberships.standing(tg_user.id)
             if record is None:
                 async with db.transaction() as repo:
                     record = await repo.users.ensure(tg_user.id, datetime.now(UTC))
         data["user_record"] = record
-        data["role"] = role_of(record, tg_user.id, settings) if tg_user else "guest"
+        data["organisation_id"] = standing.organisation_id
+        data["role"] = role_of(tg_user.id, standing, settings) if tg_user else "guest"
         return await handler(event, data)
 
 

@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import re
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
 from db import Database, NewActivity
 from db.organisations import OrganisationRepo
-from plan.codes import normalize_code
+from plan.codes import measures_by_code, normalize_code
 from plan.model import Measure, Plan
 from plan.progress import IndicatorProgress, plan_progress
 from plan.report import report_dict, valid_edrpou
+from plan.validation import (
+    MAX_TITLE,
+    InputError,
+    clean_text,
+    parse_date,
+    parse_participants,
+    parse_quantity,
+)
 
 COLUMNS: tuple[str, ...] = (
     "organization",
@@ -28,9 +35,6 @@ COLUMNS: tuple[str, ...] = (
     "title",
     "evidence_url",
 )
-MAX_QUANTITY = 1_000_000
-MAX_TITLE = 200
-_WHOLE = re.compile(r"^\d+$")
 
 
 class ActivityImportError(Exception):
@@ -52,23 +56,11 @@ class _Row:
     activity: NewActivity  # organisation_id is filled in at insert time
 
 
-def _parse_date(raw: str) -> date | None:
-    for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
-        try:
-            return datetime.strptime(raw, fmt).date()
-        except ValueError:
-            continue
-    return None
-
-
 def _measure(plan: Plan, raw: str) -> tuple[Measure | None, str | None]:
     code = normalize_code(raw)
     if not code:
         return None, "measure is required"
-    found = plan.measure(code)
-    if found is not None:
-        return found, None
-    printed = plan.by_printed_code(code)
+    printed = measures_by_code(plan, code)
     if len(printed) == 1:
         return printed[0], None
     if len(printed) > 1:
@@ -80,10 +72,26 @@ def _measure(plan: Plan, raw: str) -> tuple[Measure | None, str | None]:
 def _participants(name: str, raw: str, errors: list[str]) -> int | None:
     if raw == "":
         return None
-    if not _WHOLE.match(raw):
+    try:
+        return parse_participants(raw)
+    except InputError:
         errors.append(f"{name} must be empty or a non-negative whole number, got {raw!r}")
         return None
-    return int(raw)
+
+
+def _date_problem(raw: str, error: InputError) -> str:
+    if error.reason == "date_future":
+        return f"date {raw} is in the future"
+    if error.reason == "date_outside_plan":
+        start, end = error.details["start"], error.details["end"]
+        return f"date {raw} is outside the plan period {start.isoformat()}..{end.isoformat()}"
+    return f"date {raw!r} is not a real date (YYYY-MM-DD or DD.MM.YYYY)"
+
+
+def _quantity_problem(raw: str, error: InputError) -> str:
+    if error.reason == "too_large":
+        return f"quantity {raw} is more than {error.details['maximum']:,}".replace(",", " ")
+    return f"quantity must be a positive whole number, got {raw!r}"
 
 
 def _check_row(
@@ -109,31 +117,28 @@ def _check_row(
                 f"{', '.join(ids)}"
             )
     raw_date = fields["date"]
-    day = _parse_date(raw_date)
-    if day is None:
-        errors.append(f"date {raw_date!r} is not a real date (YYYY-MM-DD or DD.MM.YYYY)")
-    elif day > today:
-        errors.append(f"date {day.isoformat()} is in the future")
-    elif not plan.start <= day <= plan.end:
-        errors.append(
-            f"date {day.isoformat()} is outside the plan period "
-            f"{plan.start.isoformat()}..{plan.end.isoformat()}"
-        )
+    day: date | None = None
+    try:
+        day = parse_date(raw_date, plan, today)
+    except InputError as e:
+        errors.append(_date_problem(raw_date, e))
     raw_quantity = fields["quantity"]
     quantity = 0
-    if not _WHOLE.match(raw_quantity) or int(raw_quantity) == 0:
-        errors.append(f"quantity must be a positive whole number, got {raw_quantity!r}")
-    elif int(raw_quantity) > MAX_QUANTITY:
-        errors.append(f"quantity {raw_quantity} is more than {MAX_QUANTITY:,}".replace(",", " "))
-    else:
-        quantity = int(raw_quantity)
+    try:
+        quantity = parse_quantity(raw_quantity)
+    except InputError as e:
+        errors.append(_quantity_problem(raw_quantity, e))
     cso = _participants("cso_participants", fields["cso_participants"], errors)
     council = _participants("council_participants", fields["council_participants"], errors)
     title = fields["title"]
-    if not title:
-        errors.append("title is required")
-    elif len(title) > MAX_TITLE:
-        errors.append(f"title is {len(title)} characters long, more than {MAX_TITLE}")
+    try:
+        title = clean_text(title, limit=MAX_TITLE)
+    except InputError as e:
+        errors.append(
+            "title is required"
+            if e.reason == "empty"
+            else f"title is {e.details['length']} characters long, more than {MAX_TITLE}"
+        )
     if errors or measure is None or day is None:
         return None, errors
     return (

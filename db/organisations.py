@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -15,6 +16,27 @@ class OrganisationRecord:
     edrpou: str | None
     status: str
     contact: str | None
+    created_at: str
+
+
+_PROFILE = (
+    "SELECT id, name, edrpou, status, contact, contact_person, areas, registered_by, created_at "
+    "FROM organisations"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class OrganisationProfile:
+    """An organisation with what its registration said: for coordinators deciding on it."""
+
+    id: int
+    name: str
+    edrpou: str | None
+    status: str
+    contact: str | None
+    contact_person: str | None
+    areas: tuple[str, ...]
+    registered_by: int | None
     created_at: str
 
 
@@ -79,6 +101,92 @@ class OrganisationRepo:
         assert created is not None
         return created
 
+    async def register(
+        self,
+        name: str,
+        *,
+        edrpou: str,
+        contact: str,
+        contact_person: str,
+        areas: list[str],
+        registered_by: int,
+    ) -> OrganisationRecord:
+        """A new organisation from /register, pending until a coordinator verifies it."""
+        now = _now()
+        async with self.conn.execute(
+            "INSERT INTO organisations (name, name_key, edrpou, status, contact, contact_person, "
+            "areas, registered_by, created_at) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?)",
+            (
+                name.strip(),
+                name_key(name),
+                edrpou,
+                contact,
+                contact_person,
+                json.dumps(areas),
+                registered_by,
+                now,
+            ),
+        ) as cur:
+            new_id = cur.lastrowid
+        assert new_id is not None
+        await _log(self.conn, registered_by, new_id, "register", None)
+        created = await self.get(new_id)
+        assert created is not None
+        return created
+
+    async def profile(self, organisation_id: int) -> OrganisationProfile | None:
+        rows = await self._profiles("WHERE id = ?", organisation_id)
+        return rows[0] if rows else None
+
+    async def pending(self) -> list[OrganisationProfile]:
+        """Organisations waiting for a coordinator, oldest first."""
+        return await self._profiles("WHERE status = 'pending' ORDER BY created_at, id")
+
+    async def search(self, text: str, limit: int = 6) -> list[OrganisationRecord]:
+        """By exact ЄДРПОУ code, else by a part of the name (any letter case)."""
+        key = text.strip()
+        if key.isdigit():
+            found = await self.by_edrpou(key)
+            return [found] if found else []
+        pattern = (
+            "%" + name_key(key).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        )
+        async with self.conn.execute(
+            "SELECT id, name, edrpou, status, contact, created_at FROM organisations "
+            "WHERE name_key LIKE ? ESCAPE '\\' AND status != 'rejected' ORDER BY name_key LIMIT ?",
+            (pattern, limit),
+        ) as cur:
+            return [OrganisationRecord(*row) for row in await cur.fetchall()]
+
+    async def decide(self, organisation_id: int, *, approve: bool, actor: int) -> bool:
+        """Verify or reject a pending organisation; False when it was no longer pending."""
+        async with self.conn.execute(
+            "UPDATE organisations SET status = ? WHERE id = ? AND status = 'pending'",
+            ("verified" if approve else "rejected", organisation_id),
+        ) as cur:
+            changed = cur.rowcount == 1
+        if changed:
+            await _log(self.conn, actor, organisation_id, "verify" if approve else "reject", None)
+        return changed
+
+    async def _profiles(self, where: str, *params: object) -> list[OrganisationProfile]:
+        async with self.conn.execute(f"{_PROFILE} {where}", params) as cur:
+            rows = await cur.fetchall()
+        return [
+            OrganisationProfile(
+                id=r[0],
+                name=r[1],
+                edrpou=r[2],
+                status=r[3],
+                contact=r[4],
+                contact_person=r[5],
+                areas=tuple(json.loads(r[6] or "[]")),
+                registered_by=r[7],
+                created_at=r[8],
+            )
+            for r in rows
+        ]
+
     async def count(self) -> int:
         async with self.conn.execute("SELECT count(*) FROM organisations") as cur:
             row = await cur.fetchone()
@@ -93,6 +201,20 @@ class OrganisationRepo:
 def name_key(name: str) -> str:
     """What makes two names one organisation: letter case and extra spaces do not count."""
     return " ".join(name.split()).casefold()
+
+
+async def _log(
+    conn: aiosqlite.Connection,
+    actor: int | None,
+    organisation_id: int,
+    action: str,
+    reason: str | None,
+) -> None:
+    await conn.execute(
+        "INSERT INTO audit_log (at, actor, entity, entity_id, action, reason) "
+        "VALUES (?, ?, 'organisation', ?, ?, ?)",
+        (_now(), actor, organisation_id, action, reason),
+    )
 
 
 def _now() -> str:

@@ -7,8 +7,12 @@ from functools import cached_property
 import aiosqlite
 
 from db.activities import ActivityRepo
+from db.activity_reports import ActivityReportRepo
 from db.dialogs import DialogStateRepo
+from db.members import CoordinatorRepo, MembershipRepo
+from db.newsletters import NewsletterRepo
 from db.organisations import OrganisationRepo
+from db.subscribers import SubscriberRepo
 from db.users import UserRepo
 
 
@@ -31,5 +35,25 @@ class Repositories:
         return OrganisationRepo(self.conn)
 
     @cached_property
+    def memberships(self) -> MembershipRepo:
+        return MembershipRepo(self.conn)
+
+    @cached_property
+    def coordinators(self) -> CoordinatorRepo:
+        return CoordinatorRepo(self.conn)
+
+    @cached_property
     def activities(self) -> ActivityRepo:
         return ActivityRepo(self.conn)
+
+    @cached_property
+    def reports(self) -> ActivityReportRepo:
+        return ActivityReportRepo(self.conn)
+
+    @cached_property
+    def subscribers(self) -> SubscriberRepo:
+        return SubscriberRepo(self.conn)
+
+    @cached_property
+    def newsletters(self) -> NewsletterRepo:
+        return NewsletterRepo(self.conn)

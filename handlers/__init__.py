@@ -4,7 +4,23 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import fallback, glossary, language, measure, plan_browse, search, start
+from handlers import (
+    activity,
+    coordinators,
+    fallback,
+    glossary,
+    language,
+    measure,
+    my_reports,
+    plan_browse,
+    progress,
+    registration,
+    report,
+    review,
+    search,
+    start,
+    subscription,
+)
 
 
 def get_routers() -> list[Router]:
@@ -15,6 +31,14 @@ def get_routers() -> list[Router]:
         measure.build_router(),
         glossary.build_router(),
         language.build_router(),
+        registration.build_router(),
+        coordinators.build_router(),
+        subscription.build_router(),
+        my_reports.build_router(),
+        activity.build_router(),
+        review.build_router(),
+        report.build_router(),
+        progress.build_router(),
         search.build_router(),
         # Last, because it answers anything no feature claimed: unknown commands, stale buttons.
         fallback.build_router(),

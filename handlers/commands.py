@@ -42,6 +42,16 @@ BODIES = BotCommandSpec("bodies", __("Measures by responsible body"))
 FUNDING = BotCommandSpec("funding", __("Measures by funding source"))
 LANGUAGE = BotCommandSpec("language", __("Мова / Language"))
 CANCEL = BotCommandSpec("cancel", __("Leave the current dialog"))
+SUBSCRIBE = BotCommandSpec("subscribe", __("Receive the monthly newsletter"))
+UNSUBSCRIBE = BotCommandSpec("unsubscribe", __("Stop the monthly newsletter"))
+REGISTER = BotCommandSpec("register", __("Register your organisation or join a registered one"))
+ORGANISATIONS = BotCommandSpec("organisations", __("Organisations and join requests to approve"))
+COORDINATORS = BotCommandSpec("coordinators", __("List, add and remove coordinators"))
+ACTIVITY = BotCommandSpec("activity", __("Report an activity your organisation carried out"))
+MYREPORTS = BotCommandSpec("myreports", __("Your organisation's reports and their status"))
+PENDING = BotCommandSpec("pending", __("Reports waiting for review"))
+REPORT = BotCommandSpec("report", __("The plan's progress report: summary, chart, files"))
+PROGRESS = BotCommandSpec("progress", __("How the plan's indicators are progressing"))
 
 GUEST_COMMANDS: tuple[BotCommandSpec, ...] = (
     START,
@@ -50,12 +60,18 @@ GUEST_COMMANDS: tuple[BotCommandSpec, ...] = (
     SEARCH,
     BODIES,
     FUNDING,
+    PROGRESS,
+    SUBSCRIBE,
+    UNSUBSCRIBE,
+    REGISTER,
+    ACTIVITY,
+    MYREPORTS,
     LANGUAGE,
     HELP,
 )
-# Coordinators' own commands arrive with reporting and the newsletter; until then they see
-# what everyone sees.
-COORDINATOR_COMMANDS: tuple[BotCommandSpec, ...] = GUEST_COMMANDS
+# What only coordinators can do, shown to them on top of everyone's commands.
+COORDINATOR_ONLY: tuple[BotCommandSpec, ...] = (PENDING, REPORT, ORGANISATIONS, COORDINATORS)
+COORDINATOR_COMMANDS: tuple[BotCommandSpec, ...] = GUEST_COMMANDS + COORDINATOR_ONLY
 
 
 def commands_for(role: str) -> tuple[BotCommandSpec, ...]:

@@ -13,7 +13,7 @@ from handlers import commands
 from handlers.plan_views import back_to_plan, measure_list, measure_view, measures_keyboard
 from handlers.reply import answer, echo
 from plan import Plan
-from plan.codes import nearest_measures, normalize_code
+from plan.codes import measures_by_code, nearest_measures, normalize_code
 
 _CODE_LIKE = re.compile(r"^\d{1,3}(\.\d{1,3}){0,3}$")
 
@@ -30,12 +30,10 @@ async def cmd_measure(message: Message, command: CommandObject, plan: Plan) -> N
         )
         return
     code = normalize_code(command.args)
-    if measure := plan.measure(code):
-        await answer(message, *measure_view(plan, measure))
-        return
-    printed = plan.by_printed_code(code)
+    printed = measures_by_code(plan, code)
     if len(printed) == 1:
-        await answer(message, *measure_view(plan, printed[0], printed_note=True))
+        measure = printed[0]
+        await answer(message, *measure_view(plan, measure, printed_note=measure.code != code))
         return
     if printed:
         text = "\n".join(

@@ -91,3 +91,14 @@ async def show(
         if "message is not modified" not in e.message:
             raise
     await query.answer()
+
+
+async def drop_keyboard(message: Message) -> None:
+    """Remove a message's buttons once they are used, so an old prompt cannot be answered twice."""
+    if message.reply_markup is None:
+        return
+    try:
+        await message.edit_reply_markup(reply_markup=None)
+    except TelegramBadRequest as e:
+        if "message is not modified" not in e.message:
+            raise

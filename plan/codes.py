@@ -32,3 +32,13 @@ def nearest_measures(plan: Plan, raw: str, n: int = 3) -> list[Measure]:
     task = min(direction.tasks, key=lambda t: abs(_number(t.code) - wanted[1]))
     by_distance = sorted(task.measures, key=lambda m: (abs(_number(m.code) - wanted[2]), m.code))
     return sorted(by_distance[:n], key=lambda m: [int(x) for x in m.code.split(".")])
+
+
+def measures_by_code(plan: Plan, raw: str) -> tuple[Measure, ...]:
+    """The measures a typed code means: the canonical one, else every measure printed with it.
+
+    Canonical codes win; the document's 1.4.3 stands for two measures, so it gives both.
+    """
+    code = normalize_code(raw)
+    measure = plan.measure(code)
+    return (measure,) if measure is not None else plan.by_printed_code(code)

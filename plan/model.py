@@ -42,6 +42,11 @@ class Indicator:
     unit: str = ""
     min_participants: MinParticipants | None = None
 
+    @property
+    def counts_people(self) -> bool:
+        """Whether a report adds people (2.2.1's representatives) rather than one event."""
+        return self.kind == "count" and self.unit.startswith(("представник", "учасник", "особ"))
+
 
 @dataclass(frozen=True, slots=True)
 class Measure:

@@ -186,7 +186,7 @@ BAD_ROWS = [
     ("ГО Тест,2.1.3,,2023-03-01,-3,,,Розсилка,", "quantity must be a positive whole number"),
     ("ГО Тест,2.1.3,,2023-03-01,1.5,,,Розсилка,", "quantity must be a positive whole number"),
     ("ГО Тест,2.1.3,,2023-03-01,два,,,Розсилка,", "quantity must be a positive whole number"),
-    ("ГО Тест,2.1.3,,2023-03-01,1000000000,,,Розсилка,", "more than 1 000 000"),
+    ("ГО Тест,2.1.3,,2023-03-01,1000000000,,,Розсилка,", "more than 100 000"),
     ("ГО Тест,2.1.3,,2023-03-01,,,,Розсилка,", "quantity must be a positive whole number"),
     ("ГО Тест,2.1.3,,2023-03-01,1,-1,,Розсилка,", "cso_participants must be empty or"),
     ("ГО Тест,2.1.3,,2023-03-01,1,,п'ять,Розсилка,", "council_participants must be empty or"),

@@ -14,9 +14,9 @@ from bot.app import App, build_app
 from bot.config import Secret, Settings
 from bot.run import build_webhook_app
 from bot.telegram_html import html_problem, visible_length
-from handlers.commands import GUEST_COMMANDS
+from handlers.commands import COORDINATOR_COMMANDS, GUEST_COMMANDS
 from handlers.reply import echo, split_message
-from tests.conftest import Chat, texts
+from tests.conftest import COORDINATOR_ID, Chat, texts
 
 
 def _key(user_id: int) -> StorageKey:
@@ -57,9 +57,14 @@ async def test_startup_sets_commands_per_language(app: App, chat: Chat) -> None:
     await dp.emit_startup(bot=chat.bot, dispatcher=dp, **dp.workflow_data)
     try:
         calls = [r for r in chat.session.requests if isinstance(r, SetMyCommands)]
-        by_language = {c.language_code: c.commands for c in calls}
+        everyone = [c for c in calls if c.scope is None or c.scope.type == "default"]
+        by_language = {c.language_code: c.commands for c in everyone}
         assert set(by_language) == {None, "en"}
         assert [c.command for c in by_language[None]] == [c.name for c in GUEST_COMMANDS]
+        # Coordinators get their own list in their own chat.
+        own = [c for c in calls if c.scope is not None and c.scope.type == "chat"]
+        assert {c.scope.chat_id for c in own} == {COORDINATOR_ID}
+        assert [c.command for c in own[0].commands] == [c.name for c in COORDINATOR_COMMANDS]
         plan_uk = next(c for c in by_language[None] if c.command == "plan")
         plan_en = next(c for c in by_language["en"] if c.command == "plan")
         assert plan_uk.description.startswith("План")

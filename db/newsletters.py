@@ -1,0 +1,237 @@
+"""Monthly newsletters and their deliveries: a row per chat, parts counted as Telegram confirms."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+NEWSLETTER_STATUSES = ("draft", "approved", "sending", "paused", "cancelled", "sent")
+DELIVERY_STATES = ("pending", "sent", "failed")
+
+
+@dataclass(frozen=True, slots=True)
+class NewsletterRecord:
+    id: int
+    month: str
+    status: str
+    intro: str
+    parts: tuple[str, ...]
+    created_at: str
+    approved_by: int | None
+    started_at: str | None
+    finished_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PendingDelivery:
+    chat_id: int
+    parts_sent: int
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRecord:
+    newsletter_id: int
+    chat_id: int
+    state: str
+    parts_sent: int
+    attempts: int
+    last_error: str | None
+    sent_at: str | None
+
+
+def _iso(now: datetime) -> str:
+    return now.isoformat(timespec="seconds")
+
+
+_COLUMNS = "id, month, status, intro, parts, created_at, approved_by, started_at, finished_at"
+
+
+def _newsletter(row: aiosqlite.Row) -> NewsletterRecord:
+    return NewsletterRecord(
+        row[0], row[1], row[2], row[3], tuple(json.loads(row[4])), *tuple(row)[5:]
+    )
+
+
+class NewsletterRepo:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    # -- newsletters ---------------------------------------------------------------------------
+
+    async def create(
+        self,
+        month: str,
+        parts: Sequence[str],
+        now: datetime,
+        *,
+        intro: str = "",
+        status: str = "draft",
+        approved_by: int | None = None,
+    ) -> int:
+        cur = await self.conn.execute(
+            "INSERT INTO newsletters (month, status, intro, parts, created_at, approved_by) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (month, status, intro, json.dumps(list(parts), ensure_ascii=False), _iso(now),
+             approved_by),
+        )  # fmt: skip
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    async def get(self, newsletter_id: int) -> NewsletterRecord | None:
+        async with self.conn.execute(
+            f"SELECT {_COLUMNS} FROM newsletters WHERE id = ?",  # noqa: S608 - constant columns
+            (newsletter_id,),
+        ) as cur:
+            row = await cur.fetchone()
+        return _newsletter(row) if row else None
+
+    async def by_month(self, month: str) -> NewsletterRecord | None:
+        async with self.conn.execute(
+            f"SELECT {_COLUMNS} FROM newsletters WHERE month = ?",  # noqa: S608 - constant columns
+            (month,),
+        ) as cur:
+            row = await cur.fetchone()
+        return _newsletter(row) if row else None
+
+    async def all(self) -> list[NewsletterRecord]:
+        async with self.conn.execute(
+            f"SELECT {_COLUMNS} FROM newsletters ORDER BY month"  # noqa: S608 - constant columns
+        ) as cur:
+            return [_newsletter(row) for row in await cur.fetchall()]
+
+    async def status(self, newsletter_id: int) -> str | None:
+        async with self.conn.execute(
+            "SELECT status FROM newsletters WHERE id = ?", (newsletter_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        return str(row[0]) if row else None
+
+    async def sender(self, newsletter_id: int) -> tuple[str, str] | None:
+        """The process recorded as sending this newsletter and when it last said so."""
+        async with self.conn.execute(
+            "SELECT sender, sender_seen FROM newsletters WHERE id = ? AND sender IS NOT NULL",
+            (newsletter_id,),
+        ) as cur:
+            row = await cur.fetchone()
+        return (str(row[0]), str(row[1])) if row else None
+
+    async def set_sender(self, newsletter_id: int, sender: str | None, now: datetime) -> None:
+        await self.conn.execute(
+            "UPDATE newsletters SET sender = ?, sender_seen = ? WHERE id = ?",
+            (sender, _iso(now) if sender else None, newsletter_id),
+        )
+
+    async def release_sender(self, newsletter_id: int, sender: str) -> None:
+        await self.conn.execute(
+            "UPDATE newsletters SET sender = NULL, sender_seen = NULL WHERE id = ? AND sender = ?",
+            (newsletter_id, sender),
+        )
+
+    async def ids_with_status(self, status: str) -> list[int]:
+        async with self.conn.execute(
+            "SELECT id FROM newsletters WHERE status = ? ORDER BY id", (status,)
+        ) as cur:
+            return [int(r[0]) for r in await cur.fetchall()]
+
+    async def set_status(
+        self, newsletter_id: int, status: str, *, only_from: Sequence[str]
+    ) -> bool:
+        """Move to status if the newsletter is in one of only_from; True if it moved."""
+        marks = ", ".join("?" for _ in only_from)
+        cur = await self.conn.execute(
+            f"UPDATE newsletters SET status = ? WHERE id = ? AND status IN ({marks})",  # noqa: S608
+            (status, newsletter_id, *only_from),
+        )
+        return cur.rowcount > 0
+
+    async def start_sending(self, newsletter_id: int, now: datetime) -> int:
+        """A pending delivery per active subscriber (never twice), and the status 'sending'.
+
+        Returns the number of deliveries created now; call it inside one transaction.
+        """
+        cur = await self.conn.execute(
+            "INSERT OR IGNORE INTO deliveries (newsletter_id, chat_id, state) "
+            "SELECT ?, chat_id, 'pending' FROM subscribers WHERE active = 1",
+            (newsletter_id,),
+        )
+        await self.conn.execute(
+            "UPDATE newsletters SET status = 'sending', started_at = coalesce(started_at, ?) "
+            "WHERE id = ?",
+            (_iso(now), newsletter_id),
+        )
+        return cur.rowcount
+
+    async def finish_if_done(self, newsletter_id: int, now: datetime) -> bool:
+        """Mark a 'sending' newsletter 'sent' once no delivery is pending."""
+        cur = await self.conn.execute(
+            "UPDATE newsletters SET status = 'sent', finished_at = ? "
+            "WHERE id = ? AND status = 'sending' AND NOT EXISTS "
+            "(SELECT 1 FROM deliveries WHERE newsletter_id = ? AND state = 'pending')",
+            (_iso(now), newsletter_id, newsletter_id),
+        )
+        return cur.rowcount > 0
+
+    # -- deliveries ----------------------------------------------------------------------------
+
+    async def pending_batch(
+        self, newsletter_id: int, after_chat: int | None, limit: int
+    ) -> list[PendingDelivery]:
+        """The next pending deliveries in chat order, after after_chat (keyset paging)."""
+        async with self.conn.execute(
+            "SELECT chat_id, parts_sent, attempts FROM deliveries "
+            "WHERE newsletter_id = ? AND state = 'pending' AND chat_id > ? "
+            "ORDER BY chat_id LIMIT ?",
+            (newsletter_id, -(2**63) if after_chat is None else after_chat, limit),
+        ) as cur:
+            return [PendingDelivery(r[0], r[1], r[2]) for r in await cur.fetchall()]
+
+    async def part_sent(
+        self,
+        newsletter_id: int,
+        chat_id: int,
+        parts_sent: int,
+        total_parts: int,
+        attempts: int,
+        now: datetime,
+    ) -> None:
+        """Telegram confirmed parts_sent parts; the delivery is sent once all are."""
+        await self.conn.execute(
+            "UPDATE deliveries SET parts_sent = ?, attempts = ?, "
+            "state = CASE WHEN ? >= ? THEN 'sent' ELSE 'pending' END, sent_at = ? "
+            "WHERE newsletter_id = ? AND chat_id = ?",
+            (parts_sent, attempts, parts_sent, total_parts, _iso(now), newsletter_id, chat_id),
+        )
+
+    async def delivery_failed(
+        self, newsletter_id: int, chat_id: int, error: str, attempts: int
+    ) -> None:
+        await self.conn.execute(
+            "UPDATE deliveries SET state = 'failed', last_error = ?, attempts = ? "
+            "WHERE newsletter_id = ? AND chat_id = ?",
+            (error[:500], attempts, newsletter_id, chat_id),
+        )
+
+    async def delivery(self, newsletter_id: int, chat_id: int) -> DeliveryRecord | None:
+        async with self.conn.execute(
+            "SELECT newsletter_id, chat_id, state, parts_sent, attempts, last_error, sent_at "
+            "FROM deliveries WHERE newsletter_id = ? AND chat_id = ?",
+            (newsletter_id, chat_id),
+        ) as cur:
+            row = await cur.fetchone()
+        return DeliveryRecord(*row) if row else None
+
+    async def counts(self, newsletter_id: int) -> dict[str, int]:
+        """Deliveries per state, every state present (zero if none)."""
+        counts = dict.fromkeys(DELIVERY_STATES, 0)
+        async with self.conn.execute(
+            "SELECT state, count(*) FROM deliveries WHERE newsletter_id = ? GROUP BY state",
+            (newsletter_id,),
+        ) as cur:
+            for state, n in await cur.fetchall():
+                counts[state] = int(n)
+        return counts

@@ -1,0 +1,134 @@
+"""/progress: the plan's progress for a year, public: totals and a line per indicator, no names."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date
+from html import escape
+
+from aiogram import Router
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.reports import progress_for
+from db import Database
+from handlers import commands
+from handlers.plan_views import short
+from handlers.reply import answer, show
+from plan import Plan
+from plan.progress import (
+    ACHIEVED,
+    BEHIND,
+    NOT_STARTED,
+    ON_TRACK,
+    IndicatorProgress,
+    default_report_year,
+    summarize,
+)
+
+STATUS_EMOJI = {ACHIEVED: "✅", ON_TRACK: "🔵", BEHIND: "🟠", NOT_STARTED: "⚪"}
+_TITLE_CHARS = 60
+
+
+class ProgressCb(CallbackData, prefix="prg"):
+    year: int
+
+
+def status_name(status: str) -> str:
+    names = {
+        ACHIEVED: _("achieved"),
+        ON_TRACK: _("on track"),
+        BEHIND: _("behind"),
+        NOT_STARTED: _("not started"),
+    }
+    return names.get(status, status)
+
+
+def status_legend() -> str:
+    return " ".join(f"{STATUS_EMOJI[s]} {status_name(s)}" for s in STATUS_EMOJI)
+
+
+def actual_of_target(p: IndicatorProgress) -> str:
+    """actual/target as the JSON report has them, with the months met of a monthly indicator."""
+    value = f"{p.actual}/{p.target}"
+    if p.months_met is not None:
+        value += " " + _("(months met: {n})").format(n=p.months_met)
+    return value
+
+
+def year_buttons(
+    plan: Plan, year: int, data: Callable[[int], CallbackData]
+) -> list[InlineKeyboardButton]:
+    """A button per year of the plan; the one shown is marked."""
+    return [
+        InlineKeyboardButton(
+            text=f"• {y} •" if y == year else str(y), callback_data=data(y).pack()
+        )
+        for y in plan.years
+    ]
+
+
+def progress_text(plan: Plan, year: int, progress: Sequence[IndicatorProgress]) -> str:
+    summaries = summarize(progress, plan)
+    whole = summaries[""]
+    lines = [
+        _("<b>Progress of the plan in {year}</b>").format(year=year),
+        _("Indicators met: <b>{met} of {total}</b>").format(met=whole.met, total=whole.total),
+        "",
+    ]
+    for direction in plan.directions:
+        s = summaries[direction.code]
+        lines.append(
+            _("Direction {code}: {met} of {total}").format(
+                code=direction.code, met=s.met, total=s.total
+            )
+        )
+    by_direction: dict[str, list[IndicatorProgress]] = {}
+    for p in progress:
+        measure = plan.measure(p.indicator.measure_code)
+        if measure is not None:
+            by_direction.setdefault(measure.direction_code, []).append(p)
+    for direction in plan.directions:
+        lines += ["", f"<b>{direction.code}. {escape(short(direction.title, _TITLE_CHARS))}</b>"]
+        for p in by_direction.get(direction.code, []):
+            description = escape(short(p.indicator.description, _TITLE_CHARS))
+            lines.append(
+                f"{STATUS_EMOJI.get(p.status, '')} {p.indicator.measure_code} {description}: "
+                f"{actual_of_target(p)}"
+            )
+    lines += ["", status_legend()]
+    return "\n".join(lines)
+
+
+def progress_keyboard(plan: Plan, year: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.row(*year_buttons(plan, year, lambda y: ProgressCb(year=y)))
+    return builder.as_markup()
+
+
+async def _view(db: Database, plan: Plan, year: int) -> tuple[str, InlineKeyboardMarkup]:
+    progress = await progress_for(db, plan, year, date.today())
+    return progress_text(plan, year, progress), progress_keyboard(plan, year)
+
+
+async def cmd_progress(message: Message, plan: Plan, db: Database) -> None:
+    year = default_report_year(plan, date.today())
+    await answer(message, *await _view(db, plan, year))
+
+
+async def on_progress_year(
+    query: CallbackQuery, callback_data: ProgressCb, plan: Plan, db: Database
+) -> None:
+    if callback_data.year not in plan.years:
+        await query.answer(_("This button is out of date. Send /progress again."))
+        return
+    await show(query, *await _view(db, plan, callback_data.year))
+
+
+def build_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(cmd_progress, commands.PROGRESS.filter)
+    router.callback_query.register(on_progress_year, ProgressCb.filter())
+    return router

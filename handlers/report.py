@@ -1,0 +1,397 @@
+"""/report for coordinators: a year's summary, drill-down to measures, a chart and file exports."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import date
+from enum import StrEnum
+from html import escape
+
+from aiogram import Router
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import (
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.charts import progress_chart
+from bot.exports import csv_bytes, json_bytes, xlsx_bytes
+from bot.reports import progress_for
+from db import Database, ExportRow
+from handlers import commands
+from handlers.plan_views import short
+from handlers.progress import STATUS_EMOJI, actual_of_target, status_name, year_buttons
+from handlers.reply import answer, echo, show
+from handlers.roles import COORDINATOR, HasRole, guard
+from plan import Measure, Plan
+from plan.progress import (
+    STATUSES,
+    CountedActivity,
+    IndicatorProgress,
+    Summary,
+    default_report_year,
+    indicator_progress,
+    summarize,
+)
+
+MAX_ACTIVITIES = 5  # per indicator on a measure's screen; the exports have them all
+_TITLE_CHARS = 50
+_CAPTION_LIMIT = 1024
+
+
+class ReportLevel(StrEnum):
+    summary = "s"
+    direction = "d"
+    task = "t"
+    measure = "m"
+
+
+class ReportCb(CallbackData, prefix="rep"):
+    """A screen of the report: `code` is a direction, task or measure code (empty: summary)."""
+
+    level: ReportLevel
+    year: int
+    code: str = ""
+
+
+class ReportFile(StrEnum):
+    chart = "png"
+    csv = "csv"
+    xlsx = "xlsx"
+    json = "json"
+
+
+class ReportFileCb(CallbackData, prefix="repf"):
+    kind: ReportFile
+    year: int
+
+
+def _today() -> date:
+    return date.today()
+
+
+def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=short(text), callback_data=data.pack())
+
+
+def _met(s: Summary) -> str:
+    return _("{met} of {total}").format(met=s.met, total=s.total)
+
+
+def _group(
+    plan: Plan, progress: Sequence[IndicatorProgress], key: str
+) -> dict[str, list[IndicatorProgress]]:
+    """Progress grouped by the measure's `key` attribute (direction_code, task_code or code)."""
+    groups: dict[str, list[IndicatorProgress]] = {}
+    for p in progress:
+        measure = plan.measure(p.indicator.measure_code)
+        if measure is not None:
+            groups.setdefault(getattr(measure, key), []).append(p)
+    return groups
+
+
+def _count(progress: Sequence[IndicatorProgress]) -> Summary:
+    return Summary(met=sum(p.met for p in progress), total=len(progress))
+
+
+def _back(year: int, level: ReportLevel = ReportLevel.summary, code: str = "") -> ReportCb:
+    return ReportCb(level=level, year=year, code=code)
+
+
+def summary_view(
+    plan: Plan, year: int, progress: Sequence[IndicatorProgress]
+) -> tuple[str, InlineKeyboardMarkup]:
+    summaries = summarize(progress, plan)
+    by_status = {s: sum(1 for p in progress if p.status == s) for s in STATUSES}
+    lines = [
+        _("<b>Report on the plan for {year}</b>").format(year=year),
+        _("Indicators met: <b>{met} of {total}</b>").format(
+            met=summaries[""].met, total=summaries[""].total
+        ),
+        "",
+        *(f"{STATUS_EMOJI[s]} {status_name(s)}: {by_status[s]}" for s in STATUSES),
+        "",
+        _("<b>By direction</b>"),
+    ]
+    builder = InlineKeyboardBuilder()
+    for direction in plan.directions:
+        s = summaries[direction.code]
+        title = escape(short(direction.title, _TITLE_CHARS))
+        lines.append(f"{direction.code}. {title}: {_met(s)}")
+        builder.row(
+            _button(
+                f"{direction.code}. {direction.title} ({s.met}/{s.total})",
+                ReportCb(level=ReportLevel.direction, year=year, code=direction.code),
+            )
+        )
+    builder.row(_button(_("📊 Chart"), ReportFileCb(kind=ReportFile.chart, year=year)))
+    builder.row(
+        _button("CSV", ReportFileCb(kind=ReportFile.csv, year=year)),
+        _button("XLSX", ReportFileCb(kind=ReportFile.xlsx, year=year)),
+        _button("JSON", ReportFileCb(kind=ReportFile.json, year=year)),
+    )
+    builder.row(*year_buttons(plan, year, _back))
+    return "\n".join(lines), builder.as_markup()
+
+
+def direction_view(
+    plan: Plan, year: int, code: str, progress: Sequence[IndicatorProgress]
+) -> tuple[str, InlineKeyboardMarkup] | None:
+    direction = plan.direction(code)
+    if direction is None:
+        return None
+    by_task = _group(plan, progress, "task_code")
+    own = [p for t in direction.tasks for p in by_task.get(t.code, [])]
+    lines = [
+        _("<b>Direction {code}, {year}</b>").format(code=escape(code), year=year),
+        escape(direction.title),
+        _("Indicators met: <b>{met} of {total}</b>").format(
+            met=_count(own).met, total=_count(own).total
+        ),
+        "",
+    ]
+    builder = InlineKeyboardBuilder()
+    for task in direction.tasks:
+        s = _count(by_task.get(task.code, []))
+        lines.append(f"{task.code}. {escape(short(task.title, _TITLE_CHARS))}: {_met(s)}")
+        builder.row(
+            _button(
+                f"{task.code}. {task.title} ({s.met}/{s.total})",
+                ReportCb(level=ReportLevel.task, year=year, code=task.code),
+            )
+        )
+    builder.row(_button(_("⬆ Summary"), _back(year)))
+    return "\n".join(lines), builder.as_markup()
+
+
+def task_view(
+    plan: Plan, year: int, code: str, progress: Sequence[IndicatorProgress]
+) -> tuple[str, InlineKeyboardMarkup] | None:
+    task = plan.task(code)
+    if task is None:
+        return None
+    by_measure = _group(plan, progress, "code")
+    own = [p for m in task.measures for p in by_measure.get(m.code, [])]
+    lines = [
+        _("<b>Task {code}, {year}</b>").format(code=escape(code), year=year),
+        escape(task.title),
+        _("Indicators met: <b>{met} of {total}</b>").format(
+            met=_count(own).met, total=_count(own).total
+        ),
+        "",
+    ]
+    builder = InlineKeyboardBuilder()
+    for measure in task.measures:
+        s = _count(by_measure.get(measure.code, []))
+        lines.append(f"{measure.code}. {escape(short(measure.title, _TITLE_CHARS))}: {_met(s)}")
+        builder.row(
+            _button(
+                f"{measure.code}. {measure.title} ({s.met}/{s.total})",
+                ReportCb(level=ReportLevel.measure, year=year, code=measure.code),
+            )
+        )
+    builder.row(
+        _button(
+            _("⬅ Direction {code}").format(code=task.direction_code),
+            _back(year, ReportLevel.direction, task.direction_code),
+        ),
+        _button(_("⬆ Summary"), _back(year)),
+    )
+    return "\n".join(lines), builder.as_markup()
+
+
+def contributing(
+    plan: Plan, measure: Measure, rows: Sequence[ExportRow], year: int, today: date
+) -> dict[str, list[ExportRow]]:
+    """The activities that make up each indicator's actual in `year`, by the engine's own rules."""
+    result: dict[str, list[ExportRow]] = {i.id: [] for i in measure.indicators}
+    indicators = {i.id: i for i in measure.indicators}
+    for row in rows:
+        indicator = indicators.get(row.indicator_id)
+        if indicator is None:
+            continue
+        one = CountedActivity(
+            indicator_id=row.indicator_id,
+            date=date.fromisoformat(row.date),
+            quantity=row.quantity,
+            cso_participants=row.cso_participants,
+            council_participants=row.council_participants,
+        )
+        if indicator_progress(plan, indicator, [one], year, today).counted:
+            result[indicator.id].append(row)
+    return result
+
+
+def _activity_line(row: ExportRow) -> str:
+    day = date.fromisoformat(row.date).strftime("%d.%m.%Y")
+    line = f"  – {day} · {echo(row.title, 80)} · <i>{echo(row.organisation, 60)}</i>"
+    if row.quantity > 1:
+        line += f" (×{row.quantity})"
+    return line
+
+
+def measure_view(
+    plan: Plan,
+    year: int,
+    code: str,
+    progress: Sequence[IndicatorProgress],
+    activities: dict[str, list[ExportRow]],
+) -> tuple[str, InlineKeyboardMarkup] | None:
+    measure = plan.measure(code)
+    if measure is None:
+        return None
+    lines = [
+        _("<b>Measure {code}, {year}</b>").format(code=escape(code), year=year),
+        escape(measure.title),
+    ]
+    for p in progress:
+        if p.indicator.measure_code != code:
+            continue
+        lines += [
+            "",
+            f"{STATUS_EMOJI.get(p.status, '')} <b>{escape(p.indicator.description)}</b>",
+            _("Actual/target: {value} — {status}").format(
+                value=actual_of_target(p), status=status_name(p.status)
+            ),
+        ]
+        rows = activities.get(p.indicator.id, [])
+        if not rows:
+            lines.append(_("No activities counted."))
+            continue
+        lines.append(_("Activities counted:"))
+        lines += [_activity_line(r) for r in rows[:MAX_ACTIVITIES]]
+        if len(rows) > MAX_ACTIVITIES:
+            lines.append("  " + _("…and {n} more").format(n=len(rows) - MAX_ACTIVITIES))
+    builder = InlineKeyboardBuilder()
+    builder.row(
+        _button(
+            _("⬅ Task {code}").format(code=measure.task_code),
+            _back(year, ReportLevel.task, measure.task_code),
+        ),
+        _button(_("⬆ Summary"), _back(year)),
+    )
+    return "\n".join(lines), builder.as_markup()
+
+
+async def cmd_report(message: Message, plan: Plan, db: Database) -> None:
+    today = _today()
+    year = default_report_year(plan, today)
+    progress = await progress_for(db, plan, year, today)
+    await answer(message, *summary_view(plan, year, progress))
+
+
+async def _stale(query: CallbackQuery) -> None:
+    await query.answer(_("This button is out of date. Send /report again."), show_alert=True)
+
+
+async def on_report_screen(
+    query: CallbackQuery, callback_data: ReportCb, plan: Plan, db: Database
+) -> None:
+    year, code, today = callback_data.year, callback_data.code, _today()
+    if year not in plan.years:
+        await _stale(query)
+        return
+    progress = await progress_for(db, plan, year, today)
+    level = callback_data.level
+    view: tuple[str, InlineKeyboardMarkup] | None
+    if level is ReportLevel.summary:
+        view = summary_view(plan, year, progress)
+    elif level is ReportLevel.direction:
+        view = direction_view(plan, year, code, progress)
+    elif level is ReportLevel.task:
+        view = task_view(plan, year, code, progress)
+    else:
+        measure = plan.measure(code)
+        activities: dict[str, list[ExportRow]] = {}
+        if measure is not None:
+            async with db.read() as repos:
+                rows = await repos.activities.export_rows(plan.id)
+            activities = contributing(plan, measure, rows, year, today)
+        view = measure_view(plan, year, code, progress, activities)
+    if view is None:
+        await _stale(query)
+        return
+    await show(query, *view)
+
+
+async def on_report_file(
+    query: CallbackQuery, callback_data: ReportFileCb, plan: Plan, db: Database
+) -> None:
+    year = callback_data.year
+    if year not in plan.years or query.bot is None:
+        await _stale(query)
+        return
+    chat_id = query.message.chat.id if query.message is not None else query.from_user.id
+    progress = await progress_for(db, plan, year, _today())
+    whole = summarize(progress, plan)[""]
+    kind = callback_data.kind
+    if kind is ReportFile.chart:
+        await query.answer(_("Drawing the chart…"))
+        title = _("Progress of indicators in {year}").format(year=year)
+        png = await asyncio.to_thread(progress_chart, progress, title)
+        caption = "\n".join(
+            [
+                _("Indicators met in {year}: {met} of {total}.").format(
+                    year=year, met=whole.met, total=whole.total
+                ),
+                _("Each bar is the actual against the target, capped at 100%."),
+                " ".join(f"{STATUS_EMOJI[s]} {status_name(s)}" for s in STATUSES),
+            ]
+        )
+        await query.bot.send_photo(
+            chat_id,
+            BufferedInputFile(png, filename=f"progress-{year}.png"),
+            caption=caption[:_CAPTION_LIMIT],
+        )
+        return
+    if kind is ReportFile.json:
+        data = json_bytes(plan, year, progress)
+        caption = _("The report for {year} as JSON, as <code>cso-bot report</code> writes it.")
+    elif kind is ReportFile.xlsx:
+        data = await asyncio.to_thread(xlsx_bytes, plan, year, progress)
+        caption = _("The report for {year}, laid out like Annex 4.")
+    else:
+        data = csv_bytes(plan, progress)
+        caption = _("The report for {year}, laid out like Annex 4.")
+    await query.answer()
+    await query.bot.send_document(
+        chat_id,
+        BufferedInputFile(data, filename=f"report-{year}.{kind.value}"),
+        caption=caption.format(year=year),
+    )
+
+
+async def refuse_report(message: Message) -> None:
+    await answer(message, _refusal())
+
+
+async def refuse_report_button(query: CallbackQuery) -> None:
+    await query.answer(_refusal(), show_alert=True)
+
+
+def _refusal() -> str:
+    return _(
+        "Reports are for the plan's coordinators. Everyone can see the plan's progress: /progress"
+    )
+
+
+def build_router() -> Router:
+    router = Router(name=__name__)
+    coordinators = Router(name=f"{__name__}.coordinators")
+    # Checked at router level: a forged button from anyone else matches nothing here.
+    guard(coordinators, HasRole(COORDINATOR))
+    coordinators.message.register(cmd_report, commands.REPORT.filter)
+    coordinators.callback_query.register(on_report_screen, ReportCb.filter())
+    coordinators.callback_query.register(on_report_file, ReportFileCb.filter())
+    others = Router(name=f"{__name__}.others")
+    others.message.register(refuse_report, commands.REPORT.filter)
+    others.callback_query.register(refuse_report_button, ReportCb.filter())
+    others.callback_query.register(refuse_report_button, ReportFileCb.filter())
+    router.include_routers(coordinators, others)
+    return router

@@ -1,0 +1,97 @@
+"""Checking what people type for an activity report: dates, quantities, titles, links.
+
+Plain functions shared by the bot's dialog and the CSV import. A refusal is an InputError whose
+`reason` names the rule broken and whose `details` carry the numbers a message needs; each user
+interface words it in its own language.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+from urllib.parse import urlparse
+
+from plan.model import Plan
+
+MAX_QUANTITY = 100_000
+MAX_PARTICIPANTS = 100_000
+MAX_TITLE = 200
+MAX_DESCRIPTION = 1000
+MAX_URL = 500
+_WHOLE = re.compile(r"[0-9]{1,12}")
+_DOTTED = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
+_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+
+
+class InputError(ValueError):
+    """Input that breaks a rule: `reason` is a stable code, `details` fill in the message."""
+
+    def __init__(self, reason: str, **details: Any) -> None:
+        super().__init__(reason, details)
+        self.reason = reason
+        self.details = details
+
+
+def parse_date(raw: str, plan: Plan, today: date) -> date:
+    """ДД.ММ.РРРР (or YYYY-MM-DD): a real date, not in the future, inside the plan period."""
+    text = raw.strip()
+    match = _DOTTED.fullmatch(text)
+    if match:
+        day, month, year = (int(g) for g in match.groups())
+    elif match := _ISO.fullmatch(text):
+        year, month, day = (int(g) for g in match.groups())
+    else:
+        raise InputError("date_format")
+    try:
+        value = date(year, month, day)
+    except ValueError:
+        raise InputError("date_invalid") from None
+    if value > today:
+        raise InputError("date_future", today=today)
+    if not plan.start <= value <= plan.end:
+        raise InputError("date_outside_plan", start=plan.start, end=plan.end)
+    return value
+
+
+def parse_whole(raw: str, *, minimum: int, maximum: int) -> int:
+    """A whole number typed with digits only ("два" and "1e9" are not numbers here)."""
+    text = raw.strip().replace(" ", "").replace("\u00a0", "")
+    negative = text.startswith("-")
+    digits = text.removeprefix("-")
+    if not _WHOLE.fullmatch(digits):
+        raise InputError("not_a_number")
+    value = -int(digits) if negative else int(digits)
+    if value < minimum:
+        raise InputError("too_small", minimum=minimum)
+    if value > maximum:
+        raise InputError("too_large", maximum=maximum)
+    return value
+
+
+def parse_quantity(raw: str) -> int:
+    return parse_whole(raw, minimum=1, maximum=MAX_QUANTITY)
+
+
+def parse_participants(raw: str) -> int:
+    return parse_whole(raw, minimum=0, maximum=MAX_PARTICIPANTS)
+
+
+def clean_text(raw: str, *, limit: int) -> str:
+    """Text with its whitespace tidied; empty or over the limit is refused."""
+    text = " ".join(raw.split())
+    if not text:
+        raise InputError("empty")
+    if len(text) > limit:
+        raise InputError("too_long", limit=limit, length=len(text))
+    return text
+
+
+def parse_url(raw: str) -> str:
+    text = raw.strip()
+    parsed = urlparse(text)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or " " in text:
+        raise InputError("not_a_link")
+    if len(text) > MAX_URL:
+        raise InputError("too_long", limit=MAX_URL, length=len(text))
+    return text

@@ -1,0 +1,508 @@
+"""The newsletter delivery engine: every active subscriber gets each part once, within the limits.
+
+A delivery row per chat is created once (INSERT OR IGNORE) when sending starts; after that the
+database is the only memory. Each part is marked sent right after Telegram confirms it, in a short
+transaction of its own, so a process killed at any moment resumes where it stopped: at worst the
+few sends in flight at the kill are repeated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import Enum
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+from aiogram.types import InlineKeyboardMarkup
+
+from db import Database, PendingDelivery
+from scheduler.rate_limit import RateLimiter
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[int, int, int], Awaitable[None]]
+"""Called with (sent, failed, remaining) deliveries, at most every progress_interval seconds."""
+
+# 400 answers about the message, not the chat: every chat would get the same.
+CONTENT_ERRORS = ("can't parse entities", "message is too long", "text is empty", "button_data")
+# A sender whose heartbeat is older than this is presumed dead, wherever it ran.
+SENDER_STALE_AFTER = 60.0
+HEARTBEAT_EVERY = 5.0
+# Statuses from which `send` may (re)start a newsletter.
+SENDABLE = ("approved", "sending", "paused")
+
+
+@dataclass(frozen=True)
+class DeliveryOptions:
+    rate: float = 25.0  # messages per second, all chats together
+    concurrency: int = 8  # sends in flight at once
+    batch_size: int = 500  # pending rows read at a time
+    per_chat_interval: float = 1.0  # seconds between two parts to one chat
+    retry_delays: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0)  # after a 5xx or network error
+    progress_interval: float = 2.0
+    status_poll_interval: float = 0.5  # how often the database status is checked
+
+
+@dataclass
+class DeliverySummary:
+    newsletter_id: int
+    status: str  # the newsletter's status when the run ended
+    sent: int  # deliveries complete (all parts), in total
+    failed: int
+    remaining: int  # still pending (paused, cancelled or interrupted)
+    messages: int = 0  # messages Telegram confirmed during this run
+    too_many_requests: int = 0  # 429 answers honoured during this run
+    retries: int = 0  # 5xx / network errors retried during this run
+    elapsed: float = 0.0
+    error: str | None = None  # why the run paused itself, if it did
+    busy_with: str | None = None  # another live process sending it: this run sent nothing
+
+    @property
+    def rate(self) -> float:
+        """Confirmed messages per second during this run."""
+        return self.messages / self.elapsed if self.elapsed > 0 else 0.0
+
+
+class DeliveryHandle:
+    """In-process control of a running delivery; the database status is the shared one."""
+
+    def __init__(self) -> None:
+        self.stop_reason: str | None = None
+
+    def stop(self, reason: str = "stopped") -> None:
+        """Finish the sends in flight and return; pending deliveries stay pending."""
+        if self.stop_reason is None:
+            self.stop_reason = reason
+
+    @property
+    def stopping(self) -> bool:
+        return self.stop_reason is not None
+
+
+class _Outcome(Enum):
+    sent = "sent"
+    failed = "failed"
+    stopped = "stopped"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _sender_alive(sender: str, seen: str, now: datetime) -> bool:
+    """Whether the process recorded as sending a newsletter may still be doing so."""
+    try:
+        seen_at = datetime.fromisoformat(seen)
+    except ValueError:
+        return False
+    if (now - seen_at).total_seconds() > SENDER_STALE_AFTER:
+        return False
+    host, _, rest = sender.partition(":")
+    pid = rest.split(":", 1)[0]
+    if host == socket.gethostname() and pid.isdigit():
+        # On this machine we need not wait for the heartbeat to age: a killed sender is gone.
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+    return True
+
+
+async def start_newsletter(db: Database, newsletter_id: int) -> bool:
+    """Create the deliveries and mark the newsletter 'sending', in one transaction.
+
+    A newsletter already 'sending' gets no new rows twice (INSERT OR IGNORE); a 'paused' one is
+    resumed. Returns False when the newsletter cannot be sent (draft, cancelled, sent, missing).
+    """
+    async with db.transaction() as repo:
+        status = await repo.newsletters.status(newsletter_id)
+        if status not in SENDABLE:
+            return False
+        if status == "sending":
+            return True
+        await repo.newsletters.start_sending(newsletter_id, _now())
+    return True
+
+
+async def pause_newsletter(db: Database, newsletter_id: int) -> bool:
+    async with db.transaction() as repo:
+        return await repo.newsletters.set_status(newsletter_id, "paused", only_from=("sending",))
+
+
+async def cancel_newsletter(db: Database, newsletter_id: int) -> bool:
+    async with db.transaction() as repo:
+        return await repo.newsletters.set_status(
+            newsletter_id, "cancelled", only_from=("draft", "approved", "sending", "paused")
+        )
+
+
+class NewsletterDelivery:
+    """Sends one newsletter's pending deliveries; run() returns when none is left or on a stop."""
+
+    def __init__(
+        self,
+        db: Database,
+        bot: Bot,
+        newsletter_id: int,
+        options: DeliveryOptions | None = None,
+        *,
+        reply_markup: InlineKeyboardMarkup | None = None,
+        on_progress: ProgressCallback | None = None,
+        handle: DeliveryHandle | None = None,
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        self.db = db
+        self.bot = bot
+        self.newsletter_id = newsletter_id
+        self.options = options or DeliveryOptions()
+        self.reply_markup = reply_markup
+        self.on_progress = on_progress
+        self.handle = handle or DeliveryHandle()
+        self.limiter = limiter or RateLimiter(self.options.rate)
+        self.parts: tuple[str, ...] = ()
+        self.summary = DeliverySummary(newsletter_id, "", 0, 0, 0)
+        # Who sends, so two processes (the bot and the CLI) never send one newsletter at once.
+        self.sender = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+    async def run(self) -> DeliverySummary:
+        started = time.monotonic()
+        async with self.db.read() as repo:
+            newsletter = await repo.newsletters.get(self.newsletter_id)
+            counts = await repo.newsletters.counts(self.newsletter_id)
+        if newsletter is None:
+            raise LookupError(f"no newsletter {self.newsletter_id}")
+        self.parts = newsletter.parts
+        s = self.summary
+        s.sent, s.failed, s.remaining = counts["sent"], counts["failed"], counts["pending"]
+        s.status = newsletter.status
+        if newsletter.status != "sending" or not self.parts:
+            if not self.parts:
+                log.warning("newsletter %s has no parts: nothing to send", self.newsletter_id)
+            return s
+        busy = await self._claim()
+        if busy is not None:
+            log.warning("newsletter %s is being sent by %s: not sending", self.newsletter_id, busy)
+            s.busy_with = busy
+            return s
+        try:
+            return await self._send_all(newsletter.month, started)
+        finally:
+            async with self.db.transaction() as repo:
+                await repo.newsletters.release_sender(self.newsletter_id, self.sender)
+
+    async def _claim(self) -> str | None:
+        """Record this run as the sender; the live sender's name if another one is sending."""
+        now = _now()
+        async with self.db.transaction() as repo:
+            holder = await repo.newsletters.sender(self.newsletter_id)
+            if holder is not None and _sender_alive(*holder, now):
+                return holder[0]
+            await repo.newsletters.set_sender(self.newsletter_id, self.sender, now)
+        return None
+
+    async def _send_all(self, month: str, started: float) -> DeliverySummary:
+        s = self.summary
+        log.info(
+            "newsletter %s (%s): %d deliveries to go",
+            self.newsletter_id,
+            month,
+            s.remaining,
+        )
+        queue: asyncio.Queue[PendingDelivery | None] = asyncio.Queue(
+            maxsize=2 * self.options.concurrency
+        )
+        watchers = [
+            asyncio.create_task(self._watch_status()),
+            asyncio.create_task(self._report_progress()),
+        ]
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self._produce(queue))
+                for _ in range(self.options.concurrency):
+                    group.create_task(self._work(queue))
+        finally:
+            for task in watchers:
+                task.cancel()
+            for task in watchers:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        async with self.db.transaction() as repo:
+            await repo.newsletters.finish_if_done(self.newsletter_id, _now())
+            s.status = await repo.newsletters.status(self.newsletter_id) or "missing"
+        s.elapsed = time.monotonic() - started
+        await self._progress()
+        log.info(
+            "newsletter %s %s: sent %d, failed %d, remaining %d; %d messages in %.1f s "
+            "(%.1f/s), %d × 429, %d retries",
+            self.newsletter_id,
+            s.status,
+            s.sent,
+            s.failed,
+            s.remaining,
+            s.messages,
+            s.elapsed,
+            s.rate,
+            s.too_many_requests,
+            s.retries,
+        )
+        return s
+
+    # -- the pipeline --------------------------------------------------------------------------
+
+    async def _produce(self, queue: asyncio.Queue[PendingDelivery | None]) -> None:
+        """Stream pending rows in batches, so memory does not grow with the subscribers."""
+        after: int | None = None
+        try:
+            while not self.handle.stopping:
+                async with self.db.read() as repo:
+                    batch = await repo.newsletters.pending_batch(
+                        self.newsletter_id, after, self.options.batch_size
+                    )
+                if not batch:
+                    break
+                for item in batch:
+                    if self.handle.stopping:
+                        break
+                    await queue.put(item)
+                after = batch[-1].chat_id
+        finally:
+            for _ in range(self.options.concurrency):
+                await queue.put(None)
+
+    async def _work(self, queue: asyncio.Queue[PendingDelivery | None]) -> None:
+        while (item := await queue.get()) is not None:
+            if not self.handle.stopping:  # after a stop, drain the queue without sending
+                await self._deliver(item)
+
+    async def _deliver(self, item: PendingDelivery) -> None:
+        chat_id = item.chat_id
+        async with self.db.read() as repo:
+            active = await repo.subscribers.is_active_chat(chat_id)
+        if not active:
+            # Unsubscribed (or refused by Telegram) since the deliveries were created.
+            await self._fail(chat_id, "unsubscribed", item.attempts, deactivate=False)
+            return
+        attempts = item.attempts
+        last_confirmed: float | None = None
+        for part in range(item.parts_sent, len(self.parts)):
+            if self.handle.stopping:
+                return
+            if last_confirmed is not None:
+                # Telegram allows about one message per second to one chat.
+                wait = last_confirmed + self.options.per_chat_interval - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+            outcome, attempts = await self._send_part(chat_id, part, attempts)
+            if outcome is not _Outcome.sent:
+                return
+            last_confirmed = time.monotonic()
+
+    async def _send_part(self, chat_id: int, part: int, attempts: int) -> tuple[_Outcome, int]:
+        last = part == len(self.parts) - 1
+        failures = 0
+        while True:
+            await self.limiter.acquire()
+            if self.handle.stopping:
+                return _Outcome.stopped, attempts
+            attempts += 1
+            try:
+                await self.bot.send_message(
+                    chat_id,
+                    self.parts[part],
+                    parse_mode="HTML",
+                    reply_markup=self.reply_markup if last else None,
+                )
+            except TelegramRetryAfter as e:
+                # Flood control: everyone waits, then this very message goes again.
+                self.summary.too_many_requests += 1
+                log.info("429 from Telegram: all sending paused for %s s", e.retry_after)
+                self.limiter.pause(e.retry_after)
+                continue
+            except TelegramForbiddenError as e:
+                await self._fail(chat_id, e.message, attempts, deactivate=True)
+                return _Outcome.failed, attempts
+            except TelegramBadRequest as e:
+                if any(problem in e.message.lower() for problem in CONTENT_ERRORS):
+                    await self._refuse_content(part, e.message)
+                    return _Outcome.stopped, attempts
+                gone = "chat not found" in e.message.lower()
+                await self._fail(chat_id, e.message, attempts, deactivate=gone)
+                return _Outcome.failed, attempts
+            except TelegramUnauthorizedError:
+                raise  # a wrong token fails every chat alike: stop and keep them pending
+            except (TelegramServerError, TelegramNetworkError, ClientDecodeError) as e:
+                error = getattr(e, "message", None) or str(e)
+                if failures >= len(self.options.retry_delays):
+                    await self._fail(chat_id, error, attempts, deactivate=False)
+                    return _Outcome.failed, attempts
+                self.summary.retries += 1
+                await asyncio.sleep(self.options.retry_delays[failures])
+                failures += 1
+                continue
+            except TelegramAPIError as e:
+                await self._fail(chat_id, e.message, attempts, deactivate=False)
+                return _Outcome.failed, attempts
+            async with self.db.transaction() as repo:
+                await repo.newsletters.part_sent(
+                    self.newsletter_id, chat_id, part + 1, len(self.parts), attempts, _now()
+                )
+            self.summary.messages += 1
+            if last:
+                self.summary.sent += 1
+                self.summary.remaining -= 1
+            return _Outcome.sent, attempts
+
+    async def _refuse_content(self, part: int, error: str) -> None:
+        """The message itself is wrong, for everyone: pause rather than fail every chat."""
+        self.summary.error = f"part {part + 1}: {error}"
+        if self.handle.stopping:
+            return
+        self.handle.stop("content")
+        log.error(
+            "newsletter %s paused: Telegram refuses part %d (%s)",
+            self.newsletter_id,
+            part + 1,
+            error,
+        )
+        await pause_newsletter(self.db, self.newsletter_id)
+
+    async def _fail(self, chat_id: int, error: str, attempts: int, *, deactivate: bool) -> None:
+        async with self.db.transaction() as repo:
+            await repo.newsletters.delivery_failed(self.newsletter_id, chat_id, error, attempts)
+            if deactivate:
+                await repo.subscribers.deactivate_chat(chat_id, error)
+        log.info("newsletter %s to chat %s failed: %s", self.newsletter_id, chat_id, error)
+        self.summary.failed += 1
+        self.summary.remaining -= 1
+
+    # -- watchers ------------------------------------------------------------------------------
+
+    async def _watch_status(self) -> None:
+        """Pause and cancel arrive through the database, from this process or another."""
+        last_beat = time.monotonic()
+        while not self.handle.stopping:
+            await asyncio.sleep(self.options.status_poll_interval)
+            async with self.db.read() as repo:
+                status = await repo.newsletters.status(self.newsletter_id)
+            if time.monotonic() - last_beat >= HEARTBEAT_EVERY:
+                last_beat = time.monotonic()
+                async with self.db.transaction() as repo:
+                    await repo.newsletters.set_sender(self.newsletter_id, self.sender, _now())
+            if status != "sending":
+                log.info("newsletter %s is now %s: stopping", self.newsletter_id, status)
+                self.handle.stop(status or "missing")
+
+    async def _report_progress(self) -> None:
+        while True:
+            await asyncio.sleep(self.options.progress_interval)
+            await self._progress()
+
+    async def _progress(self) -> None:
+        if self.on_progress is None:
+            return
+        s = self.summary
+        try:
+            await self.on_progress(s.sent, s.failed, max(s.remaining, 0))
+        except Exception:
+            # A progress message that cannot be edited must never stop the newsletter.
+            log.exception("progress report for newsletter %s failed", self.newsletter_id)
+
+
+async def send_newsletter(
+    db: Database,
+    bot: Bot,
+    newsletter_id: int,
+    options: DeliveryOptions | None = None,
+    *,
+    reply_markup: InlineKeyboardMarkup | None = None,
+    on_progress: ProgressCallback | None = None,
+    handle: DeliveryHandle | None = None,
+) -> DeliverySummary | None:
+    """Start (or resume) a newsletter and send it; None if its status forbids sending."""
+    if not await start_newsletter(db, newsletter_id):
+        return None
+    delivery = NewsletterDelivery(
+        db, bot, newsletter_id, options, reply_markup=reply_markup,
+        on_progress=on_progress, handle=handle,
+    )  # fmt: skip
+    return await delivery.run()
+
+
+async def resume_interrupted(
+    db: Database,
+    bot: Bot,
+    options: DeliveryOptions | None = None,
+    *,
+    reply_markup: InlineKeyboardMarkup | None = None,
+    handle: DeliveryHandle | None = None,
+    progress_for: Callable[[int], Awaitable[ProgressCallback | None]] | None = None,
+) -> list[DeliverySummary]:
+    """At start-up: continue every newsletter a previous process left in 'sending'."""
+    async with db.read() as repo:
+        ids = await repo.newsletters.ids_with_status("sending")
+    summaries = []
+    for newsletter_id in ids:
+        if handle is not None and handle.stopping:
+            break
+        log.info("resuming newsletter %s left in 'sending'", newsletter_id)
+        on_progress = await progress_for(newsletter_id) if progress_for else None
+        delivery = NewsletterDelivery(
+            db, bot, newsletter_id, options, reply_markup=reply_markup,
+            on_progress=on_progress, handle=handle,
+        )  # fmt: skip
+        summaries.append(await delivery.run())
+    return summaries
+
+
+@dataclass
+class DeliveryRunner:
+    """The deliveries running in this process, so shutdown can let them stop cleanly."""
+
+    tasks: set[asyncio.Task[object]] = field(default_factory=set)
+    handle: DeliveryHandle = field(default_factory=DeliveryHandle)
+
+    def spawn(self, work: Awaitable[object]) -> asyncio.Task[object]:
+        async def wrapped() -> object:
+            try:
+                return await work
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("newsletter delivery failed; it resumes at the next start")
+                return None
+
+        task: asyncio.Task[object] = asyncio.create_task(wrapped())
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return task
+
+    async def shutdown(self, grace: float = 10.0) -> None:
+        """Let the sends in flight finish (so nothing is sent twice), then cancel the rest."""
+        self.handle.stop("shutdown")
+        if not self.tasks:
+            return
+        _, pending = await asyncio.wait(set(self.tasks), timeout=grace)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)
