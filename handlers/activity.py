@@ -361,6 +361,15 @@ async def on_submit(
         await query.answer()
         return
     missing = _first_missing(draft, plan)
+    if missing is None and draft.date is not None:
+        # A pre-filled report (from an event) or an older draft may carry a date the loaded plan
+        # does not cover: check it again before anything is stored.
+        try:
+            parse_date(draft.date, plan, _today(config))
+        except InputError as e:
+            await query.answer()
+            await answer(query.message, "⚠ " + input_error(e))
+            missing = ActivityForm.date
     if missing is not None:
         await query.answer()
         draft.editing = True

@@ -313,3 +313,17 @@ def _key(chat: Chat) -> Any:
     from aiogram.fsm.storage.base import StorageKey
 
     return StorageKey(bot_id=chat.bot.id, chat_id=chat.chat.id, user_id=chat.user.id)
+
+
+async def test_a_draft_dated_outside_the_plan_is_not_submitted(member: Chat, app: App) -> None:
+    from handlers.activity_form import ActivityForm, Draft
+
+    await _fill(member, MEETING)
+    data = await app.dispatcher.storage.get_data(_key(member))
+    draft = Draft.load(data)
+    draft.date = "2025-03-01"  # as a report pre-filled from a 2025 event would carry
+    await app.dispatcher.storage.set_data(_key(member), draft.dump())
+    sent = await member.tap("Надіслати")
+    assert "охоплює" in texts(sent)
+    assert await app.dispatcher.storage.get_state(_key(member)) == ActivityForm.date.state
+    assert await _pending_ids(app) == []
