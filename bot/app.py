@@ -25,6 +25,7 @@ from plan import Plan, load_plan
 from plan.search import MeasureSearch
 from scheduler import Scheduler, build_scheduler
 from scheduler.delivery import DeliveryRunner
+from scheduler.reminders import start_reminders
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ def build_dispatcher(
     dp.include_routers(*get_routers())
     dp.startup.register(on_startup)
     dp.startup.register(start_newsletters)
+    dp.startup.register(start_reminders)  # re-plans event reminders from the database
     dp.shutdown.register(stop_newsletters)
     return dp
 

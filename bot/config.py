@@ -44,6 +44,7 @@ class Settings:
     log_level: str = "INFO"
     newsletter_rate: float = 25.0  # messages per second, all chats together
     newsletter_concurrency: int = 8
+    reminder_hours: int = 24  # how long before an event its attendees are reminded
 
     @property
     def webhook_mode(self) -> bool:
@@ -128,6 +129,7 @@ def load_settings(
         newsletter_concurrency=int(
             _positive("NEWSLETTER_CONCURRENCY", get("NEWSLETTER_CONCURRENCY"), 8, 100)
         ),
+        reminder_hours=int(_positive("REMINDER_HOURS", get("REMINDER_HOURS"), 24, 24 * 30)),
     )
 
 

@@ -9,9 +9,11 @@ import aiosqlite
 from db.activities import ActivityRepo
 from db.activity_reports import ActivityReportRepo
 from db.dialogs import DialogStateRepo
+from db.events import EventRepo
 from db.members import CoordinatorRepo, MembershipRepo
 from db.newsletters import NewsletterRepo
 from db.organisations import OrganisationRepo
+from db.projects import ProjectRepo
 from db.subscribers import SubscriberRepo
 from db.users import UserRepo
 
@@ -57,3 +59,11 @@ class Repositories:
     @cached_property
     def newsletters(self) -> NewsletterRepo:
         return NewsletterRepo(self.conn)
+
+    @cached_property
+    def events(self) -> EventRepo:
+        return EventRepo(self.conn)
+
+    @cached_property
+    def projects(self) -> ProjectRepo:
+        return ProjectRepo(self.conn)

@@ -52,6 +52,10 @@ MYREPORTS = BotCommandSpec("myreports", __("Your organisation's reports and thei
 PENDING = BotCommandSpec("pending", __("Reports waiting for review"))
 REPORT = BotCommandSpec("report", __("The plan's progress report: summary, chart, files"))
 PROGRESS = BotCommandSpec("progress", __("How the plan's indicators are progressing"))
+EVENTS = BotCommandSpec("events", __("Upcoming events: come, add to your calendar"))
+NEWEVENT = BotCommandSpec("newevent", __("Propose an event (coordinators publish directly)"))
+PROJECTS = BotCommandSpec("projects", __("Current projects of CSOs and the City Council"))
+NEWPROJECT = BotCommandSpec("newproject", __("Add a current project"))
 
 GUEST_COMMANDS: tuple[BotCommandSpec, ...] = (
     START,
@@ -66,6 +70,10 @@ GUEST_COMMANDS: tuple[BotCommandSpec, ...] = (
     REGISTER,
     ACTIVITY,
     MYREPORTS,
+    EVENTS,
+    NEWEVENT,
+    PROJECTS,
+    NEWPROJECT,
     LANGUAGE,
     HELP,
 )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from aiogram import F, Router
+from aiogram.filters import CommandStart
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from handlers import commands
+from handlers import commands, events
 from handlers.callbacks import MenuAction, MenuCb
+from handlers.event_form import EventCb
 from handlers.reply import answer, show
 
 
@@ -23,6 +25,7 @@ def main_menu() -> InlineKeyboardMarkup:
         (_("❓ Help"), MenuAction.help),
     ):
         builder.button(text=text, callback_data=MenuCb(action=action))
+    builder.button(text=_("📅 Events"), callback_data=EventCb(action="list"))
     builder.adjust(2)
     return builder.as_markup()
 
@@ -66,6 +69,10 @@ async def on_help(query: CallbackQuery, role: str) -> None:
 
 def build_router() -> Router:
     router = Router(name=__name__)
+    # /start event_<id> (a link from a calendar entry) opens that event's card instead.
+    router.message.register(
+        events.cmd_start_event, CommandStart(deep_link=True, magic=F.args.regexp(r"^event_\d+$"))
+    )
     router.message.register(cmd_start, commands.START.filter)
     router.message.register(cmd_help, commands.HELP.filter)
     router.callback_query.register(on_menu, MenuCb.filter(F.action == MenuAction.main))

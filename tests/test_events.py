@@ -1,0 +1,504 @@
+"""Events through the real dispatcher: proposing, approving, RSVPs, calendars and reminders."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from aiogram.fsm.storage.base import StorageKey
+from aiogram.methods import AnswerCallbackQuery, SendDocument, SendMessage, TelegramMethod
+
+from bot.app import App
+from db.events import NewEvent
+from handlers.event_form import EventCb
+from scheduler import reminders
+from tests.conftest import COORDINATOR_ID, Chat, texts
+
+KYIV = ZoneInfo("Europe/Kyiv")
+NOW = datetime(2026, 3, 10, 10, 0, tzinfo=UTC)  # 12:00 in Kyiv
+MEMBER_ID = 100
+OTHER_ID = 200
+THIRD_ID = 300
+
+
+@pytest.fixture(autouse=True)
+def clock(monkeypatch: pytest.MonkeyPatch) -> datetime:
+    monkeypatch.setattr(reminders, "current_time", lambda: NOW)
+    return NOW
+
+
+@pytest.fixture(autouse=True)
+def no_runtime() -> Any:
+    yield
+    reminders.configure(None)
+
+
+async def _organisation(app: App, name: str, member: int) -> int:
+    async with app.db.transaction() as repo:
+        org = await repo.organisations.create(name, edrpou=None, status="verified")
+        await repo.memberships.request(member, org.id, approved=True)
+    return org.id
+
+
+@pytest.fixture
+async def member(app: App) -> Chat:
+    await _organisation(app, "ГО «Рух»", MEMBER_ID)
+    return Chat(app, MEMBER_ID)
+
+
+async def _event(app: App, **changes: Any) -> int:
+    values: dict[str, Any] = {
+        "title": "Форум ІГС",
+        "starts_at": datetime(2026, 3, 14, 10, 0, tzinfo=KYIV),
+        "ends_at": datetime(2026, 3, 14, 12, 0, tzinfo=KYIV),
+        "place": "Вінниця, вул. Соборна, 59",
+        "organiser": "ІРМ",
+        "organisation_id": None,
+        "measures": ("2.1.3",),
+        "description": "",
+        "capacity": None,
+        "status": "approved",
+        "proposed_by": None,
+        "created_by": COORDINATOR_ID,
+    }
+    values.update(changes)
+    async with app.db.transaction() as repo:
+        return await repo.events.create(NewEvent(**values), NOW)
+
+
+async def _fill(chat: Chat, steps: list[str | tuple[str, str]]) -> list[TelegramMethod[Any]]:
+    sent: list[TelegramMethod[Any]] = []
+    for step in steps:
+        sent = await chat.tap(step[1]) if isinstance(step, tuple) else await chat.send(step)
+    return sent
+
+
+def _alerts(sent: list[TelegramMethod[Any]]) -> str:
+    return "\n".join(r.text or "" for r in sent if isinstance(r, AnswerCallbackQuery))
+
+
+def _to(sent: list[TelegramMethod[Any]], chat_id: int) -> list[SendMessage]:
+    return [r for r in sent if isinstance(r, SendMessage) and r.chat_id == chat_id]
+
+
+def _key(chat: Chat) -> StorageKey:
+    return StorageKey(bot_id=chat.bot.id, chat_id=chat.chat.id, user_id=chat.user.id)
+
+
+async def _going(app: App, event_id: int) -> tuple[list[int], list[int]]:
+    async with app.db.read() as repo:
+        return (
+            await repo.events.attendees(event_id, "going"),
+            await repo.events.attendees(event_id, "waiting"),
+        )
+
+
+FORM: list[str | tuple[str, str]] = [
+    "/newevent",
+    "Форум ІГС",
+    "14.03.2026 10:00",
+    "12:30",
+    "Вінниця, вул. Соборна, 59",
+    "ІРМ",
+    "2.1.3",
+    ("tap", "Пропустити"),
+    "30",
+]
+
+
+class Recorder:
+    """A scheduler stand-in that records what was planned."""
+
+    def __init__(self) -> None:
+        self.jobs: dict[str, dict[str, Any]] = {}
+
+    def add_job(self, func: Any, trigger: Any = None, **kwargs: Any) -> None:
+        self.jobs[kwargs["id"]] = {"func": func, "trigger": trigger, **kwargs}
+
+    def remove_job(self, job_id: str, jobstore: str | None = None) -> None:
+        if job_id not in self.jobs:
+            raise LookupError(job_id)
+        del self.jobs[job_id]
+
+
+# --- proposing and approving ------------------------------------------------------------------
+
+
+async def test_coordinator_publishes_an_event_and_its_reminder_is_planned(
+    coordinator: Chat, app: App
+) -> None:
+    sent = await _fill(coordinator, FORM)
+    summary = texts(sent)
+    assert "Перевірте захід" in summary
+    assert "14.03.2026 10:00–12:30" in summary
+    sent = await coordinator.tap("Підтвердити")
+    assert "опубліковано" in texts(sent)
+    async with app.db.read() as repo:
+        event = await repo.events.get(1)
+    assert event is not None and event.status == "approved" and event.capacity == 30
+    assert event.starts_at == datetime(2026, 3, 14, 8, 0, tzinfo=UTC)
+    jobs = {job.id: job for job in app.scheduler.get_jobs()}  # type: ignore[attr-defined]
+    job = jobs[reminders.reminder_job_id(1)]
+    assert job.args == (1,)
+    assert job.trigger.run_date == datetime(2026, 3, 13, 10, 0, tzinfo=KYIV)
+
+
+async def test_member_proposes_and_a_coordinator_approves(
+    member: Chat, coordinator: Chat, app: App
+) -> None:
+    steps = [*FORM]
+    steps[5] = ("tap", "ГО «Рух»")  # the member's own organisation
+    await _fill(member, steps)
+    sent = await member.tap("Підтвердити")
+    assert "на погодження" in texts(sent)
+    to_coordinator = _to(sent, COORDINATOR_ID)
+    assert to_coordinator and "Запропонований захід" in to_coordinator[0].text
+    async with app.db.read() as repo:
+        event = await repo.events.get(1)
+    assert event is not None and event.status == "pending"
+    assert event.proposed_by == MEMBER_ID and event.organiser == "ГО «Рух»"
+    # Not listed before approval.
+    assert "поки немає" in texts(await member.send("/events"))
+
+    # A member cannot approve it, even with a forged button.
+    sent = await member.press(1, EventCb(action="approve", id=1).pack())
+    assert "лише координатори" in _alerts(sent).lower()
+    sent = await coordinator.press(1, EventCb(action="approve", id=1).pack())
+    told = _to(sent, MEMBER_ID)
+    assert told and "погоджено" in told[0].text
+    async with app.db.read() as repo:
+        event = await repo.events.get(1)
+    assert event is not None and event.status == "approved"
+    sent = await coordinator.press(1, EventCb(action="reject", id=1).pack())
+    assert "вже ухвалено" in _alerts(sent)
+    assert "Форум ІГС" in texts(await member.send("/events"))
+
+
+async def test_guest_cannot_propose(chat: Chat) -> None:
+    assert "/register" in texts(await chat.send("/newevent"))
+
+
+@pytest.mark.parametrize(
+    ("step", "bad", "reason"),
+    [
+        (2, "01.03.2026 10:00", "минув"),  # in the past
+        (2, "10.03.2026 11:59", "минув"),  # earlier today (Kyiv time)
+        (2, "2026-03-14 10:00", "Не вдалося прочитати дату й час"),
+        (2, "14.03.2026", "Не вдалося прочитати дату й час"),
+        (2, "завтра о десятій", "Не вдалося прочитати дату й час"),
+        (2, "31.02.2026 10:00", "немає такої дати"),
+        (2, "14.03.2026 25:00", "немає такої дати"),
+        (3, "09:00", "пізніше за початок"),  # end before start
+        (3, "14.03.2026 10:00", "пізніше за початок"),  # end equal to start
+        (6, "9.9.9", "немає заходу"),
+        (8, "0", "щонайменше 1"),
+        (8, "-1", "щонайменше 1"),
+        (8, "багато", "цілим числом"),
+    ],
+)
+async def test_bad_inputs_are_refused_and_asked_again(
+    coordinator: Chat, app: App, step: int, bad: str, reason: str
+) -> None:
+    await _fill(coordinator, FORM[:step])
+    before = await app.dispatcher.storage.get_state(_key(coordinator))
+    sent = await coordinator.send(bad)
+    assert reason in texts(sent)
+    assert len([r for r in sent if isinstance(r, SendMessage)]) == 2  # the reason, the question
+    assert await app.dispatcher.storage.get_state(_key(coordinator)) == before
+
+
+async def test_html_in_text_fields_is_escaped(coordinator: Chat, app: App) -> None:
+    steps = [*FORM]
+    steps[1] = "<b>Гала</b> & «друзі»"
+    steps[4] = "<script>x</script>"
+    steps[7] = "Опис <i>з</i> тегами"
+    sent = await _fill(coordinator, steps)
+    summary = texts(sent)
+    assert "&lt;b&gt;Гала&lt;/b&gt; &amp; «друзі»" in summary
+    assert "&lt;script&gt;x&lt;/script&gt;" in summary
+    assert "Опис &lt;i&gt;з&lt;/i&gt; тегами" in summary
+    await coordinator.tap("Підтвердити")
+    async with app.db.read() as repo:
+        event = await repo.events.get(1)
+    assert event is not None and event.title == "<b>Гала</b> & «друзі»"
+    sent = await coordinator.send("/start event_1")
+    assert "&lt;b&gt;Гала&lt;/b&gt;" in texts(sent)
+
+
+async def test_cancel_asks_first(coordinator: Chat, app: App) -> None:
+    await _fill(coordinator, FORM[:4])
+    assert "Скасувати цей захід" in texts(await coordinator.send("/cancel"))
+    await coordinator.tap("Ні, продовжити")
+    data = await app.dispatcher.storage.get_data(_key(coordinator))
+    assert data["event"]["title"] == "Форум ІГС"
+    assert await app.dispatcher.storage.get_state(_key(coordinator)) == "EventForm:place"
+    await coordinator.send("/cancel")
+    assert "Нічого не опубліковано" in texts(await coordinator.tap("Так, скасувати"))
+    assert await app.dispatcher.storage.get_state(_key(coordinator)) is None
+
+
+async def test_editing_the_start_past_the_end_asks_for_the_end_again(coordinator: Chat) -> None:
+    await _fill(coordinator, FORM)
+    await coordinator.tap("✏ Початок")
+    sent = await coordinator.send("15.03.2026 10:00")
+    assert "Коли він закінчується" in texts(sent)
+    sent = await coordinator.send("11:00")
+    assert "15.03.2026 10:00–11:00" in texts(sent)
+
+
+# --- the list ---------------------------------------------------------------------------------
+
+
+async def test_events_are_paginated_and_filtered(chat: Chat, app: App) -> None:
+    for day in range(11, 18):
+        await _event(
+            app,
+            title=f"Захід {day}",
+            starts_at=datetime(2026, 3, day, 10, 0, tzinfo=KYIV),
+            ends_at=datetime(2026, 3, day, 11, 0, tzinfo=KYIV),
+            measures=("1.1.1",) if day == 17 else ("2.1.3",),
+        )
+    await _event(app, title="Скасований", status="cancelled")
+    await _event(app, title="Минулий", starts_at=NOW - timedelta(days=2),
+                 ends_at=NOW - timedelta(days=1))  # fmt: skip
+    text = texts(await chat.send("/events"))
+    assert "сторінка 1 з 2" in text
+    assert "Захід 11" in text and "Захід 16" not in text
+    assert "Скасований" not in text and "Минулий" not in text
+    text = texts(await chat.tap("▶"))
+    assert "сторінка 2 з 2" in text and "Захід 16" in text and "Захід 17" in text
+    text = texts(await chat.tap("Напрям 1"))
+    assert "Захід 17" in text and "Захід 11" not in text
+    text = texts(await chat.send("/events 2.1.3"))
+    assert "Захід 17" not in text and "Захід 11" in text
+
+
+# --- RSVPs ------------------------------------------------------------------------------------
+
+
+async def test_capacity_waiting_list_and_promotion(app: App) -> None:
+    event_id = await _event(app, capacity=1)
+    first, second = Chat(app, MEMBER_ID), Chat(app, OTHER_ID)
+    await first.send(f"/start event_{event_id}")
+    sent = await first.tap("Я прийду")
+    assert "До зустрічі" in _alerts(sent)
+    assert await _going(app, event_id) == ([MEMBER_ID], [])
+
+    await second.send(f"/start event_{event_id}")
+    # Someone else's stale "I'll come" button on a full event: offered the waiting list.
+    sent = await second.press(1, EventCb(action="go", id=event_id).pack())
+    assert "лист очікування" in _alerts(sent)
+    assert await _going(app, event_id) == ([MEMBER_ID], [])
+    sent = await second.tap("лист очікування")
+    assert "в листі очікування" in _alerts(sent)
+    assert await _going(app, event_id) == ([MEMBER_ID], [OTHER_ID])
+
+    sent = await first.tap("Не прийду")
+    assert await _going(app, event_id) == ([OTHER_ID], [])
+    told = _to(sent, OTHER_ID)
+    assert told and "Звільнилося місце" in told[0].text
+
+
+async def test_a_button_acts_only_for_the_user_who_pressed_it(app: App) -> None:
+    event_id = await _event(app)
+    owner, other = Chat(app, MEMBER_ID), Chat(app, OTHER_ID)
+    await owner.press(1, EventCb(action="go", id=event_id).pack())
+    # The same callback data from another user: it is about them, never about the owner.
+    sent = await other.press(1, EventCb(action="leave", id=event_id).pack())
+    assert "Вас не було у списку" in _alerts(sent)
+    assert await _going(app, event_id) == ([MEMBER_ID], [])
+    await other.press(1, EventCb(action="go", id=event_id).pack())
+    assert await _going(app, event_id) == ([MEMBER_ID, OTHER_ID], [])
+    sent = await other.press(1, EventCb(action="go", id=event_id).pack())
+    assert "вже відповіли" in _alerts(sent)
+    await other.press(1, EventCb(action="leave", id=event_id).pack())
+    assert await _going(app, event_id) == ([MEMBER_ID], [])
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"status": "cancelled"}, "скасовано"),
+        ({"status": "pending"}, "Такого заходу немає"),
+        (
+            {"starts_at": NOW - timedelta(hours=3), "ends_at": NOW - timedelta(hours=1)},
+            "завершився",
+        ),
+    ],
+)
+async def test_rsvp_to_an_unavailable_event_is_refused(
+    chat: Chat, app: App, changes: dict[str, Any], reason: str
+) -> None:
+    event_id = await _event(app, **changes)
+    sent = await chat.press(1, EventCb(action="go", id=event_id).pack())
+    assert reason in _alerts(sent)
+    assert await _going(app, event_id) == ([], [])
+
+
+async def test_add_to_calendar_sends_an_ics_file_with_a_link_back(chat: Chat, app: App) -> None:
+    event_id = await _event(app, description="Порядок денний; обговорення, питання")
+    await chat.send(f"/start event_{event_id}")
+    sent = await chat.tap("Додати в календар")
+    (document,) = [r for r in sent if isinstance(r, SendDocument)]
+    data = document.document.data  # type: ignore[union-attr]
+    text = data.decode("utf-8").replace("\r\n ", "")
+    assert text.startswith("BEGIN:VCALENDAR\r\n")
+    assert "DTSTART:20260314T080000Z" in text
+    assert f"URL:https://t.me/cso_partnership_bot?start=event_{event_id}" in text
+    assert "Порядок денний\\; обговорення\\, питання" in text
+
+
+async def test_start_link_opens_the_card_and_unknown_is_refused(chat: Chat, app: App) -> None:
+    event_id = await _event(app)
+    assert "Форум ІГС" in texts(await chat.send(f"/start event_{event_id}"))
+    assert any("Я прийду" in b for b in chat.buttons())
+    assert "Такого заходу немає" in texts(await chat.send("/start event_999"))
+    pending = await _event(app, status="pending", title="Чернетка")
+    assert "Такого заходу немає" in texts(await chat.send(f"/start event_{pending}"))
+    # A plain /start still shows the main menu, which leads to the events.
+    await chat.send("/start")
+    assert "📅 Заходи" in chat.buttons()
+    assert "Найближчі заходи" in texts(await chat.tap("📅 Заходи"))
+
+
+# --- coordinators cancel and move -------------------------------------------------------------
+
+
+async def test_coordinator_cancels_an_event_and_attendees_are_told(
+    coordinator: Chat, app: App
+) -> None:
+    event_id = await _event(app)
+    async with app.db.transaction() as repo:
+        await repo.events.attend(event_id, MEMBER_ID, NOW)
+        await repo.events.attend(event_id, OTHER_ID, NOW)
+        event = await repo.events.get(event_id)
+    assert event is not None
+    reminders.plan_reminder(app.scheduler, event, 24, NOW)  # type: ignore[arg-type]
+    # Others cannot use the coordinators' buttons.
+    sent = await Chat(app, MEMBER_ID).press(1, EventCb(action="drop_yes", id=event_id).pack())
+    assert "лише координатори" in _alerts(sent).lower()
+    await coordinator.send(f"/start event_{event_id}")
+    await coordinator.tap("Скасувати захід")
+    sent = await coordinator.tap("Так, скасувати захід")
+    assert {r.chat_id for r in sent if isinstance(r, SendMessage)} == {MEMBER_ID, OTHER_ID}
+    assert "скасовано" in texts(sent)
+    assert not app.scheduler.get_jobs()  # type: ignore[attr-defined]
+    sent = await Chat(app, THIRD_ID).press(1, EventCb(action="go", id=event_id).pack())
+    assert "скасовано" in _alerts(sent)
+
+
+async def test_coordinator_moves_an_event(coordinator: Chat, app: App) -> None:
+    event_id = await _event(app)
+    async with app.db.transaction() as repo:
+        await repo.events.attend(event_id, MEMBER_ID, NOW)
+        await repo.events.mark_reminded(event_id, NOW)
+    await coordinator.send(f"/start event_{event_id}")
+    await coordinator.tap("Перенести")
+    assert "минув" in texts(await coordinator.send("01.01.2026 10:00"))
+    await coordinator.send("20.03.2026 15:00")
+    assert "пізніше" in texts(await coordinator.send("14:00"))
+    sent = await coordinator.send("17:00")
+    told = _to(sent, MEMBER_ID)
+    assert told and "перенесено" in told[0].text and "20.03.2026 15:00–17:00" in told[0].text
+    async with app.db.read() as repo:
+        event = await repo.events.get(event_id)
+    assert event is not None and event.reminded_at is None  # due again for the new time
+    (job,) = app.scheduler.get_jobs()  # type: ignore[attr-defined]
+    assert job.trigger.run_date == datetime(2026, 3, 19, 15, 0, tzinfo=KYIV)
+
+
+# --- reminders --------------------------------------------------------------------------------
+
+
+async def test_reminder_job_reminds_once(app: App) -> None:
+    event_id = await _event(app)
+    other_event = await _event(app, title="Інший")
+    async with app.db.transaction() as repo:
+        await repo.events.attend(event_id, MEMBER_ID, NOW)
+        await repo.events.attend(other_event, OTHER_ID, NOW)
+    sender = Chat(app, MEMBER_ID)
+    reminders.configure(reminders.Runtime(app.db, sender.bot, app.i18n, KYIV, 24))
+    await reminders.remind(event_id)
+    sent = sender.session.requests
+    told = _to(sent, MEMBER_ID)
+    assert len(told) == 1 and "Нагадування" in told[0].text and "14.03.2026 10:00" in told[0].text
+    assert not _to(sent, OTHER_ID)
+    await reminders.remind(event_id)  # e.g. a job that ran again after a restart
+    assert len(_to(sender.session.requests, MEMBER_ID)) == 1
+
+
+async def test_start_up_plans_reminders_from_the_database(app: App) -> None:
+    due = await _event(app)
+    soon = await _event(app, starts_at=NOW + timedelta(hours=2), ends_at=NOW + timedelta(hours=3))
+    done = await _event(app)
+    await _event(app, status="cancelled")
+    await _event(app, status="pending")
+    async with app.db.transaction() as repo:
+        await repo.events.mark_reminded(done, NOW)
+    recorder = Recorder()
+    sender = Chat(app, MEMBER_ID)
+    await reminders.start_reminders(sender.bot, app.db, app.settings, recorder, app.i18n)
+    planned = {k: v["run_date"] for k, v in recorder.jobs.items() if "run_date" in v}
+    assert planned == {
+        reminders.reminder_job_id(due): datetime(2026, 3, 13, 8, 0, tzinfo=UTC),
+        # Less than 24 hours ahead: reminded right away rather than never.
+        reminders.reminder_job_id(soon): NOW + reminders.SOON,
+    }
+    assert recorder.jobs[reminders.REPORT_CHECK_JOB]["trigger"] == "interval"
+
+
+async def test_reminder_hours_are_configurable(app: App) -> None:
+    event_id = await _event(app)
+    async with app.db.read() as repo:
+        event = await repo.events.get(event_id)
+    assert event is not None
+    recorder = Recorder()
+    run_at = reminders.plan_reminder(recorder, event, 3, NOW)
+    assert run_at == datetime(2026, 3, 14, 7, 0, tzinfo=KYIV)
+
+
+# --- after the event --------------------------------------------------------------------------
+
+
+async def test_organiser_is_asked_to_report_with_a_prefilled_form(member: Chat, app: App) -> None:
+    event_id = await _event(
+        app,
+        proposed_by=MEMBER_ID,
+        starts_at=NOW - timedelta(hours=3),
+        ends_at=NOW - timedelta(hours=1),
+        measures=("2.4.4",),
+    )
+    await _event(app, starts_at=NOW - timedelta(hours=3), ends_at=NOW - timedelta(hours=1))
+    async with app.db.transaction() as repo:
+        for user in (MEMBER_ID, OTHER_ID, THIRD_ID):
+            await repo.events.attend(event_id, user, NOW - timedelta(days=1))
+    runtime = reminders.Runtime(app.db, member.bot, app.i18n, KYIV, 24)
+    assert await reminders.ask_for_reports(runtime, NOW) == 1
+    assert await reminders.ask_for_reports(runtime, NOW) == 0, "asked once"
+    (asked,) = _to(member.session.requests, MEMBER_ID)
+    assert "завершився" in asked.text
+    sent = await member.tap("Звітувати")
+    text = texts(sent)
+    assert "Перевірте звіт" in text and "Форум ІГС" in text
+    assert await app.dispatcher.storage.get_state(_key(member)) == "ActivityForm:confirm"
+    data = await app.dispatcher.storage.get_data(_key(member))
+    assert data["draft"]["measure"] == "2.4.4" and data["draft"]["cso"] == 3
+    assert data["draft"]["date"] == "2026-03-10"
+    # Another member cannot open someone else's event report.
+    await _organisation(app, "ГО «Інша»", OTHER_ID)
+    other = Chat(app, OTHER_ID)
+    sent = await other.press(1, reminders.ReportEventCb(event_id=event_id).pack())
+    assert "немає" in _alerts(sent)
+    assert await app.dispatcher.storage.get_state(_key(other)) is None
+
+
+def test_reminder_hours_setting() -> None:
+    from bot.config import ConfigError, load_settings
+
+    assert load_settings({}, dotenv=None).reminder_hours == 24
+    assert load_settings({"REMINDER_HOURS": "3"}, dotenv=None).reminder_hours == 3
+    for bad in ("0", "-1", "день"):
+        with pytest.raises(ConfigError, match="REMINDER_HOURS"):
+            load_settings({"REMINDER_HOURS": bad}, dotenv=None)
