@@ -57,7 +57,8 @@ NEWEVENT = BotCommandSpec("newevent", __("Propose an event (coordinators publish
 PROJECTS = BotCommandSpec("projects", __("Current projects of CSOs and the City Council"))
 NEWPROJECT = BotCommandSpec("newproject", __("Add a current project"))
 
-GUEST_COMMANDS: tuple[BotCommandSpec, ...] = (
+# What anyone can do.
+EVERYONE: tuple[BotCommandSpec, ...] = (
     START,
     PLAN,
     MEASURE,
@@ -65,25 +66,30 @@ GUEST_COMMANDS: tuple[BotCommandSpec, ...] = (
     BODIES,
     FUNDING,
     PROGRESS,
+    EVENTS,
+    PROJECTS,
     SUBSCRIBE,
     UNSUBSCRIBE,
     REGISTER,
-    ACTIVITY,
-    MYREPORTS,
-    EVENTS,
-    NEWEVENT,
-    PROJECTS,
-    NEWPROJECT,
     LANGUAGE,
     HELP,
 )
-# What only coordinators can do, shown to them on top of everyone's commands.
+# What members of a verified organisation (and coordinators) can do on top.
+MEMBER_ONLY: tuple[BotCommandSpec, ...] = (ACTIVITY, MYREPORTS, NEWEVENT, NEWPROJECT)
+# What only coordinators can do.
 COORDINATOR_ONLY: tuple[BotCommandSpec, ...] = (PENDING, REPORT, ORGANISATIONS, COORDINATORS)
+
+# Telegram's command menu cannot tell members from guests without a call per chat, so the
+# default menu offers members' commands too; a guest who uses one is told how to register.
+GUEST_COMMANDS: tuple[BotCommandSpec, ...] = EVERYONE + MEMBER_ONLY
 COORDINATOR_COMMANDS: tuple[BotCommandSpec, ...] = GUEST_COMMANDS + COORDINATOR_ONLY
 
 
 def commands_for(role: str) -> tuple[BotCommandSpec, ...]:
-    return COORDINATOR_COMMANDS if role == "coordinator" else GUEST_COMMANDS
+    """The commands /help lists for a role."""
+    if role == "coordinator":
+        return COORDINATOR_COMMANDS
+    return GUEST_COMMANDS if role == "member" else EVERYONE
 
 
 ALL_COMMANDS: frozenset[str] = frozenset(
