@@ -25,6 +25,7 @@ from plan import Plan, load_plan
 from plan.search import MeasureSearch
 from scheduler import Scheduler, build_scheduler
 from scheduler.delivery import DeliveryRunner
+from scheduler.newsletter_job import start_newsletter_schedule
 from scheduler.reminders import start_reminders
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,8 @@ def build_dispatcher(
     dp.startup.register(on_startup)
     dp.startup.register(start_newsletters)
     dp.startup.register(start_reminders)  # re-plans event reminders from the database
+    # The monthly issue: its cron job, an hourly check for drafts, a catch-up soon after start.
+    dp.startup.register(start_newsletter_schedule)
     dp.shutdown.register(stop_newsletters)
     return dp
 

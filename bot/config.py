@@ -45,6 +45,9 @@ class Settings:
     newsletter_rate: float = 25.0  # messages per second, all chats together
     newsletter_concurrency: int = 8
     reminder_hours: int = 24  # how long before an event its attendees are reminded
+    newsletter_cron: str = "0 10 1 * *"  # when the monthly issue goes out, in `timezone`
+    newsletter_draft_days: int = 3  # how long before that coordinators get the draft
+    newsletter_unapproved: str = "wait"  # an issue not approved at send time: "send" or "wait"
 
     @property
     def webhook_mode(self) -> bool:
@@ -130,7 +133,33 @@ def load_settings(
             _positive("NEWSLETTER_CONCURRENCY", get("NEWSLETTER_CONCURRENCY"), 8, 100)
         ),
         reminder_hours=int(_positive("REMINDER_HOURS", get("REMINDER_HOURS"), 24, 24 * 30)),
+        newsletter_cron=_cron(get("NEWSLETTER_CRON"), timezone),
+        newsletter_draft_days=int(
+            _positive("NEWSLETTER_DRAFT_DAYS", get("NEWSLETTER_DRAFT_DAYS"), 3, 27)
+        ),
+        newsletter_unapproved=_unapproved(get("NEWSLETTER_UNAPPROVED")),
     )
+
+
+def _cron(value: str | None, timezone: ZoneInfo) -> str:
+    if value is None:
+        return Settings.newsletter_cron
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(value, timezone=timezone)
+    except ValueError as e:
+        raise ConfigError(
+            f"NEWSLETTER_CRON must be a crontab line such as '0 10 1 * *', got {value!r} ({e})"
+        ) from None
+    return value
+
+
+def _unapproved(value: str | None) -> str:
+    choice = (value or "wait").lower()
+    if choice not in ("send", "wait"):
+        raise ConfigError(f"NEWSLETTER_UNAPPROVED must be send or wait, got {value!r}")
+    return choice
 
 
 def _require_http_url(name: str, value: str) -> None:

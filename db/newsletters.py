@@ -235,3 +235,83 @@ class NewsletterRepo:
             for state, n in await cur.fetchall():
                 counts[state] = int(n)
         return counts
+
+    # -- the monthly issue: drafts, what they announced, the 2.1.3 activity --------------------
+
+    async def update_draft(
+        self, newsletter_id: int, parts: Sequence[str], *, intro: str | None = None
+    ) -> bool:
+        """New parts (and intro) for an issue not being sent yet; False once it is."""
+        cur = await self.conn.execute(
+            "UPDATE newsletters SET parts = ?, intro = coalesce(?, intro) "
+            "WHERE id = ? AND status IN ('draft', 'approved')",
+            (json.dumps(list(parts), ensure_ascii=False), intro, newsletter_id),
+        )
+        return cur.rowcount > 0
+
+    async def approve(self, newsletter_id: int, approved_by: int | None) -> bool:
+        cur = await self.conn.execute(
+            "UPDATE newsletters SET status = 'approved', approved_by = ? "
+            "WHERE id = ? AND status = 'draft'",
+            (approved_by, newsletter_id),
+        )
+        return cur.rowcount > 0
+
+    async def sent_issues(self, limit: int = 36) -> list[NewsletterRecord]:
+        """Issues that went out, newest first: the public archive."""
+        async with self.conn.execute(
+            f"SELECT {_COLUMNS} FROM newsletters WHERE status = 'sent' "  # noqa: S608
+            "ORDER BY month DESC LIMIT ?",
+            (limit,),
+        ) as cur:
+            return [_newsletter(row) for row in await cur.fetchall()]
+
+    async def announced_before(self, month: str) -> set[tuple[str, int]]:
+        """(indicator, year) pairs listed as met by issues of earlier months that went out."""
+        async with self.conn.execute(
+            "SELECT i.indicator_id, i.year FROM newsletter_indicators i "
+            "JOIN newsletters n ON n.id = i.newsletter_id "
+            "WHERE n.month < ? AND n.status IN ('sending', 'paused', 'sent')",
+            (month,),
+        ) as cur:
+            return {(str(r[0]), int(r[1])) for r in await cur.fetchall()}
+
+    async def set_announced(self, newsletter_id: int, met: Sequence[tuple[str, int]]) -> None:
+        await self.conn.execute(
+            "DELETE FROM newsletter_indicators WHERE newsletter_id = ?", (newsletter_id,)
+        )
+        await self.conn.executemany(
+            "INSERT INTO newsletter_indicators (newsletter_id, indicator_id, year) "
+            "VALUES (?, ?, ?)",
+            [(newsletter_id, indicator, year) for indicator, year in met],
+        )
+
+    async def sent_without_activity(self) -> list[NewsletterRecord]:
+        async with self.conn.execute(
+            f"SELECT {_COLUMNS} FROM newsletters "  # noqa: S608 - constant columns
+            "WHERE status = 'sent' AND activity_id IS NULL ORDER BY month"
+        ) as cur:
+            return [_newsletter(row) for row in await cur.fetchall()]
+
+    async def set_activity(self, newsletter_id: int, activity_id: int) -> bool:
+        """Link the issue's 2.1.3 activity; False when one is linked already."""
+        cur = await self.conn.execute(
+            "UPDATE newsletters SET activity_id = ? WHERE id = ? AND activity_id IS NULL",
+            (activity_id, newsletter_id),
+        )
+        return cur.rowcount > 0
+
+    async def activity_of(self, newsletter_id: int) -> int | None:
+        async with self.conn.execute(
+            "SELECT activity_id FROM newsletters WHERE id = ?", (newsletter_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row and row[0] is not None else None
+
+    async def mark_waiting_told(self, newsletter_id: int, now: datetime) -> bool:
+        """Claim telling coordinators an unapproved issue waits; False if they were told."""
+        cur = await self.conn.execute(
+            "UPDATE newsletters SET waiting_told_at = ? WHERE id = ? AND waiting_told_at IS NULL",
+            (_iso(now), newsletter_id),
+        )
+        return cur.rowcount > 0

@@ -13,6 +13,8 @@ from handlers import (
     language,
     measure,
     my_reports,
+    newsletter_admin,
+    newsletters,
     plan_browse,
     progress,
     projects,
@@ -43,6 +45,8 @@ def get_routers() -> list[Router]:
         projects.build_router(),
         report.build_router(),
         progress.build_router(),
+        newsletter_admin.build_router(),
+        newsletters.build_router(),
         search.build_router(),
         # Last, because it answers anything no feature claimed: unknown commands, stale buttons.
         fallback.build_router(),

@@ -56,6 +56,10 @@ EVENTS = BotCommandSpec("events", __("Upcoming events: come, add to your calenda
 NEWEVENT = BotCommandSpec("newevent", __("Propose an event (coordinators publish directly)"))
 PROJECTS = BotCommandSpec("projects", __("Current projects of CSOs and the City Council"))
 NEWPROJECT = BotCommandSpec("newproject", __("Add a current project"))
+NEWSLETTERS = BotCommandSpec("newsletters", __("Past issues of the monthly newsletter"))
+NEWSLETTER = BotCommandSpec(
+    "newsletter", __("This month's newsletter: preview, introduction, approval")
+)
 
 # What anyone can do.
 EVERYONE: tuple[BotCommandSpec, ...] = (
@@ -70,6 +74,7 @@ EVERYONE: tuple[BotCommandSpec, ...] = (
     PROJECTS,
     SUBSCRIBE,
     UNSUBSCRIBE,
+    NEWSLETTERS,
     REGISTER,
     LANGUAGE,
     HELP,
@@ -77,7 +82,13 @@ EVERYONE: tuple[BotCommandSpec, ...] = (
 # What members of a verified organisation (and coordinators) can do on top.
 MEMBER_ONLY: tuple[BotCommandSpec, ...] = (ACTIVITY, MYREPORTS, NEWEVENT, NEWPROJECT)
 # What only coordinators can do.
-COORDINATOR_ONLY: tuple[BotCommandSpec, ...] = (PENDING, REPORT, ORGANISATIONS, COORDINATORS)
+COORDINATOR_ONLY: tuple[BotCommandSpec, ...] = (
+    PENDING,
+    REPORT,
+    ORGANISATIONS,
+    COORDINATORS,
+    NEWSLETTER,
+)
 
 # Telegram's command menu cannot tell members from guests without a call per chat, so the
 # default menu offers members' commands too; a guest who uses one is told how to register.

@@ -1,0 +1,216 @@
+"""The monthly newsletter's content: what goes in an issue, and the issue as Telegram HTML.
+
+`compose` is a pure function of plain data (tested without a bot or a database); `gather` reads
+that data for one month. Everything users or coordinators typed is escaped here, except the
+introduction, which coordinators write in Telegram HTML and which is checked when it is saved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from html import escape
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.cron import CronTrigger
+
+from db import Database
+from plan import Plan
+from plan.progress import IndicatorProgress, plan_progress
+
+Translate = Callable[[str], str]
+
+
+@dataclass(frozen=True, slots=True)
+class IssueEvent:
+    title: str
+    starts_at: datetime  # local time
+    place: str
+    organiser: str
+
+
+@dataclass(frozen=True, slots=True)
+class IssueProject:
+    title: str
+    organisations: str
+    description: str
+    link: str | None
+    active_until: date
+
+
+@dataclass(frozen=True, slots=True)
+class IssueResult:
+    indicator_id: str
+    year: int
+    measure_code: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class IssueContent:
+    month: str  # YYYY-MM, the month the issue goes out in and whose events it announces
+    intro: str  # Telegram HTML, already checked
+    events: tuple[IssueEvent, ...]
+    projects: tuple[IssueProject, ...]
+    results: tuple[IssueResult, ...]
+
+
+# -- months and send times ---------------------------------------------------------------------
+
+
+def month_of(moment: datetime, timezone: ZoneInfo) -> str:
+    return moment.astimezone(timezone).strftime("%Y-%m")
+
+
+def month_start(month: str, timezone: ZoneInfo) -> datetime:
+    year, number = (int(x) for x in month.split("-"))
+    return datetime(year, number, 1, tzinfo=timezone)
+
+
+def next_month(month: str) -> str:
+    year, number = (int(x) for x in month.split("-"))
+    return f"{year + number // 12}-{number % 12 + 1:02d}"
+
+
+def send_time(cron: str, timezone: ZoneInfo, month: str) -> datetime | None:
+    """When the cron line first fires in `month` (local time); None if it never does."""
+    trigger = CronTrigger.from_crontab(cron, timezone=timezone)
+    start = month_start(month, timezone)
+    fire: datetime | None = trigger.get_next_fire_time(None, start)
+    if fire is None or month_of(fire, timezone) != month:
+        return None
+    return fire
+
+
+# -- what goes in ------------------------------------------------------------------------------
+
+
+def events_of_month(
+    events: Iterable[IssueEvent], month: str, timezone: ZoneInfo
+) -> tuple[IssueEvent, ...]:
+    """The events starting in `month`, soonest first."""
+    start = month_start(month, timezone)
+    end = month_start(next_month(month), timezone)
+    chosen = [e for e in events if start <= e.starts_at.astimezone(timezone) < end]
+    return tuple(sorted(chosen, key=lambda e: e.starts_at))
+
+
+def newly_met(
+    plan: Plan, progress: Sequence[IndicatorProgress], announced: set[tuple[str, int]]
+) -> tuple[IssueResult, ...]:
+    """Indicators met now that no earlier issue listed (per indicator and year)."""
+    results = []
+    for p in progress:
+        if p.met and (p.indicator.id, p.year) not in announced:
+            results.append(
+                IssueResult(
+                    p.indicator.id, p.year, p.indicator.measure_code, p.indicator.description
+                )
+            )
+    return tuple(results)
+
+
+def _when(moment: datetime) -> str:
+    return moment.strftime("%d.%m %H:%M")
+
+
+def compose(content: IssueContent, _: Translate) -> list[str]:
+    """The issue as Telegram HTML messages, each within the limit, every line self-contained."""
+    # Imported here: handlers import the scheduler, so the scheduler must not import them first.
+    from handlers.reply import split_message
+
+    year, number = content.month.split("-")
+    lines = [_("📰 <b>Newsletter of the partnership plan, {month}</b>").format(
+        month=f"{number}.{year}"
+    )]  # fmt: skip
+    if content.intro.strip():
+        lines += ["", content.intro.strip()]
+    lines += ["", _("📅 <b>Events this month</b>")]
+    if content.events:
+        for event in content.events:
+            lines.append(
+                _("• {when} — <b>{title}</b> ({place}; {organiser})").format(
+                    when=_when(event.starts_at),
+                    title=escape(event.title),
+                    place=escape(event.place),
+                    organiser=escape(event.organiser),
+                )
+            )
+    else:
+        lines.append(_("No events are announced for this month yet."))
+    lines += ["", _("📌 <b>Current projects</b>")]
+    if content.projects:
+        for project in content.projects:
+            line = _("• <b>{title}</b> — {organisations}, until {until}").format(
+                title=escape(project.title),
+                organisations=escape(project.organisations),
+                until=project.active_until.strftime("%d.%m.%Y"),
+            )
+            if project.description:
+                line += f". {escape(' '.join(project.description.split()))}"
+            if project.link:
+                line += f' <a href="{escape(project.link)}">{escape(project.link)}</a>'
+            lines.append(line)
+    else:
+        lines.append(_("No current projects."))
+    if content.results:
+        lines += ["", _("🎯 <b>Targets of the plan reached</b>")]
+        for result in content.results:
+            lines.append(
+                _("• {description} (measure {code}, {year})").format(
+                    description=escape(result.description),
+                    code=result.measure_code,
+                    year=result.year,
+                )
+            )
+    lines += ["", _("Events: /events · projects: /projects · past issues: /newsletters")]
+    return split_message("\n".join(lines))
+
+
+def as_text(parts: Sequence[str]) -> str:
+    """An issue for a terminal: the messages one after another, separated by a rule."""
+    return ("\n" + "─" * 40 + "\n").join(parts)
+
+
+# -- reading it from the database --------------------------------------------------------------
+
+
+async def gather(
+    db: Database,
+    plan: Plan,
+    month: str,
+    now: datetime,
+    timezone: ZoneInfo,
+    intro: str = "",
+) -> IssueContent:
+    """The month's content as of `now`: its events, active projects and newly met targets."""
+    start = month_start(month, timezone)
+    async with db.read() as repo:
+        records = await repo.events.upcoming(now)
+        projects = await repo.projects.active(max(now.astimezone(timezone).date(), start.date()))
+        counted = await repo.activities.counted(plan.id)
+        announced = await repo.newsletters.announced_before(month)
+    events = events_of_month(
+        (
+            IssueEvent(e.title, e.starts_at.astimezone(timezone), e.place, e.organiser)
+            for e in records
+        ),
+        month,
+        timezone,
+    )
+    today = now.astimezone(timezone).date()
+    # The current year's progress; in January also the year just closed, so that a target met
+    # in its last month is announced too.
+    years = sorted({today.year, (start - timedelta(days=1)).year})
+    progress = [p for year in years for p in plan_progress(plan, counted, year, today)]
+    return IssueContent(
+        month=month,
+        intro=intro,
+        events=events,
+        projects=tuple(
+            IssueProject(p.title, p.organisations, p.description, p.link, p.active_until)
+            for p in projects
+        ),
+        results=newly_met(plan, progress, announced),
+    )

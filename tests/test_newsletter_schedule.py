@@ -1,0 +1,159 @@
+"""The monthly job: catch-up at start-up, unapproved issues, no double send, the 2.1.3 record."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from aiogram.methods import SendMessage
+
+from bot.app import App
+from db.events import NewEvent
+from scheduler import newsletter_job
+from scheduler.delivery import DeliveryRunner
+from tests.conftest import COORDINATOR_ID, Chat
+
+NOW = datetime(2024, 3, 5, 9, 0, tzinfo=UTC)  # after 1 March 10:00 Kyiv: the send was missed
+SUBSCRIBERS = [501, 502, 503]
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.jobs: dict[str, dict[str, Any]] = {}
+
+    def add_job(self, func: Any, trigger: Any = None, **kwargs: Any) -> None:
+        self.jobs[kwargs["id"]] = {"func": func, "trigger": trigger, **kwargs}
+
+
+@pytest.fixture(autouse=True)
+def frozen(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(newsletter_job, "current_time", lambda: NOW)
+
+
+async def _subscribe(app: App) -> None:
+    async with app.db.transaction() as repo:
+        for chat in SUBSCRIBERS:
+            await repo.subscribers.subscribe(chat, chat, NOW)
+
+
+async def _start(app: App, chat: Chat, **changes: Any) -> tuple[Recorder, DeliveryRunner]:
+    """What `cso-bot run` does at start-up, with a recording scheduler; then the catch-up."""
+    settings = dataclasses.replace(app.settings, **changes)
+    recorder, runner = Recorder(), DeliveryRunner()
+    await newsletter_job.start_newsletter_schedule(
+        chat.bot, app.db, settings, recorder, app.i18n, app.plan, runner
+    )
+    await newsletter_job.newsletter_tick()  # the catch-up job, due a few seconds after start
+    await asyncio.wait_for(asyncio.gather(*runner.tasks), timeout=10)
+    return recorder, runner
+
+
+def _to_subscribers(chat: Chat) -> list[int]:
+    return sorted(
+        r.chat_id
+        for r in chat.session.requests
+        if isinstance(r, SendMessage) and r.chat_id in SUBSCRIBERS
+    )
+
+
+async def _activities(app: App) -> int:
+    async with app.db.read() as repo:
+        counted = await repo.activities.counted(app.plan.id)
+    return sum(a.indicator_id == newsletter_job.INDICATOR_ID for a in counted)
+
+
+async def test_a_month_missed_while_down_is_sent_at_startup_and_never_twice(app: App) -> None:
+    await _subscribe(app)
+    coordinator = Chat(app, COORDINATOR_ID)
+    rt = newsletter_job.Runtime.build(
+        coordinator.bot, app.db, app.settings, app.plan, app.i18n, DeliveryRunner()
+    )
+    issue = await newsletter_job.prepare_issue(rt, "2024-03", datetime(2024, 2, 27, tzinfo=UTC))
+    async with app.db.transaction() as repo:
+        assert await repo.newsletters.approve(issue.id, COORDINATOR_ID)
+
+    recorder, _ = await _start(app, coordinator)
+    assert recorder.jobs[newsletter_job.SEND_JOB]["trigger"].fields[2].expressions[0].first == 1
+    assert _to_subscribers(coordinator) == SUBSCRIBERS
+    async with app.db.read() as repo:
+        sent = await repo.newsletters.by_month("2024-03")
+        assert sent is not None and sent.status == "sent"
+        activity_id = await repo.newsletters.activity_of(sent.id)
+        irm = await repo.organisations.by_name(newsletter_job.IRM_NAME)
+    assert activity_id is not None and irm is not None and irm.status == "verified"
+    assert await _activities(app) == 1
+    edits = [r for r in coordinator.session.requests if r.__api_method__ == "editMessageText"]
+    assert edits and "✅" in str(edits[-1].text)  # one progress message, finished
+
+    # A restart right after the send: nothing goes out again, nothing is recorded twice.
+    restarted = Chat(app, COORDINATOR_ID)
+    await _start(app, restarted)
+    assert _to_subscribers(restarted) == []
+    assert await _activities(app) == 1
+    async with app.db.read() as repo:
+        [one] = await repo.reports.of_organisation(irm.id)
+    assert one.indicator_id == "2.1.3-newsletters" and one.status == "approved"
+    assert one.date.isoformat() == "2024-03-05"
+
+
+async def test_unapproved_issue_waits_and_coordinators_are_told_once(app: App) -> None:
+    await _subscribe(app)
+    coordinator = Chat(app, COORDINATOR_ID)
+    await _start(app, coordinator)  # no issue at all: composed now, and it waits
+    assert _to_subscribers(coordinator) == []
+    told = [
+        str(r.text)
+        for r in coordinator.session.requests
+        if isinstance(r, SendMessage) and "NEWSLETTER_UNAPPROVED=wait" in str(r.text)
+    ]
+    assert len(told) == 1
+    async with app.db.read() as repo:
+        issue = await repo.newsletters.by_month("2024-03")
+    assert issue is not None and issue.status == "draft"
+    again = Chat(app, COORDINATOR_ID)
+    await _start(app, again)
+    assert not any(
+        "NEWSLETTER_UNAPPROVED" in str(getattr(r, "text", "")) for r in again.session.requests
+    )
+
+
+async def test_unapproved_issue_with_send_goes_out_and_coordinators_are_told(app: App) -> None:
+    await _subscribe(app)
+    async with app.db.transaction() as repo:
+        await repo.events.create(
+            NewEvent(
+                "Форум <ІГС>", datetime(2024, 3, 20, 10, tzinfo=UTC),
+                datetime(2024, 3, 20, 12, tzinfo=UTC), "Вінниця", "ІРМ", None, ("2.1.3",),
+                "", None, "approved", None, COORDINATOR_ID,
+            ),
+            NOW,
+        )  # fmt: skip
+    coordinator = Chat(app, COORDINATOR_ID)
+    await _start(app, coordinator, newsletter_unapproved="send")
+    assert _to_subscribers(coordinator) == SUBSCRIBERS
+    texts = [str(getattr(r, "text", "")) for r in coordinator.session.requests]
+    assert any("NEWSLETTER_UNAPPROVED=send" in t for t in texts)
+    issue_text = next(
+        str(r.text)
+        for r in coordinator.session.requests
+        if isinstance(r, SendMessage) and r.chat_id == SUBSCRIBERS[0]
+    )
+    assert "Форум &lt;ІГС&gt;" in issue_text
+    assert await _activities(app) == 1
+
+
+async def test_draft_is_prepared_before_send_time_with_a_preview(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        newsletter_job, "current_time", lambda: datetime(2024, 3, 30, 12, tzinfo=UTC)
+    )
+    coordinator = Chat(app, COORDINATOR_ID)
+    await _start(app, coordinator)
+    async with app.db.read() as repo:
+        april = await repo.newsletters.by_month("2024-04")
+    assert april is not None and april.status == "draft"
+    assert "✅ Схвалити" in "".join(coordinator.buttons())
