@@ -15,7 +15,7 @@ from aiogram.types import CallbackQuery, Chat, Message, MessageEntity, Update, U
 
 from bot.app import App
 from bot.local_session import LocalSession
-from bot.telegram_html import html_problem, visible_text
+from plan.telegram_text import html_problem, visible_text
 
 LOCAL_TOKEN = "1:local-chat"  # noqa: S105 - not a secret: no Telegram behind it
 _update_ids = itertools.count(1)

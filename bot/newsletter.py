@@ -18,10 +18,9 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
 from bot.config import ConfigError, Settings
-from bot.telegram_html import html_problem
 from db import Database
-from handlers.reply import split_message
 from handlers.subscription import UNSUBSCRIBE_LABEL, unsubscribe_keyboard
+from plan.telegram_text import html_problem, split_message
 from scheduler.delivery import (
     DeliveryHandle,
     DeliveryOptions,

@@ -3,7 +3,6 @@ and the Pause / Resume / Cancel buttons of a send in progress."""
 
 from __future__ import annotations
 
-import re
 from html import escape
 from typing import Any
 
@@ -20,6 +19,7 @@ from handlers import commands
 from handlers.reply import answer, drop_keyboard
 from handlers.roles import COORDINATOR, HasRole, guard
 from plan import Plan
+from plan.telegram_text import html_problem
 from scheduler import newsletter_job
 from scheduler.compose import month_of, next_month
 from scheduler.delivery import DeliveryRunner, cancel_newsletter, pause_newsletter
@@ -27,44 +27,9 @@ from scheduler.newsletter_job import NewsletterCb, Runtime
 
 MAX_INTRO = 3000  # with the title, the introduction always fits in the issue's first message
 
-# Telegram's HTML: these tags only, properly nested; & only as an entity.
-_TAGS = frozenset(
-    {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
-     "tg-spoiler", "span", "blockquote"}
-)  # fmt: skip
-_TOKEN = re.compile(
-    r"<(/?)([a-zA-Z][a-zA-Z-]*)((?:\s+[^<>]*)?)>|&(#\d+|#x[0-9a-fA-F]+|\w+);|[<>&]"
-)
-_ENTITIES = frozenset({"lt", "gt", "amp", "quot"})
-
 
 class IntroForm(StatesGroup):
     text = State()
-
-
-def intro_problem(text: str) -> str | None:
-    """Why Telegram would refuse this introduction's HTML, or None when it is fine."""
-    open_tags: list[str] = []
-    for match in _TOKEN.finditer(text):
-        closing, name, _attrs, entity = match.groups()
-        if match.group(0) in ("<", ">", "&"):
-            return f"a bare {match.group(0)!r}: write &lt; &gt; &amp;"
-        if entity is not None:
-            if not entity.startswith("#") and entity not in _ENTITIES:
-                return f"unknown entity &{entity};"
-            continue
-        name = name.lower()
-        if name not in _TAGS:
-            return f"unsupported tag <{name}>"
-        if closing:
-            if not open_tags or open_tags[-1] != name:
-                return f"</{name}> closes nothing open"
-            open_tags.pop()
-        else:
-            open_tags.append(name)
-    if open_tags:
-        return f"<{open_tags[-1]}> is never closed"
-    return None
 
 
 def _runtime(
@@ -204,7 +169,7 @@ async def on_intro(
             ).format(length=len(text), limit=MAX_INTRO),
         )
         return
-    problem = intro_problem(text)
+    problem = html_problem(text)
     if problem is not None:
         await answer(
             message,

@@ -18,6 +18,7 @@ from apscheduler.triggers.cron import CronTrigger
 from db import Database
 from plan import Plan
 from plan.progress import IndicatorProgress, plan_progress
+from plan.telegram_text import split_message
 
 Translate = Callable[[str], str]
 
@@ -117,9 +118,6 @@ def _when(moment: datetime) -> str:
 
 def compose(content: IssueContent, _: Translate) -> list[str]:
     """The issue as Telegram HTML messages, each within the limit, every line self-contained."""
-    # Imported here: handlers import the scheduler, so the scheduler must not import them first.
-    from handlers.reply import split_message
-
     year, number = content.month.split("-")
     lines = [_("📰 <b>Newsletter of the partnership plan, {month}</b>").format(
         month=f"{number}.{year}"

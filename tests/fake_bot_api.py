@@ -18,7 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.telegram_html import HTMLParseError, parse_html, trim_entities, utf16_len
+from plan.telegram_text import HTMLParseError, parse_html, trim_entities, utf16_len
 
 __all__ = ["Call", "FakeBotAPI", "HTMLParseError", "UploadedFile", "parse_html"]
 

@@ -13,9 +13,9 @@ from aiogram.methods import SetMyCommands
 from bot.app import App, build_app
 from bot.config import Secret, Settings
 from bot.run import build_webhook_app
-from bot.telegram_html import html_problem, visible_length
 from handlers.commands import COORDINATOR_COMMANDS, GUEST_COMMANDS
 from handlers.reply import echo, split_message
+from plan.telegram_text import html_problem, visible_length
 from tests.conftest import COORDINATOR_ID, Chat, texts
 
 

@@ -1,11 +1,13 @@
-"""Telegram's HTML parse mode, checked as Telegram checks it (after tdlib's parse_html).
+"""Text as Telegram takes it: its HTML parse mode checked as Telegram checks it (after tdlib's
+parse_html), visible length, escaping user text, and splitting long replies.
 
-Used by the local Bot API of `cso-bot chat` and the tests' fake server, so a reply Telegram would
-refuse fails here first.
+Plain functions used by every layer (the bot's replies, the newsletter, the local Bot API of
+`cso-bot chat`, the tests' fake server), so a text Telegram would refuse fails here first.
 """
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 # ---------------------------------------------------------------------------------------------
@@ -363,3 +365,51 @@ def visible_text(text: str) -> str:
 
 def visible_length(text: str) -> int:
     return len(visible_text(text))
+
+
+MESSAGE_LIMIT = 4096
+ECHO_LIMIT = 200
+
+
+def echo(user_text: str, limit: int = ECHO_LIMIT) -> str:
+    """User text made safe to show inside HTML, shortened to a readable length."""
+    text = " ".join(user_text.split())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return html.escape(text, quote=False)
+
+
+def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Split HTML text into parts of at most `limit` characters, at line boundaries.
+
+    Each line of our HTML is self-contained (tags open and close on it), so cutting between lines
+    keeps every part valid. A single line longer than the limit is cut without breaking an entity.
+    """
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        for piece in _cut_line(line, limit):
+            candidate = f"{current}\n{piece}" if current else piece
+            if len(candidate) <= limit:
+                current = candidate
+                continue
+            if current.strip():
+                parts.append(current)
+            current = piece
+    if current.strip():
+        parts.append(current)
+    return parts or ["…"]
+
+
+def _cut_line(line: str, limit: int) -> list[str]:
+    pieces = []
+    while len(line) > limit:
+        cut = limit
+        amp = line.rfind("&", 0, cut)
+        # Never split inside an HTML entity such as &amp;
+        if amp != -1 and ";" not in line[amp:cut]:
+            cut = amp
+        pieces.append(line[:cut])
+        line = line[cut:]
+    pieces.append(line)
+    return pieces
