@@ -9,6 +9,7 @@ import re
 import signal
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,7 +21,9 @@ from aiogram.utils.i18n import I18n
 from bot.config import ConfigError, Settings
 from db import Database
 from handlers.subscription import UNSUBSCRIBE_LABEL, unsubscribe_keyboard
-from plan.telegram_text import html_problem, split_message
+from plan import Plan, load_plan
+from plan.telegram_text import html_problem, split_message, visible_text
+from scheduler.compose import as_text, compose, gather, month_of
 from scheduler.delivery import (
     DeliveryHandle,
     DeliveryOptions,
@@ -31,6 +34,7 @@ from scheduler.delivery import (
     resume_interrupted,
     send_newsletter,
 )
+from scheduler.newsletter_job import record_sent_issues
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 PROGRESS_EVERY = 2.0  # seconds between two edits of a progress message
@@ -146,7 +150,11 @@ async def run_cli(settings: Settings, args: argparse.Namespace) -> int:
     try:
         if command == "status":
             return await _status(db, month)
+        if command == "preview":
+            return await _preview(settings, db, month)
         assert month is not None
+        if command == "send":
+            await _compose_if_missing(settings, db, month)
         if command == "create":
             assert text is not None
             return await _create(db, month, text)
@@ -168,6 +176,47 @@ async def run_cli(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     finally:
         await db.close()
+
+
+def _composer(settings: Settings) -> tuple[Plan, Callable[[str], str]]:
+    from bot.i18n import build_i18n
+
+    i18n = build_i18n()
+    return load_plan(settings.plan_file), lambda text: i18n.gettext(
+        text, locale=i18n.default_locale
+    )
+
+
+async def _compose(settings: Settings, db: Database, month: str) -> list[str]:
+    """The month's issue as it would be composed now (events, projects, newly met targets)."""
+    plan, translate = _composer(settings)
+    now = datetime.now(settings.timezone)
+    return compose(await gather(db, plan, month, now, settings.timezone), translate)
+
+
+async def _preview(settings: Settings, db: Database, month: str | None) -> int:
+    month = month or month_of(datetime.now(settings.timezone), settings.timezone)
+    async with db.read() as repo:
+        stored = await repo.newsletters.by_month(month)
+    if stored is not None and stored.status != "draft":
+        parts, note = list(stored.parts), f"{month}: {stored.status}, as stored"
+    else:
+        parts, note = await _compose(settings, db, month), f"{month}: composed now, not stored"
+    print(note, file=sys.stderr)
+    print(as_text([visible_text(part) for part in parts]))
+    return 0
+
+
+async def _compose_if_missing(settings: Settings, db: Database, month: str) -> None:
+    """Sending a month that has no issue yet composes it; the operator's send approves it."""
+    async with db.read() as repo:
+        if await repo.newsletters.by_month(month) is not None:
+            return
+    parts = await _compose(settings, db, month)
+    async with db.transaction() as repo:
+        if await repo.newsletters.by_month(month) is None:
+            await repo.newsletters.create(month, parts, datetime.now(UTC), status="approved")
+    print(f"{month}: composed a newsletter of {len(parts)} message(s)", file=sys.stderr)
 
 
 async def _create(db: Database, month: str, text: str) -> int:
@@ -267,4 +316,8 @@ async def _send(
         return 2
     if summary.error:
         print(f"cso-bot: paused: Telegram refuses {summary.error}", file=sys.stderr)
-    return 0 if summary.status == "sent" else 1
+    if summary.status != "sent":
+        return 1
+    # Measure 2.1.3 counts sent issues: record this one now rather than at the bot's next check.
+    await record_sent_issues(db, load_plan(settings.plan_file), settings.timezone)
+    return 0

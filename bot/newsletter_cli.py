@@ -10,9 +10,14 @@ def add_cli(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "newsletter", help="the monthly newsletter (DATABASE_PATH, TELEGRAM_API_URL)"
     ).add_subparsers(dest="newsletter_command", required=True)
     send = newsletter.add_parser(
-        "send", help="send a month's approved newsletter; run again to resume after a crash"
+        "send",
+        help="send a month's newsletter (composed now if none is stored); run again to resume",
     )
     send.add_argument("--month", required=True, help="YYYY-MM")
+    preview = newsletter.add_parser(
+        "preview", help="print a month's newsletter as subscribers would read it"
+    )
+    preview.add_argument("--month", help="YYYY-MM (default: this month)")
     status = newsletter.add_parser("status", help="deliveries per state")
     status.add_argument("--month", help="YYYY-MM (default: every newsletter)")
     create = newsletter.add_parser(

@@ -156,23 +156,27 @@ async def record_issue_activity(
         existing = await repo.newsletters.activity_of(newsletter_id)
         if existing is not None:
             return existing
-        organisation = await repo.organisations.by_name(IRM_NAME)
-        if organisation is None:
-            organisation = await repo.organisations.create(
-                IRM_NAME, status="verified", reason="the newsletter's sender (measure 2.1.3)"
-            )
         sent_on = sent_at or datetime.fromisoformat(
             newsletter.finished_at or newsletter.created_at
         )
         if sent_on.tzinfo is None:
             sent_on = sent_on.replace(tzinfo=UTC)
+        day = sent_on.astimezone(timezone).date()
+        if not plan.start <= day <= plan.end:
+            # The loaded plan does not cover this month: its promise is not this plan's to count.
+            return None
+        organisation = await repo.organisations.by_name(IRM_NAME)
+        if organisation is None:
+            organisation = await repo.organisations.create(
+                IRM_NAME, status="verified", reason="the newsletter's sender (measure 2.1.3)"
+            )
         activity_id = await repo.activities.add_approved(
             NewActivity(
                 plan_id=plan.id,
                 indicator_id=INDICATOR_ID,
                 measure_code=indicator.measure_code,
                 organisation_id=organisation.id,
-                date=sent_on.astimezone(timezone).date(),
+                date=day,
                 quantity=1,
                 title=f"Інформаційна розсилка за {newsletter.month}",
             ),

@@ -108,7 +108,7 @@ async def test_killed_send_resumes_without_duplicates(api: FakeBotAPI, tmp_path:
 
 
 async def test_send_refuses_unknown_month_and_bad_input(api: FakeBotAPI, tmp_path: Path) -> None:
-    code, output = await _run(api, tmp_path, "send", "--month", "2026-10")
+    code, output = await _run(api, tmp_path, "pause", "--month", "2026-10")
     assert code == 2 and "no newsletter for 2026-10" in output
     code, output = await _run(api, tmp_path, "status", "--month", "2026-13")
     assert code == 2 and "--month" in output
@@ -116,3 +116,21 @@ async def test_send_refuses_unknown_month_and_bad_input(api: FakeBotAPI, tmp_pat
         api, tmp_path, "create", "--month", MONTH, "--text-file", str(tmp_path / "missing.html")
     )
     assert code == 2 and "cannot be read" in output
+
+
+async def test_preview_composes_without_storing(api: FakeBotAPI, tmp_path: Path) -> None:
+    code, output = await _run(api, tmp_path, "preview", "--month", "2024-05")
+    assert code == 0, output
+    assert "Розсилка плану партнерства, 05.2024" in output
+    assert "composed now, not stored" in output
+    code, output = await _run(api, tmp_path, "status")
+    assert "2024-05" not in output
+
+
+async def test_send_composes_a_missing_issue(api: FakeBotAPI, tmp_path: Path) -> None:
+    await _prepare(api, tmp_path)
+    code, output = await _run(api, tmp_path, "send", "--month", "2026-10")
+    assert code == 0, output
+    assert "composed a newsletter" in output
+    assert "2026-10 sent" in output
+    assert all(api.sent_count[chat] == 1 for chat in SUBSCRIBERS)
