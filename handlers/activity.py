@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from html import escape
+from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
-from aiogram.types import CallbackQuery, Message, User
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -25,6 +27,7 @@ from handlers.activity_form import (
     next_step,
     prompt,
 )
+from handlers.dialogs import ask_to_discard, discard, discard_keyboard
 from handlers.plan_views import short
 from handlers.reply import answer, drop_keyboard
 from handlers.review_views import announce_submission
@@ -45,6 +48,29 @@ from plan.validation import (
 
 SEARCH_CHOICES = 6
 _STEP_BY_NAME = {s.state.split(":")[1]: s for s in ActivityForm.__all_states__ if s.state}
+# Steps answered by typing: the draft field, how the answer is read, and (rarely) a fixed next
+# step — the council count always follows the CSO count, also when editing.
+_TYPED_STEPS: dict[State, tuple[str, Callable[[str, Plan, date], Any], State | None]] = {
+    ActivityForm.date: (
+        "date",
+        lambda raw, plan, today: parse_date(raw, plan, today).isoformat(),
+        None,
+    ),
+    ActivityForm.title: ("title", lambda raw, *_: clean_text(raw, limit=MAX_TITLE), None),
+    ActivityForm.description: (
+        "description",
+        lambda raw, *_: clean_text(raw, limit=MAX_DESCRIPTION),
+        None,
+    ),
+    ActivityForm.quantity: ("quantity", lambda raw, *_: parse_quantity(raw), None),
+    ActivityForm.cso: ("cso", lambda raw, *_: parse_participants(raw), ActivityForm.council),
+    ActivityForm.council: ("council", lambda raw, *_: parse_participants(raw), None),
+    ActivityForm.co_organisers: (
+        "co_organisers",
+        lambda raw, *_: clean_text(raw, limit=MAX_TITLE * 2),
+        None,
+    ),
+}
 
 
 async def _ask(message: Message, state: FSMContext, step: State, draft: Draft, plan: Plan) -> None:
@@ -87,28 +113,18 @@ async def cmd_activity(message: Message, state: FSMContext, plan: Plan) -> None:
     await _ask(message, state, ActivityForm.measure, Draft(), plan)
 
 
+def _discard_question() -> tuple[str, InlineKeyboardMarkup]:
+    return _("Discard this report? What you have entered will be lost."), discard_keyboard(
+        ActivityCb(action="discard"), ActivityCb(action="resume")
+    )
+
+
 async def on_cancel_request(event: Message | CallbackQuery, state: FSMContext) -> None:
-    data = await state.get_data()
-    data["resume"] = await state.get_state()
-    await state.set_state(ActivityForm.cancel)
-    await state.set_data(data)
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("Yes, discard it"), callback_data=ActivityCb(action="discard"))
-    builder.button(text=_("No, continue"), callback_data=ActivityCb(action="resume"))
-    text = _("Discard this report? What you have entered will be lost.")
-    if isinstance(event, CallbackQuery):
-        await event.answer()
-        if isinstance(event.message, Message):
-            await event.message.answer(text, reply_markup=builder.as_markup())
-        return
-    await answer(event, text, builder.as_markup())
+    await ask_to_discard(event, state, ActivityForm.cancel, *_discard_question())
 
 
 async def on_discard(query: CallbackQuery, state: FSMContext) -> None:
-    await state.clear()
-    await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.edit_text(_("The report was discarded. Nothing was sent."))
+    await discard(query, state, _("The report was discarded. Nothing was sent."))
 
 
 async def on_resume(query: CallbackQuery, state: FSMContext, plan: Plan) -> None:
@@ -198,102 +214,50 @@ async def on_indicator_button(
     await _advance(query.message, state, ActivityForm.indicator, draft, plan)
 
 
-async def on_date(message: Message, state: FSMContext, plan: Plan, config: Settings) -> None:
-    assert message.text is not None
+async def _store(
+    message: Message,
+    state: FSMContext,
+    plan: Plan,
+    config: Settings,
+    answered: State,
+    raw: str,
+) -> None:
+    """Read an answer with its step's rule; store it and go on, or refuse and ask again."""
+    field, read, then = _TYPED_STEPS[answered]
     try:
-        value = parse_date(message.text, plan, _today(config))
+        value = read(raw, plan, _today(config))
     except InputError as e:
         await _refuse(message, state, plan, e)
         return
     draft = await _draft(state)
-    draft.date = value.isoformat()
-    await _advance(message, state, ActivityForm.date, draft, plan)
+    setattr(draft, field, value)
+    if then is not None:
+        await _ask(message, state, then, draft, plan)
+    else:
+        await _advance(message, state, answered, draft, plan)
 
 
-async def on_title(message: Message, state: FSMContext, plan: Plan) -> None:
-    assert message.text is not None
-    try:
-        title = clean_text(message.text, limit=MAX_TITLE)
-    except InputError as e:
-        await _refuse(message, state, plan, e)
-        return
-    draft = await _draft(state)
-    draft.title = title
-    await _advance(message, state, ActivityForm.title, draft, plan)
-
-
-async def on_description(message: Message, state: FSMContext, plan: Plan) -> None:
-    assert message.text is not None
-    try:
-        text = clean_text(message.text, limit=MAX_DESCRIPTION)
-    except InputError as e:
-        await _refuse(message, state, plan, e)
-        return
-    draft = await _draft(state)
-    draft.description = text
-    await _advance(message, state, ActivityForm.description, draft, plan)
-
-
-async def on_quantity(message: Message, state: FSMContext, plan: Plan) -> None:
-    assert message.text is not None
-    await _set_quantity(message, state, plan, message.text)
+async def on_typed_answer(
+    message: Message, state: FSMContext, plan: Plan, config: Settings, raw_state: str | None
+) -> None:
+    step = _STEP_BY_NAME.get(str(raw_state).split(":")[-1])
+    if step in _TYPED_STEPS:
+        await _store(message, state, plan, config, step, message.text or "")
 
 
 async def on_quantity_button(
-    query: CallbackQuery, callback_data: ActivityCb, state: FSMContext, plan: Plan
+    query: CallbackQuery,
+    callback_data: ActivityCb,
+    state: FSMContext,
+    plan: Plan,
+    config: Settings,
 ) -> None:
     await query.answer()
     if isinstance(query.message, Message):
         await drop_keyboard(query.message)
-        await _set_quantity(query.message, state, plan, callback_data.value)
-
-
-async def _set_quantity(message: Message, state: FSMContext, plan: Plan, raw: str) -> None:
-    try:
-        quantity = parse_quantity(raw)
-    except InputError as e:
-        await _refuse(message, state, plan, e)
-        return
-    draft = await _draft(state)
-    draft.quantity = quantity
-    await _advance(message, state, ActivityForm.quantity, draft, plan)
-
-
-async def on_cso(message: Message, state: FSMContext, plan: Plan) -> None:
-    assert message.text is not None
-    try:
-        value = parse_participants(message.text)
-    except InputError as e:
-        await _refuse(message, state, plan, e)
-        return
-    draft = await _draft(state)
-    draft.cso = value
-    # The council count always follows the CSO count, also when editing.
-    await _ask(message, state, ActivityForm.council, draft, plan)
-
-
-async def on_council(message: Message, state: FSMContext, plan: Plan) -> None:
-    assert message.text is not None
-    try:
-        value = parse_participants(message.text)
-    except InputError as e:
-        await _refuse(message, state, plan, e)
-        return
-    draft = await _draft(state)
-    draft.council = value
-    await _advance(message, state, ActivityForm.council, draft, plan)
-
-
-async def on_co_organisers(message: Message, state: FSMContext, plan: Plan) -> None:
-    assert message.text is not None
-    try:
-        text = clean_text(message.text, limit=MAX_TITLE * 2)
-    except InputError as e:
-        await _refuse(message, state, plan, e)
-        return
-    draft = await _draft(state)
-    draft.co_organisers = text
-    await _advance(message, state, ActivityForm.co_organisers, draft, plan)
+        await _store(
+            query.message, state, plan, config, ActivityForm.quantity, callback_data.value
+        )
 
 
 async def on_evidence(message: Message, state: FSMContext, plan: Plan) -> None:
@@ -447,12 +411,7 @@ async def on_unexpected(message: Message, state: FSMContext, plan: Plan) -> None
 
 
 async def on_unexpected_while_cancelling(message: Message) -> None:
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("Yes, discard it"), callback_data=ActivityCb(action="discard"))
-    builder.button(text=_("No, continue"), callback_data=ActivityCb(action="resume"))
-    await answer(
-        message, _("Discard this report? What you have entered will be lost."), builder.as_markup()
-    )
+    await answer(message, *_discard_question())
 
 
 async def on_not_member(message: Message) -> None:
@@ -492,18 +451,12 @@ def build_router() -> Router:
         ActivityCb.filter(F.action == "indicator"),
         StateFilter(ActivityForm.indicator),
     )
-    members.message.register(on_date, StateFilter(ActivityForm.date), F.text)
-    members.message.register(on_title, StateFilter(ActivityForm.title), F.text)
-    members.message.register(on_description, StateFilter(ActivityForm.description), F.text)
-    members.message.register(on_quantity, StateFilter(ActivityForm.quantity), F.text)
+    members.message.register(on_typed_answer, StateFilter(*_TYPED_STEPS), F.text)
     members.callback_query.register(
         on_quantity_button,
         ActivityCb.filter(F.action == "quantity"),
         StateFilter(ActivityForm.quantity),
     )
-    members.message.register(on_cso, StateFilter(ActivityForm.cso), F.text)
-    members.message.register(on_council, StateFilter(ActivityForm.council), F.text)
-    members.message.register(on_co_organisers, StateFilter(ActivityForm.co_organisers), F.text)
     members.message.register(
         on_evidence, StateFilter(ActivityForm.evidence), F.text | F.photo | F.document
     )

@@ -5,7 +5,7 @@ The draft lives in the dialog's FSM data (stored in the database), so it survive
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from html import escape
 from typing import Any
@@ -75,7 +75,6 @@ class Draft:
     evidence: str | None = None
     editing: bool = False
     activity_id: int | None = None  # set when a returned report is being corrected
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def load(cls, data: dict[str, Any]) -> Draft:

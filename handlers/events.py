@@ -29,6 +29,7 @@ from db.events import EventRecord, NewEvent
 from handlers import commands
 from handlers.activity_form import ActivityForm, Draft
 from handlers.activity_form import prompt as activity_prompt
+from handlers.dialogs import ask_to_discard, discard, discard_keyboard
 from handlers.event_form import (
     MAX_DESCRIPTION,
     MAX_ORGANISER,
@@ -515,27 +516,17 @@ async def on_edit(
 
 
 async def on_cancel_request(event: Message | CallbackQuery, state: FSMContext) -> None:
-    data = await state.get_data()
-    data["resume"] = await state.get_state()
-    await state.set_state(EventForm.cancel)
-    await state.set_data(data)
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("Yes, discard it"), callback_data=EventCb(action="f_discard"))
-    builder.button(text=_("No, continue"), callback_data=EventCb(action="f_resume"))
-    text = _("Discard this event? What you have entered will be lost.")
-    if isinstance(event, CallbackQuery):
-        await event.answer()
-        if isinstance(event.message, Message):
-            await event.message.answer(text, reply_markup=builder.as_markup())
-        return
-    await answer(event, text, builder.as_markup())
+    await ask_to_discard(
+        event,
+        state,
+        EventForm.cancel,
+        _("Discard this event? What you have entered will be lost."),
+        discard_keyboard(EventCb(action="f_discard"), EventCb(action="f_resume")),
+    )
 
 
 async def on_discard(query: CallbackQuery, state: FSMContext) -> None:
-    await state.clear()
-    await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.edit_text(_("The event was discarded. Nothing was published."))
+    await discard(query, state, _("The event was discarded. Nothing was published."))
 
 
 async def on_resume(query: CallbackQuery, state: FSMContext, plan: Plan, config: Settings) -> None:

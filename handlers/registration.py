@@ -31,6 +31,7 @@ from handlers.coordinators import (
     review_keyboard,
     tell,
 )
+from handlers.dialogs import ask_to_discard, discard, discard_keyboard
 from handlers.reply import answer, echo
 from plan import Plan
 from plan.report import valid_edrpou
@@ -307,39 +308,22 @@ async def on_find(query: CallbackQuery, state: FSMContext, plan: Plan) -> None:
         await _ask(query.message, state, RegistrationForm.join, _draft({}), plan)
 
 
-def _discard_keyboard() -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("Yes, discard it"), callback_data=RegCb(action="discard"))
-    builder.button(text=_("No, continue"), callback_data=RegCb(action="resume"))
-    return builder.as_markup()
-
-
-def _discard_question() -> str:
-    return _("Discard this registration? What you have entered will be lost.")
+def _discard_question() -> tuple[str, InlineKeyboardMarkup]:
+    return _("Discard this registration? What you have entered will be lost."), discard_keyboard(
+        RegCb(action="discard"), RegCb(action="resume")
+    )
 
 
 async def on_cancel_request(event: Message | CallbackQuery, state: FSMContext) -> None:
-    data = await state.get_data()
-    data["resume"] = await state.get_state()
-    await state.set_state(RegistrationForm.cancel)
-    await state.set_data(data)
-    if isinstance(event, CallbackQuery):
-        await event.answer()
-        if isinstance(event.message, Message):
-            await answer(event.message, _discard_question(), _discard_keyboard())
-        return
-    await answer(event, _discard_question(), _discard_keyboard())
+    await ask_to_discard(event, state, RegistrationForm.cancel, *_discard_question())
 
 
 async def on_still_cancelling(message: Message) -> None:
-    await answer(message, _discard_question(), _discard_keyboard())
+    await answer(message, *_discard_question())
 
 
 async def on_discard(query: CallbackQuery, state: FSMContext) -> None:
-    await state.clear()
-    await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.edit_text(_("The registration was discarded. Nothing was sent."))
+    await discard(query, state, _("The registration was discarded. Nothing was sent."))
 
 
 async def on_resume(query: CallbackQuery, state: FSMContext, plan: Plan) -> None:
