@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run chat test lint bench clean
+.PHONY: install run chat test lint bench load clean
 
 $(BIN)/cso-bot: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,14 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# Benchmarks (bench/README.md): a table on screen, JSON in bench/out/. QUICK=1 for smaller sizes.
+bench: install
+	$(BIN)/python -m bench $(if $(QUICK),--quick)
+
+# 1,000 simulated users for 60 s against the real `cso-bot run` over HTTP (not part of `make test`).
+load: install
+	$(BIN)/python -m bench.load
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

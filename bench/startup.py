@@ -1,0 +1,97 @@
+"""Start-up: from spawning `cso-bot run` to its first getUpdates on a local fake Bot API.
+
+Also times the bare interpreter (`python -c pass`) and `import aiogram` in the same run, as the
+floor any aiogram bot pays, and the first answer to /start after the first getUpdates.
+
+    python -m bench.startup [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.common import TOKEN, bench_env, emit
+from tests.fake_bot_api import FakeBotAPI
+
+
+def _timed(*code: str) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, *code], check=True, env=bench_env())  # noqa: S603
+    return time.perf_counter() - started
+
+
+async def one_start(directory: Path) -> dict[str, float]:
+    async with FakeBotAPI(TOKEN) as api:
+        env = bench_env(
+            BOT_TOKEN=TOKEN,
+            TELEGRAM_API_URL=api.url,
+            DATABASE_PATH=str(directory / "startup.sqlite3"),
+        )
+        started = time.monotonic()
+        log = directory / "bot.log"
+        # Queued before the start, so the first getUpdates returns it at once (an empty one
+        # would be held for aiogram's long-poll timeout before it is recorded).
+        api.push_message(777, "/start")
+        with log.open("wb") as out:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot.cli", "run",
+                env=env, stdout=out, stderr=asyncio.subprocess.STDOUT,
+            )  # fmt: skip
+        try:
+            poll = asyncio.ensure_future(api.wait_for(lambda c: c.method == "getUpdates", 120))
+            exited = asyncio.ensure_future(process.wait())
+            await asyncio.wait({poll, exited}, return_when=asyncio.FIRST_COMPLETED)
+            if not poll.done():
+                poll.cancel()
+                raise RuntimeError(f"cso-bot run exited early:\n{log.read_text()[-3000:]}")
+            exited.cancel()
+            first_poll = poll.result()
+            # Calls are recorded once answered; .at is when the bot asked (time.monotonic()).
+            polling = first_poll.at - started
+            try:
+                await api.wait_for_reply(777, timeout=60)
+            except TimeoutError as e:
+                raise RuntimeError(f"no answer to /start:\n{log.read_text()[-3000:]}") from e
+            answered = time.monotonic() - started
+        finally:
+            if process.returncode is None:
+                process.terminate()
+                await process.wait()
+    return {"to_first_getupdates_s": polling, "to_first_answer_s": answered}
+
+
+async def main_async(runs: int) -> dict[str, Any]:
+    interpreter = _timed("-c", "pass")
+    aiogram = _timed("-c", "import aiogram.types")
+    results = []
+    for n in range(runs):
+        with tempfile.TemporaryDirectory(prefix="cso-bench-start-") as tmp:
+            results.append(await one_start(Path(tmp)))
+        del n
+    polls = [r["to_first_getupdates_s"] for r in results]
+    return {
+        "runs": results,
+        "median_to_first_getupdates_s": statistics.median(polls),
+        "median_to_first_answer_s": statistics.median(r["to_first_answer_s"] for r in results),
+        "python_startup_s": interpreter,
+        "import_aiogram_types_s": aiogram,
+        "ratio_to_import_aiogram": statistics.median(polls) / aiogram,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    emit("startup", asyncio.run(main_async(parser.parse_args().runs)))
+
+
+if __name__ == "__main__":
+    main()
