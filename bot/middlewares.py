@@ -36,8 +36,7 @@ class UserMiddleware(BaseMiddleware):
         record, standing = None, Standing(coordinator=False, organisation_id=None)
         if tg_user is not None:
             async with db.read() as repo:
-                record = await repo.users.get(tg_user.id)
-                standing = await repo.memberships.standing(tg_user.id)
+                record, standing = await repo.users.profile(tg_user.id)
             if record is None:
                 async with db.transaction() as repo:
                     record = await repo.users.ensure(tg_user.id, datetime.now(UTC))

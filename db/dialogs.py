@@ -14,10 +14,10 @@ class DialogStateRepo:
         self.conn = conn
 
     async def get(self, key: str) -> tuple[str | None, dict[str, Any]]:
-        async with self.conn.execute(
+        rows = await self.conn.execute_fetchall(
             "SELECT state, data FROM dialog_states WHERE key = ?", (key,)
-        ) as cur:
-            row = await cur.fetchone()
+        )
+        row = next(iter(rows), None)
         if row is None:
             return None, {}
         return row[0], json.loads(row[1])
