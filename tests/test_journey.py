@@ -1,10 +1,10 @@
-"""The whole journey of the reporting issue: /register → approved activity → /report and the CLI."""
+"""The reporting issue's whole journey: /register → an approved activity → /report and the CLI."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
-import subprocess
 import sys
 
 from bot.app import App
@@ -40,11 +40,13 @@ async def test_from_register_to_the_report(
     assert "1 з 44" in summary, summary
 
     env = {**os.environ, "DATABASE_PATH": str(settings.database_path), "BOT_TOKEN": ""}
-    result = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "report", "--year", "2024", "--format", "json"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=True,
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "report", "--year", "2024", "--format", "json",
+        cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    report = json.loads(result.stdout)
+    output, errors = await asyncio.wait_for(process.communicate(), timeout=120)
+    assert process.returncode == 0, errors.decode()
+    report = json.loads(output)
     met = [i["indicator"] for i in report["indicators"] if i["met"]]
     assert met == ["2.4.4-forum"]
     forum = next(i for i in report["indicators"] if i["indicator"] == "2.4.4-forum")
