@@ -327,3 +327,23 @@ async def test_a_draft_dated_outside_the_plan_is_not_submitted(member: Chat, app
     assert "охоплює" in texts(sent)
     assert await app.dispatcher.storage.get_state(_key(member)) == ActivityForm.date.state
     assert await _pending_ids(app) == []
+
+
+async def test_photo_evidence_reaches_the_coordinator(member: Chat, app: App) -> None:
+    from datetime import UTC, datetime
+
+    from aiogram.types import Message, PhotoSize, Update
+
+    await _fill(member, MEETING[:-1])
+    photo = Message(
+        message_id=77_000, date=datetime.now(UTC), chat=member.chat, from_user=member.user,
+        photo=[PhotoSize(file_id="sign-in-sheet", file_unique_id="u1", width=800, height=600)],
+    )  # fmt: skip
+    sent = await member.feed(Update(update_id=77_001, message=photo))
+    assert "Підтвердження: фото" in texts(sent).replace("<b>", "").replace("</b>", "")
+    sent = await member.tap("Надіслати")
+    photos = [r for r in sent if r.__api_method__ == "sendPhoto"]
+    assert photos and photos[0].chat_id == COORDINATOR_ID and photos[0].photo == "sign-in-sheet"
+    async with app.db.read() as repo:
+        (record,) = await repo.reports.pending()
+    assert record.evidence_kind == "photo" and record.evidence_file_id == "sign-in-sheet"
