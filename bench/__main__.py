@@ -58,7 +58,7 @@ def _rows(results: dict[str, dict[str, Any]]) -> list[tuple[str, str, str]]:
         )  # fmt: skip
     d = results.get("delivery", {})
     if "ceiling" in d:
-        c, p, p28 = d["ceiling"], d["paced"], d.get("paced_at_28", {})
+        c, p, p28 = d["ceiling"], d["paced"], d.get("paced_at_25", {})
         rows += [
             (f"newsletter ceiling, {c['subscribers']:,} subs, sender 1000/s (msg/s)",
              f"{c['messages_per_s']:.0f}", ""),
@@ -68,7 +68,7 @@ def _rows(results: dict[str, dict[str, Any]]) -> list[tuple[str, str, str]]:
         ]  # fmt: skip
         if p28:
             rows.append(
-                ("  same with sender at 28/s",
+                ("  same with sender at 25/s",
                  f"{p28['messages_per_s']:.1f}/s = {p28['share_of_server_limit']:.2f}; "
                  f"429s {p28['too_many_requests']}", "")
             )  # fmt: skip

@@ -139,15 +139,15 @@ def main() -> None:
     ceiling = run_case(big, 1000.0, None)
     memory = run_case(small, 1000.0, None)
     paced = run_case(small, None, 30.0)
-    # The default (25/s) leaves a margin under 30/s by design; 28/s shows what the engine holds.
-    paced_28 = run_case(small, 28.0, 30.0)
+    # The default is 28/s; 25/s shows the cost of a wider margin under Telegram's 30/s.
+    paced_25 = run_case(small, 25.0, 30.0)
     emit(
         "delivery",
         {
             "ceiling": ceiling,
             "memory_small": memory,
             "paced": paced,
-            "paced_at_28": paced_28,
+            "paced_at_25": paced_25,
             "peak_rss_growth_small_to_big": ceiling["engine_peak_rss_mb"]
             / memory["engine_peak_rss_mb"],
             "targets": {"share_of_server_limit": 0.9, "too_many_requests": 0},
