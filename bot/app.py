@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from aiogram import Bot, Dispatcher
@@ -10,7 +11,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.types import BotCommandScopeChat, BotCommandScopeDefault
+from aiogram.types import BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
 
 from bot.config import Settings
@@ -20,7 +21,7 @@ from bot.newsletter import start_newsletters, stop_newsletters
 from bot.storage import DatabaseStorage
 from db import Database
 from handlers import get_routers
-from handlers.commands import COORDINATOR_COMMANDS, GUEST_COMMANDS
+from handlers.commands import GUEST_COMMANDS, offer_coordinator_menu
 from plan import Plan, load_plan
 from plan.search import MeasureSearch
 from scheduler import Scheduler, build_scheduler
@@ -95,13 +96,19 @@ def build_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
     )
 
 
-async def on_startup(bot: Bot, config: Settings, scheduler: Scheduler, i18n: I18n) -> None:
-    await set_commands(bot, config, i18n)
+async def on_startup(
+    bot: Bot, config: Settings, scheduler: Scheduler, i18n: I18n, db: Database
+) -> None:
+    async with db.read() as repo:
+        added = await repo.coordinators.all()
+    await set_commands(bot, config, i18n, added)
     if not scheduler.running:
         scheduler.start()
 
 
-async def set_commands(bot: Bot, settings: Settings, i18n: I18n) -> None:
+async def set_commands(
+    bot: Bot, settings: Settings, i18n: I18n, added_coordinators: Iterable[int] = ()
+) -> None:
     """The command menu per language, and coordinators' own per coordinator chat."""
     for locale in LOCALES:
         language = None if locale == i18n.default_locale else locale
@@ -110,11 +117,5 @@ async def set_commands(bot: Bot, settings: Settings, i18n: I18n) -> None:
             scope=BotCommandScopeDefault(),
             language_code=language,
         )
-        if COORDINATOR_COMMANDS == GUEST_COMMANDS:
-            continue
-        for coordinator in settings.coordinator_ids:
-            await bot.set_my_commands(
-                [c.for_locale(i18n, locale) for c in COORDINATOR_COMMANDS],
-                scope=BotCommandScopeChat(chat_id=coordinator),
-                language_code=language,
-            )
+    for coordinator in sorted({*settings.coordinator_ids, *added_coordinators}):
+        await offer_coordinator_menu(bot, i18n, coordinator, offer=True)

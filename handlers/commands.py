@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
-from aiogram.types import BotCommand
+from aiogram.types import BotCommand, BotCommandScopeChat
 from aiogram.utils.i18n import I18n
 
 
@@ -106,3 +108,22 @@ def commands_for(role: str) -> tuple[BotCommandSpec, ...]:
 ALL_COMMANDS: frozenset[str] = frozenset(
     c.name for c in (*GUEST_COMMANDS, *COORDINATOR_COMMANDS, CANCEL)
 )
+
+
+async def offer_coordinator_menu(bot: Bot, i18n: I18n, chat_id: int, *, offer: bool) -> None:
+    """Give (or take back) a coordinator's own command menu in their chat, in every language."""
+    for locale in i18n.available_locales:
+        language = None if locale == i18n.default_locale else locale
+        scope = BotCommandScopeChat(chat_id=chat_id)
+        try:
+            if offer:
+                await bot.set_my_commands(
+                    [c.for_locale(i18n, locale) for c in COORDINATOR_COMMANDS],
+                    scope=scope,
+                    language_code=language,
+                )
+            else:
+                await bot.delete_my_commands(scope=scope, language_code=language)
+        except TelegramBadRequest:
+            # A chat Telegram does not know yet (never opened the bot): their menu waits.
+            return

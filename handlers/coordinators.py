@@ -22,6 +22,7 @@ from db import Database
 from db.members import Membership
 from db.organisations import OrganisationProfile
 from handlers import commands
+from handlers.commands import offer_coordinator_menu
 from handlers.reply import answer
 from handlers.roles import COORDINATOR, HasRole, guard
 from plan import Plan
@@ -356,6 +357,7 @@ async def on_user_id(
     await answer(
         message, _("✅ {user} is a coordinator now. See /coordinators.").format(user=user_id)
     )
+    await offer_coordinator_menu(bot, i18n, user_id, offer=True)
 
     def welcome() -> tuple[str, InlineKeyboardMarkup | None]:
         return (
@@ -409,6 +411,8 @@ async def on_remove_confirmed(
     callback_data: CoordCb,
     db: Database,
     config: Settings,
+    bot: Bot,
+    i18n: I18n,
     event_from_user: User,
 ) -> None:
     user_id = callback_data.user
@@ -424,6 +428,7 @@ async def on_remove_confirmed(
         )
         return
     await query.answer()
+    await offer_coordinator_menu(bot, i18n, user_id, offer=False)
     if isinstance(query.message, Message):
         await query.message.edit_text(_("{user} is no longer a coordinator.").format(user=user_id))
 

@@ -125,3 +125,34 @@ async def test_an_added_coordinator_can_decide(app: App, chat: Chat, coordinator
     await newcomer.tap("Схвалити")
     assert await standing(app, USER_ID) is not None
     assert [a for _, _, a in await audit(app, "organisation")] == ["register", "verify"]
+
+
+async def test_an_added_coordinator_gets_the_coordinators_menu(
+    app: App, coordinator: Chat
+) -> None:
+    from aiogram.methods import DeleteMyCommands, SetMyCommands
+
+    from handlers.commands import COORDINATOR_COMMANDS
+
+    await coordinator.send("/coordinators")
+    await coordinator.tap("Додати")
+    sent = await coordinator.send("4242")
+    menus = [r for r in sent if isinstance(r, SetMyCommands)]
+    assert menus and all(m.scope is not None and m.scope.chat_id == 4242 for m in menus)
+    assert [c.command for c in menus[0].commands] == [c.name for c in COORDINATOR_COMMANDS]
+    # At start-up, coordinators added in the bot get theirs again.
+    dp = app.dispatcher
+    await dp.emit_startup(bot=coordinator.bot, dispatcher=dp, **dp.workflow_data)
+    try:
+        scoped = {
+            r.scope.chat_id
+            for r in coordinator.session.requests
+            if isinstance(r, SetMyCommands) and r.scope is not None and r.scope.type == "chat"
+        }
+        assert 4242 in scoped
+    finally:
+        await dp.emit_shutdown(bot=coordinator.bot, dispatcher=dp, **dp.workflow_data)
+    await coordinator.send("/coordinators")
+    await coordinator.tap("4242")
+    sent = await coordinator.tap("Так, вилучити")
+    assert any(isinstance(r, DeleteMyCommands) and r.scope.chat_id == 4242 for r in sent)
