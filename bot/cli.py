@@ -195,7 +195,7 @@ async def _reports(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         await db.close()
     if args.format == "xlsx":
-        from bot.exports import write_xlsx
+        from handlers.report_files import write_xlsx
 
         try:
             write_xlsx(args.out, plan, year, progress)

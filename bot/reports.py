@@ -13,7 +13,7 @@ from db import Database, NewActivity
 from db.organisations import OrganisationRepo
 from plan.codes import measures_by_code, normalize_code
 from plan.model import Measure, Plan
-from plan.progress import IndicatorProgress, plan_progress
+from plan.progress import IndicatorProgress
 from plan.report import report_dict, valid_edrpou
 from plan.validation import (
     MAX_TITLE,
@@ -291,10 +291,7 @@ def check_report_year(plan: Plan, year: int) -> None:
 
 async def build_report(db: Database, plan: Plan, year: int, today: date) -> dict[str, Any]:
     """The year's progress report (see plan.report.report_dict for its shape)."""
-    check_report_year(plan, year)
-    async with db.read() as repos:
-        activities = await repos.activities.counted(plan.id)
-    return report_dict(plan, year, plan_progress(plan, activities, year, today))
+    return report_dict(plan, year, await progress_for(db, plan, year, today))
 
 
 async def progress_for(
@@ -303,5 +300,4 @@ async def progress_for(
     """The progress engine's output for a year, for text and CSV renderings."""
     check_report_year(plan, year)
     async with db.read() as repos:
-        activities = await repos.activities.counted(plan.id)
-    return plan_progress(plan, activities, year, today)
+        return await repos.activities.progress(plan, year, today)

@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime
 
 import aiosqlite
 
-from plan.progress import CountedActivity
+from plan.model import Plan
+from plan.progress import CountedActivity, IndicatorProgress, plan_progress
 
 ACTIVITY_STATUSES: tuple[str, ...] = ("draft", "submitted", "returned", "approved", "rejected")
 
@@ -139,6 +140,10 @@ class ActivityRepo:
             )
             for row in rows
         ]
+
+    async def progress(self, plan: Plan, year: int, today: date) -> list[IndicatorProgress]:
+        """Every indicator's progress in a year, by the plan's own rules over what counts."""
+        return plan_progress(plan, await self.counted(plan.id), year, today)
 
     async def export_rows(self, plan_id: str) -> list[ExportRow]:
         """The approved, non-duplicate activities of a plan, in date order, for the CSV export."""

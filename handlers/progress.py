@@ -12,7 +12,6 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.reports import progress_for
 from db import Database
 from handlers import commands
 from handlers.plan_views import short
@@ -30,6 +29,14 @@ from plan.progress import (
 
 STATUS_EMOJI = {ACHIEVED: "✅", ON_TRACK: "🔵", BEHIND: "🟠", NOT_STARTED: "⚪"}
 _TITLE_CHARS = 60
+
+
+async def year_progress(
+    db: Database, plan: Plan, year: int, today: date
+) -> list[IndicatorProgress]:
+    """The year's progress, computed by the plan's rules over the approved activities."""
+    async with db.read() as repo:
+        return await repo.activities.progress(plan, year, today)
 
 
 class ProgressCb(CallbackData, prefix="prg"):
@@ -109,7 +116,7 @@ def progress_keyboard(plan: Plan, year: int) -> InlineKeyboardMarkup:
 
 
 async def _view(db: Database, plan: Plan, year: int) -> tuple[str, InlineKeyboardMarkup]:
-    progress = await progress_for(db, plan, year, date.today())
+    progress = await year_progress(db, plan, year, date.today())
     return progress_text(plan, year, progress), progress_keyboard(plan, year)
 
 

@@ -20,14 +20,19 @@ from aiogram.types import (
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.charts import progress_chart
-from bot.exports import csv_bytes, json_bytes, xlsx_bytes
-from bot.reports import progress_for
 from db import Database, ExportRow
 from handlers import commands
 from handlers.plan_views import short
-from handlers.progress import STATUS_EMOJI, actual_of_target, status_name, year_buttons
+from handlers.progress import (
+    STATUS_EMOJI,
+    actual_of_target,
+    status_name,
+    year_buttons,
+    year_progress,
+)
 from handlers.reply import answer, echo, show
+from handlers.report_chart import progress_chart
+from handlers.report_files import csv_bytes, json_bytes, xlsx_bytes
 from handlers.roles import COORDINATOR, HasRole, guard
 from plan import Measure, Plan
 from plan.progress import (
@@ -282,7 +287,7 @@ def measure_view(
 async def cmd_report(message: Message, plan: Plan, db: Database) -> None:
     today = _today()
     year = default_report_year(plan, today)
-    progress = await progress_for(db, plan, year, today)
+    progress = await year_progress(db, plan, year, today)
     await answer(message, *summary_view(plan, year, progress))
 
 
@@ -297,7 +302,7 @@ async def on_report_screen(
     if year not in plan.years:
         await _stale(query)
         return
-    progress = await progress_for(db, plan, year, today)
+    progress = await year_progress(db, plan, year, today)
     level = callback_data.level
     view: tuple[str, InlineKeyboardMarkup] | None
     if level is ReportLevel.summary:
@@ -328,7 +333,7 @@ async def on_report_file(
         await _stale(query)
         return
     chat_id = query.message.chat.id if query.message is not None else query.from_user.id
-    progress = await progress_for(db, plan, year, _today())
+    progress = await year_progress(db, plan, year, _today())
     whole = summarize(progress, plan)[""]
     kind = callback_data.kind
     if kind is ReportFile.chart:

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from bot.charts import MAX_WIDTH_PX, progress_chart
-from bot.exports import csv_bytes, json_bytes, write_xlsx, xlsx_bytes
+from handlers.report_chart import MAX_WIDTH_PX, progress_chart
+from handlers.report_files import csv_bytes, json_bytes, write_xlsx, xlsx_bytes
 from plan import Plan, load_plan
 from plan.progress import CountedActivity, IndicatorProgress, plan_progress
 from plan.report import CSV_HEADER, report_dict

@@ -5,14 +5,6 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
-import matplotlib
-
-# No display anywhere the bot runs: choose the file-only backend before anything draws.
-matplotlib.use("Agg")
-
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-
 from plan.progress import ACHIEVED, BEHIND, NOT_STARTED, ON_TRACK, IndicatorProgress
 
 __all__ = ["COLOURS", "MAX_WIDTH_PX", "progress_chart"]
@@ -67,6 +59,11 @@ def progress_chart(progress: Sequence[IndicatorProgress], title: str) -> bytes:
     rows = sorted(progress, key=lambda p: (_code_key(p.indicator.measure_code), p.indicator.id))
     n = max(len(rows), 1)
     height = 1.6 + n * _ROW_INCHES  # inches: 1 for the title, 0.6 for the axis below
+    # Imported on first use: matplotlib takes half a second to import, at every start-up
+    # otherwise. The Agg canvas draws to memory only, so no display is ever needed.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(MAX_WIDTH_PX / _DPI, height), dpi=_DPI)
     FigureCanvasAgg(figure)
     axes = figure.add_axes((0.02, 0.5 / height, 0.96, 1 - 1.5 / height))
