@@ -20,7 +20,6 @@ from aiogram.utils.i18n import I18n
 
 from bot.config import ConfigError, Settings
 from db import Database
-from handlers.subscription import UNSUBSCRIBE_LABEL, unsubscribe_keyboard
 from plan import Plan, load_plan
 from plan.telegram_text import html_problem, split_message, visible_text
 from scheduler.compose import as_text, compose, gather, month_of
@@ -34,7 +33,7 @@ from scheduler.delivery import (
     resume_interrupted,
     send_newsletter,
 )
-from scheduler.newsletter_job import record_sent_issues
+from scheduler.newsletter_job import UNSUBSCRIBE_LABEL, record_sent_issues, unsubscribe_keyboard
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 PROGRESS_EVERY = 2.0  # seconds between two edits of a progress message

@@ -6,30 +6,16 @@ from datetime import UTC, datetime
 
 from aiogram import F, Router
 from aiogram.enums import ChatType
-from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
+from aiogram.types import CallbackQuery, Message, User
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from db import Database, SubscribeResult, UnsubscribeResult
 from handlers import commands
 from handlers.reply import answer
+from scheduler.newsletter_job import UnsubscribeCb
+
 
 # Marked for extraction; newsletters are composed outside handlers, so the caller translates it.
-UNSUBSCRIBE_LABEL = "Unsubscribe"
-
-
-class UnsubscribeCb(CallbackData, prefix="unsub"):
-    """Carries no user id: it always acts on whoever pressed it."""
-
-
-def unsubscribe_keyboard(label: str) -> InlineKeyboardMarkup:
-    """The button under the last part of every newsletter message."""
-    builder = InlineKeyboardBuilder()
-    builder.button(text=label, callback_data=UnsubscribeCb())
-    return builder.as_markup()
-
-
 async def cmd_subscribe(message: Message, event_from_user: User, db: Database) -> None:
     async with db.transaction() as repo:
         result = await repo.subscribers.subscribe(

@@ -53,6 +53,20 @@ class NewsletterCb(CallbackData, prefix="nl"):
     id: int
 
 
+UNSUBSCRIBE_LABEL = "Unsubscribe"
+
+
+class UnsubscribeCb(CallbackData, prefix="unsub"):
+    """Carries no user id: it always acts on whoever pressed it."""
+
+
+def unsubscribe_keyboard(label: str) -> InlineKeyboardMarkup:
+    """The button under the last part of every newsletter message."""
+    builder = InlineKeyboardBuilder()
+    builder.button(text=label, callback_data=UnsubscribeCb())
+    return builder.as_markup()
+
+
 class JobPlanner(Protocol):
     def add_job(self, func: Any, trigger: Any = None, **kwargs: Any) -> Any: ...
 
@@ -349,9 +363,6 @@ def spawn_send(
 
 
 def _unsubscribe_markup(rt: Runtime) -> InlineKeyboardMarkup:
-    # Imported here: handlers import the scheduler, so the scheduler must not import them first.
-    from handlers.subscription import UNSUBSCRIBE_LABEL, unsubscribe_keyboard
-
     return unsubscribe_keyboard(rt.t(UNSUBSCRIBE_LABEL))
 
 

@@ -16,7 +16,6 @@ from aiogram.methods import SendMessage
 
 from bot.app import App
 from db import Database
-from handlers.subscription import UnsubscribeCb, unsubscribe_keyboard
 from scheduler.delivery import (
     DeliveryHandle,
     DeliveryOptions,
@@ -26,6 +25,7 @@ from scheduler.delivery import (
     resume_interrupted,
     send_newsletter,
 )
+from scheduler.newsletter_job import UnsubscribeCb, unsubscribe_keyboard
 from tests.conftest import COORDINATOR_ID
 from tests.fake_bot_api import FakeBotAPI
 
