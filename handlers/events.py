@@ -51,7 +51,14 @@ from handlers.event_form import (
     when_text,
 )
 from handlers.reply import answer, drop_keyboard, show
-from handlers.roles import COORDINATOR, MEMBER, HasRole, ReportsForOrganisation, guard
+from handlers.roles import (
+    COORDINATOR,
+    MEMBER,
+    HasRole,
+    ReportsForOrganisation,
+    guard,
+    refuse_non_coordinator,
+)
 from plan import Plan
 from plan.ics import CalendarEvent, calendar
 from plan.validation import InputError
@@ -813,14 +820,6 @@ async def on_move_cancel(message: Message, state: FSMContext) -> None:
     await answer(message, _("Nothing was changed."))
 
 
-async def on_not_coordinator(event: Message | CallbackQuery) -> None:
-    text = _("Only coordinators can do this. Nothing was changed.")
-    if isinstance(event, CallbackQuery):
-        await event.answer(text, show_alert=True)
-    else:
-        await answer(event, text)
-
-
 # --- after the event --------------------------------------------------------------------------
 
 
@@ -899,7 +898,7 @@ def build_router() -> Router:
     # Everyone else pressing a coordinator's button: a refusal, and nothing changes.
     others = Router(name=f"{__name__}.others")
     others.callback_query.register(
-        on_not_coordinator,
+        refuse_non_coordinator,
         EventCb.filter(F.action.in_({"approve", "reject", "drop", "drop_yes", "move"})),
     )
 

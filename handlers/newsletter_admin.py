@@ -17,7 +17,7 @@ from aiogram.utils.i18n import gettext as _
 from db import Database, NewsletterRecord
 from handlers import commands
 from handlers.reply import answer, drop_keyboard
-from handlers.roles import COORDINATOR, HasRole, guard
+from handlers.roles import COORDINATOR, HasRole, guard, refuse_non_coordinator
 from plan import Plan
 from plan.telegram_text import html_problem
 from scheduler import newsletter_job
@@ -204,14 +204,6 @@ async def on_intro_cancel(message: Message, state: FSMContext) -> None:
     await answer(message, _("The introduction is unchanged."))
 
 
-async def on_not_coordinator(event: Message | CallbackQuery) -> None:
-    text = _("Only coordinators can do this. Nothing was changed.")
-    if isinstance(event, CallbackQuery):
-        await event.answer(text, show_alert=True)
-    else:
-        await answer(event, text)
-
-
 def build_router() -> Router:
     router = Router(name=__name__)
     coordinators = Router(name=f"{__name__}.coordinators")
@@ -225,7 +217,7 @@ def build_router() -> Router:
     # Everyone else: a refusal, and nothing changes (a router tries its own handlers before its
     # children's, so this is a child placed after the coordinators').
     others = Router(name=f"{__name__}.others")
-    others.message.register(on_not_coordinator, commands.NEWSLETTER.filter)
-    others.callback_query.register(on_not_coordinator, NewsletterCb.filter())
+    others.message.register(refuse_non_coordinator, commands.NEWSLETTER.filter)
+    others.callback_query.register(refuse_non_coordinator, NewsletterCb.filter())
     router.include_routers(coordinators, others)
     return router

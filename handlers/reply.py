@@ -58,3 +58,11 @@ async def drop_keyboard(message: Message) -> None:
     except TelegramBadRequest as e:
         if "message is not modified" not in e.message:
             raise
+
+
+async def refuse(event: Message | CallbackQuery, text: str) -> None:
+    """Say no to a message with a reply, to a button press with an alert."""
+    if isinstance(event, CallbackQuery):
+        await event.answer(text, show_alert=True)
+    else:
+        await answer(event, text)

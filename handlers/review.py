@@ -16,7 +16,7 @@ from bot.config import Settings
 from db import Database
 from db.activity_reports import ActivityRecord
 from handlers import commands
-from handlers.reply import answer, drop_keyboard
+from handlers.reply import answer, drop_keyboard, refuse
 from handlers.review_views import (
     ReviewCb,
     report_lines,
@@ -256,11 +256,7 @@ async def _celebrate(bot: Bot, db: Database, plan: Plan, indicator_id: str, year
 
 
 async def on_not_coordinator(event: Message | CallbackQuery) -> None:
-    text = _("Only coordinators can review reports.")
-    if isinstance(event, CallbackQuery):
-        await event.answer(text, show_alert=True)
-    else:
-        await answer(event, text)
+    await refuse(event, _("Only coordinators can review reports."))
 
 
 def build_router() -> Router:

@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from aiogram.filters import Filter
-from aiogram.types import TelegramObject
+from aiogram.types import CallbackQuery, Message, TelegramObject
+from aiogram.utils.i18n import gettext as _
+
+from handlers.reply import refuse
 
 GUEST, MEMBER, COORDINATOR = "guest", "member", "coordinator"
 
@@ -31,3 +34,8 @@ def guard(router: Any, check: Filter) -> None:
     """Apply one filter to every event type a feature's router handles."""
     router.message.filter(check)
     router.callback_query.filter(check)
+
+
+async def refuse_non_coordinator(event: Message | CallbackQuery) -> None:
+    """The answer to anyone else using a coordinators' command or button."""
+    await refuse(event, _("Only coordinators can do this. Nothing was changed."))
