@@ -27,6 +27,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # Benchmarks (bench/README.md): a table on screen, JSON in bench/out/. QUICK=1 for smaller sizes.
 bench: install

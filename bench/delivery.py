@@ -33,7 +33,7 @@ PART = "<b>Розсилка за листопад</b>\nНовини партне
 
 
 async def serve(rate_limit: float | None) -> None:
-    from tests.fake_bot_api import FakeBotAPI
+    from fakes.bot_api import FakeBotAPI
 
     api = FakeBotAPI(TOKEN, rate_limit=rate_limit)
     print(await api.start(), flush=True)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import TOKEN, bench_env, emit, percentile
-from tests.fake_bot_api import Call, FakeBotAPI
+from fakes.bot_api import Call, FakeBotAPI
 
 FIRST_USER = 100_000
 MEMBER_SHARE = 5

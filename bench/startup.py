@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import TOKEN, bench_env, emit
-from tests.fake_bot_api import FakeBotAPI
+from fakes.bot_api import FakeBotAPI
 
 
 def _timed(*code: str) -> float:

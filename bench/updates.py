@@ -33,8 +33,8 @@ from bench.common import PLAN_FILE, emit, peak_rss_mb, percentile
 from bot.app import App, build_app
 from bot.config import Secret, Settings
 from bot.i18n import compile_catalogs
-from bot.local_session import LocalSession
-from plan.telegram_text import html_problem
+from fakes.session import LocalSession
+from formats.telegram_text import html_problem
 
 COORDINATOR = 900_000
 FIRST_USER = 10_000

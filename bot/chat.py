@@ -14,8 +14,8 @@ from aiogram.methods import TelegramMethod
 from aiogram.types import CallbackQuery, Chat, Message, MessageEntity, Update, User
 
 from bot.app import App
-from bot.local_session import LocalSession
-from plan.telegram_text import html_problem, visible_text
+from fakes.session import LocalSession
+from formats.telegram_text import html_problem, visible_text
 
 LOCAL_TOKEN = "1:local-chat"  # noqa: S105 - not a secret: no Telegram behind it
 _update_ids = itertools.count(1)

@@ -20,8 +20,8 @@ from aiogram.utils.i18n import I18n
 
 from bot.config import ConfigError, Settings
 from db import Database
+from formats.telegram_text import html_problem, split_message, visible_text
 from plan import Plan, load_plan
-from plan.telegram_text import html_problem, split_message, visible_text
 from scheduler.compose import as_text, compose, gather, month_of
 from scheduler.delivery import (
     DeliveryHandle,

@@ -14,7 +14,7 @@ from db.organisations import OrganisationRepo
 from plan.codes import measures_by_code, normalize_code
 from plan.model import Measure, Plan
 from plan.progress import IndicatorProgress
-from plan.report import report_dict, valid_edrpou
+from plan.report import report_dict
 from plan.validation import (
     MAX_TITLE,
     InputError,
@@ -22,6 +22,7 @@ from plan.validation import (
     parse_date,
     parse_participants,
     parse_quantity,
+    valid_edrpou,
 )
 
 COLUMNS: tuple[str, ...] = (

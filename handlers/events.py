@@ -26,6 +26,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.config import Settings
 from db import Database
 from db.events import EventRecord, NewEvent
+from formats.ics import CalendarEvent, calendar
 from handlers import commands
 from handlers.activity_form import ActivityForm, Draft
 from handlers.activity_form import prompt as activity_prompt
@@ -60,7 +61,6 @@ from handlers.roles import (
     refuse_non_coordinator,
 )
 from plan import Plan
-from plan.ics import CalendarEvent, calendar
 from plan.validation import InputError
 from scheduler import reminders
 from scheduler.reminders import JobPlanner, ReportEventCb, Runtime

@@ -15,11 +15,11 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from db import Database, NewsletterRecord
+from formats.telegram_text import html_problem
 from handlers import commands
 from handlers.reply import answer, drop_keyboard
 from handlers.roles import COORDINATOR, HasRole, guard, refuse_non_coordinator
 from plan import Plan
-from plan.telegram_text import html_problem
 from scheduler import newsletter_job
 from scheduler.compose import month_of, next_month
 from scheduler.delivery import DeliveryRunner, cancel_newsletter, pause_newsletter

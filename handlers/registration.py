@@ -34,8 +34,7 @@ from handlers.coordinators import (
 from handlers.dialogs import ask_to_discard, discard, discard_keyboard
 from handlers.reply import answer, echo
 from plan import Plan
-from plan.report import valid_edrpou
-from plan.validation import InputError, clean_text
+from plan.validation import InputError, clean_text, valid_edrpou
 
 MAX_NAME = 200
 MAX_PERSON = 100

@@ -6,7 +6,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 # Shared with the scheduler, which must not import handlers: they live in the plan layer.
-from plan.telegram_text import MESSAGE_LIMIT, echo, split_message
+from formats.telegram_text import MESSAGE_LIMIT, echo, split_message
 
 __all__ = ["MESSAGE_LIMIT", "answer", "drop_keyboard", "echo", "show", "split_message"]
 

@@ -1,4 +1,4 @@
-"""Reports on the plan: ЄДРПОУ codes, and progress laid out as JSON, text and Annex 4 CSV rows.
+"""Reports on the plan: progress laid out as JSON, text and Annex 4 CSV rows.
 
 Pure functions over the plan and the progress engine's output; no database here.
 """
@@ -17,31 +17,7 @@ __all__ = [
     "csv_rows",
     "report_dict",
     "report_text",
-    "valid_edrpou",
 ]
-
-_WEIGHTS = (1, 2, 3, 4, 5, 6, 7)
-# Codes between 30 000 000 and 60 000 000 start their weights at 7.
-_WEIGHTS_MIDDLE = (7, 1, 2, 3, 4, 5, 6)
-
-
-def valid_edrpou(code: str) -> bool:
-    """Whether code is a well-formed ЄДРПОУ code: 8 digits whose last is the check digit.
-
-    The check digit is the weighted sum of the first seven digits mod 11; a remainder of 10 is
-    retried with every weight raised by 2, and a second 10 means 0.
-    """
-    if len(code) != 8 or not code.isascii() or not code.isdigit():
-        return False
-    digits = [int(c) for c in code]
-    weights = _WEIGHTS_MIDDLE if 30_000_000 <= int(code) < 60_000_000 else _WEIGHTS
-    remainder = sum(d * w for d, w in zip(digits, weights, strict=False)) % 11
-    if remainder == 10:
-        remainder = sum(d * (w + 2) for d, w in zip(digits, weights, strict=False)) % 11
-        if remainder == 10:
-            remainder = 0
-    return remainder == digits[7]
-
 
 STATUS_UK = {
     "achieved": "виконано",

@@ -1,4 +1,4 @@
-"""Checking what people type for an activity report: dates, quantities, titles, links.
+"""Checking what people type: dates, quantities, titles, links, ЄДРПОУ codes.
 
 Plain functions shared by the bot's dialog and the CSV import. A refusal is an InputError whose
 `reason` names the rule broken and whose `details` carry the numbers a message needs; each user
@@ -95,3 +95,26 @@ def parse_url(raw: str) -> str:
     if len(text) > MAX_URL:
         raise InputError("too_long", limit=MAX_URL, length=len(text))
     return text
+
+
+_WEIGHTS = (1, 2, 3, 4, 5, 6, 7)
+# Codes between 30 000 000 and 60 000 000 start their weights at 7.
+_WEIGHTS_MIDDLE = (7, 1, 2, 3, 4, 5, 6)
+
+
+def valid_edrpou(code: str) -> bool:
+    """Whether code is a well-formed ЄДРПОУ code: 8 digits whose last is the check digit.
+
+    The check digit is the weighted sum of the first seven digits mod 11; a remainder of 10 is
+    retried with every weight raised by 2, and a second 10 means 0.
+    """
+    if len(code) != 8 or not code.isascii() or not code.isdigit():
+        return False
+    digits = [int(c) for c in code]
+    weights = _WEIGHTS_MIDDLE if 30_000_000 <= int(code) < 60_000_000 else _WEIGHTS
+    remainder = sum(d * w for d, w in zip(digits, weights, strict=False)) % 11
+    if remainder == 10:
+        remainder = sum(d * (w + 2) for d, w in zip(digits, weights, strict=False)) % 11
+        if remainder == 10:
+            remainder = 0
+    return remainder == digits[7]

@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 
 from db import Database
+from formats.telegram_text import split_message
 from plan import Plan
 from plan.progress import IndicatorProgress, plan_progress
-from plan.telegram_text import split_message
 
 Translate = Callable[[str], str]
 

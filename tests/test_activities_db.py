@@ -13,7 +13,7 @@ from bot.reports import ActivityImportError, export_activities, import_activitie
 from db import Database, NewActivity
 from plan import Plan, load_plan
 from plan.progress import CountedActivity
-from plan.report import valid_edrpou
+from plan.validation import valid_edrpou
 
 ROOT = Path(__file__).resolve().parents[1]
 TODAY = date(2025, 6, 1)

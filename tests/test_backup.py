@@ -8,7 +8,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from tests.fake_bot_api import FakeBotAPI
+from fakes.bot_api import FakeBotAPI
 from tests.test_two_processes import ROOT, TOKEN, converse, rows, start_bot, stop_bot
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fake_bot_api import Call, FakeBotAPI
+from fakes.bot_api import Call, FakeBotAPI
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "123456:E2E-secret-token-value"

@@ -35,7 +35,7 @@ from aiogram.types import (
     Message,
 )
 
-from tests.fake_bot_api import FakeBotAPI, HTMLParseError, parse_html
+from fakes.bot_api import FakeBotAPI, HTMLParseError, parse_html
 
 TOKEN = "123456:TEST"
 CHAT = 4242

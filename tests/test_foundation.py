@@ -13,9 +13,9 @@ from aiogram.methods import SetMyCommands
 from bot.app import App, build_app
 from bot.config import Secret, Settings
 from bot.run import build_webhook_app
+from formats.telegram_text import html_problem, visible_length
 from handlers.commands import COORDINATOR_COMMANDS, GUEST_COMMANDS
 from handlers.reply import echo, split_message
-from plan.telegram_text import html_problem, visible_length
 from tests.conftest import COORDINATOR_ID, Chat, texts
 
 
@@ -133,7 +133,7 @@ async def test_webhook_refuses_requests_without_the_secret(settings: Settings) -
     from aiohttp import web
 
     from bot.app import build_bot
-    from bot.local_session import LocalSession
+    from fakes.session import LocalSession
 
     port = _free_port()
     settings = replace(

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from plan.ics import CalendarEvent, calendar, escape_text, fold
+from formats.ics import CalendarEvent, calendar, escape_text, fold
 
 KYIV = ZoneInfo("Europe/Kyiv")
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)

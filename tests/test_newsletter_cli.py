@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from db import Database
-from tests.fake_bot_api import FakeBotAPI
+from fakes.bot_api import FakeBotAPI
 
 TOKEN = "123456:NEWSLETTER-cli-token"
 MONTH = "2026-11"

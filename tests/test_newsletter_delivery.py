@@ -16,6 +16,7 @@ from aiogram.methods import SendMessage
 
 from bot.app import App
 from db import Database
+from fakes.bot_api import FakeBotAPI
 from scheduler.delivery import (
     DeliveryHandle,
     DeliveryOptions,
@@ -27,7 +28,6 @@ from scheduler.delivery import (
 )
 from scheduler.newsletter_job import UnsubscribeCb, unsubscribe_keyboard
 from tests.conftest import COORDINATOR_ID
-from tests.fake_bot_api import FakeBotAPI
 
 TOKEN = "123456:DELIVERY-test-token"
 NOW = datetime(2026, 11, 1, 10, tzinfo=UTC)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fake_bot_api import FakeBotAPI
+from fakes.bot_api import FakeBotAPI
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "123456:TWO-processes-token"

@@ -18,7 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
-from plan.telegram_text import HTMLParseError, parse_html, trim_entities, utf16_len
+from formats.telegram_text import HTMLParseError, parse_html, trim_entities, utf16_len
 
 __all__ = ["Call", "FakeBotAPI", "HTMLParseError", "UploadedFile", "parse_html"]
 

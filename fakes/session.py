@@ -18,7 +18,7 @@ from aiogram.client.session.base import BaseSession
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
 
-from plan.telegram_text import visible_length
+from formats.telegram_text import visible_length
 
 BOT_USER = {"id": 1, "is_bot": True, "first_name": "CSO Bot", "username": "cso_partnership_bot"}
 TEXT_LIMIT = 4096
