@@ -20,14 +20,17 @@ from bot.middlewares import UserLocaleMiddleware, UserMiddleware
 from bot.newsletter import start_newsletters, stop_newsletters
 from bot.storage import DatabaseStorage
 from db import Database
+from db.coordinators import Coordinators
 from handlers import get_routers
 from handlers.commands import GUEST_COMMANDS, offer_coordinator_menu
 from plan import Plan, load_plan
+from plan.clock import Clock
 from plan.search import MeasureSearch
 from scheduler import Scheduler, build_scheduler
 from scheduler.delivery import DeliveryRunner
 from scheduler.newsletter_job import start_newsletter_schedule
-from scheduler.reminders import start_reminders
+from scheduler.notifier import Notifier
+from scheduler.reminders import ReminderPlanner, start_reminders
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +54,14 @@ class App:
 
 
 def build_dispatcher(
-    settings: Settings, plan: Plan, db: Database, i18n: I18n, scheduler: Scheduler
+    settings: Settings,
+    plan: Plan,
+    db: Database,
+    i18n: I18n,
+    scheduler: Scheduler,
+    clock: Clock | None = None,
 ) -> Dispatcher:
+    clock = clock or Clock(settings.timezone)
     dp = Dispatcher(
         storage=DatabaseStorage(db),
         # Long-lived objects every handler may ask for by name.
@@ -63,6 +72,10 @@ def build_dispatcher(
         scheduler=scheduler,
         i18n=i18n,
         deliveries=DeliveryRunner(),  # newsletters being sent by this process
+        clock=clock,
+        coordinators=Coordinators(db, settings.coordinator_ids),
+        reminders=ReminderPlanner(scheduler, settings.reminder_hours, clock),
+        notifier=Notifier(db, i18n),
     )
     dp.update.outer_middleware(UserMiddleware())
     UserLocaleMiddleware(i18n).setup(dp)
@@ -76,13 +89,13 @@ def build_dispatcher(
     return dp
 
 
-async def build_app(settings: Settings) -> App:
+async def build_app(settings: Settings, clock: Clock | None = None) -> App:
     """Load the plan (refusing an invalid one), open the database and assemble the dispatcher."""
     plan = load_plan(settings.plan_file)
     i18n = build_i18n()
     db = await Database.open(settings.database_path)
     scheduler = build_scheduler(settings.timezone)
-    dispatcher = build_dispatcher(settings, plan, db, i18n, scheduler)
+    dispatcher = build_dispatcher(settings, plan, db, i18n, scheduler, clock)
     return App(settings, plan, db, i18n, scheduler, dispatcher)
 
 

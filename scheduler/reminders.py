@@ -25,6 +25,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from db import Database
 from db.events import EventRecord
+from plan.clock import Clock
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,21 @@ def plan_reminder(
         misfire_grace_time=MISFIRE_GRACE,
     )
     return run_at
+
+
+class ReminderPlanner:
+    """Plans and forgets event reminders for the features that change events."""
+
+    def __init__(self, scheduler: JobPlanner, hours: int, clock: Clock) -> None:
+        self.scheduler = scheduler
+        self.hours = hours
+        self.clock = clock
+
+    def plan(self, event: EventRecord) -> datetime | None:
+        return plan_reminder(self.scheduler, event, self.hours, self.clock.now())
+
+    def forget(self, event_id: int) -> None:
+        forget_reminder(self.scheduler, event_id)
 
 
 async def replan_all(db: Database, scheduler: JobPlanner, hours: int, now: datetime) -> int:

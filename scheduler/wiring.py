@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -12,6 +12,10 @@ log = logging.getLogger(__name__)
 
 
 class Scheduler(Protocol):
+    """What the bot uses of APScheduler's scheduler (tests may pass a recorder)."""
+
+    def add_job(self, func: Any, trigger: Any = None, **kwargs: Any) -> Any: ...
+    def remove_job(self, job_id: str, jobstore: str | None = None) -> None: ...
     def start(self) -> None: ...
     def shutdown(self, wait: bool = True) -> None: ...
     @property
