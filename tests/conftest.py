@@ -13,6 +13,7 @@ from bot.app import App, build_app
 from bot.chat import Conversation
 from bot.config import Secret, Settings
 from bot.i18n import compile_catalogs
+from plan.clock import Clock
 
 ROOT = Path(__file__).resolve().parents[1]
 COORDINATOR_ID = 900
@@ -32,8 +33,15 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[App]:
-    application = await build_app(settings)
+def clock(settings: Settings) -> Clock:
+    """The city's clock; a test module that needs a fixed moment overrides this fixture with
+    `Clock.fixed(...)`, and moves it with `set` or `advance`."""
+    return Clock(settings.timezone)
+
+
+@pytest.fixture
+async def app(settings: Settings, clock: Clock) -> AsyncIterator[App]:
+    application = await build_app(settings, clock)
     yield application
     await application.close()
 
