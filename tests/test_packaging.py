@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -19,10 +20,19 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
+    # Built from a copy: a build leaves build/ and *.egg-info beside setup.py.
+    source = out / "source"
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "var", "build", "*.egg-info", "__pycache__", ".*_cache", "bench"
+        ),
+    )
     subprocess.run(
         [
             sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
-            "--no-build-isolation", "--wheel-dir", str(out), str(ROOT),
+            "--no-build-isolation", "--wheel-dir", str(out), str(source),
         ],
         check=True,
         cwd=out,
