@@ -8,16 +8,16 @@ import pytest
 
 from bot.app import App
 from db.projects import NewProject
-from scheduler import reminders
+from plan.clock import Clock
 from tests.conftest import Chat, texts
 
 NOW = datetime(2026, 3, 10, 10, 0, tzinfo=UTC)
 MEMBER_ID = 100
 
 
-@pytest.fixture(autouse=True)
-def clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(reminders, "current_time", lambda: NOW)
+@pytest.fixture
+def clock() -> Clock:
+    return Clock.fixed(NOW)
 
 
 @pytest.fixture
@@ -94,3 +94,4 @@ async def test_guest_cannot_add_and_cancel_leaves_nothing(member: Chat, app: App
     assert "не додано" in texts(await member.send("/cancel"))
     async with app.db.read() as repo:
         assert await repo.projects.active(date(2026, 1, 1)) == []
+

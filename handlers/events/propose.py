@@ -1,33 +1,58 @@
-"""The event being proposed, and how an event is shown: steps, parsing, summary and card."""
+"""/newevent: a member (or a coordinator) proposes an event; its steps, declared for the engine.
+
+A member's proposal waits for a coordinator's approval; a coordinator's is published at once.
+"""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import datetime
 from html import escape
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from aiogram.filters.callback_data import CallbackData
+from aiogram import Bot, F, Router
+from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import CallbackQuery, Message, User
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from db.events import EventRecord
-from handlers.activity_form import input_error as activity_input_error
+from db import Database
+from db.coordinators import Coordinators
+from db.events import NewEvent
+from handlers import commands
+from handlers.events.admin import announce_proposal
+from handlers.events.callbacks import EventFormCb
+from handlers.events.parsing import parse_capacity, parse_end, parse_when
+from handlers.events.views import place_text, when_text
+from handlers.forms import (
+    CONFIRM,
+    STAY,
+    Act,
+    Form,
+    FormDraft,
+    FormTexts,
+    Question,
+    Skip,
+    Step,
+    Turn,
+    refusal,
+    text_step,
+)
+from handlers.forms.measures import read_measures
+from handlers.reply import answer, drop_keyboard
+from handlers.roles import COORDINATOR
 from plan import Plan
-from plan.codes import normalize_code
-from plan.validation import InputError, clean_text, parse_whole
+from plan.clock import Clock
+from plan.validation import InputError, clean_text
+from scheduler.notifier import Notifier
+from scheduler.reminders import ReminderPlanner
 
 MAX_TITLE = 200
 MAX_PLACE = 300
 MAX_ORGANISER = 300
 MAX_DESCRIPTION = 1000
-MAX_CAPACITY = 100_000
-_WHEN = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})[ ,T]+(\d{1,2})[:.](\d{2})")
-_TIME = re.compile(r"(\d{1,2})[:.](\d{2})")
+OWN = "own"  # the picked value "my organisation organises it"
 
 
 class EventForm(StatesGroup):
@@ -43,36 +68,11 @@ class EventForm(StatesGroup):
     cancel = State()
 
 
-class EventMove(StatesGroup):
-    starts = State()
-    ends = State()
-
-
-class EventCb(CallbackData, prefix="ev"):
-    """A button about events: `action` says what; `id` an event, `page` and `f` a list view."""
-
-    action: str
-    id: int = 0
-    page: int = 0
-    f: str = ""
-
-
-STEPS: tuple[State, ...] = (
-    EventForm.title,
-    EventForm.starts,
-    EventForm.ends,
-    EventForm.place,
-    EventForm.organiser,
-    EventForm.measures,
-    EventForm.description,
-    EventForm.capacity,
-    EventForm.confirm,
-)
-
-
 @dataclass
-class EventDraft:
+class EventDraft(FormDraft):
     """The proposal so far, as kept in FSM data (JSON-friendly values only)."""
+
+    KEY = "event"
 
     title: str | None = None
     starts: str | None = None  # ISO 8601 with offset
@@ -83,160 +83,30 @@ class EventDraft:
     measures: list[str] = field(default_factory=list)
     description: str = ""
     capacity: int | None = None
-    editing: bool = False
-
-    @classmethod
-    def load(cls, data: dict[str, Any]) -> EventDraft:
-        known = {k: v for k, v in data.get("event", {}).items() if k in cls.__dataclass_fields__}
-        return cls(**known)
-
-    def dump(self) -> dict[str, Any]:
-        return {"event": {k: getattr(self, k) for k in self.__dataclass_fields__}}
 
 
 # --- parsing ----------------------------------------------------------------------------------
 
 
-def parse_when(raw: str, timezone: ZoneInfo, now: datetime, day: date | None = None) -> datetime:
-    """ДД.ММ.РРРР ГГ:ХХ in Kyiv time (or ГГ:ХХ alone on `day`), not in the past."""
-    text = raw.strip()
-    match = _WHEN.fullmatch(text)
-    if match:
-        d, m, y, hh, mm = (int(g) for g in match.groups())
-    elif day is not None and (only_time := _TIME.fullmatch(text)):
-        d, m, y = day.day, day.month, day.year
-        hh, mm = (int(g) for g in only_time.groups())
-    else:
-        raise InputError("when_format")
-    try:
-        moment = datetime.combine(date(y, m, d), time(hh, mm), tzinfo=timezone)
-    except ValueError:
-        raise InputError("date_invalid") from None
-    if moment <= now:
-        raise InputError("when_past")
-    return moment
-
-
-def parse_end(raw: str, starts: datetime, timezone: ZoneInfo, now: datetime) -> datetime:
-    ends = parse_when(raw, timezone, now, day=starts.astimezone(timezone).date())
-    if ends <= starts:
-        raise InputError("end_before_start")
-    return ends
-
-
-def parse_measures(raw: str, plan: Plan) -> list[str]:
-    """Measure codes separated by commas or spaces; each must be in the plan."""
-    codes: list[str] = []
-    for part in re.split(r"[,;\s]+", raw.strip()):
-        if not part:
-            continue
-        code = normalize_code(part)
-        measure = plan.measure(code)
-        if measure is None:
-            printed = plan.by_printed_code(code)
-            measure = printed[0] if len(printed) == 1 else None
-        if measure is None:
-            raise InputError("unknown_measure", code=escape(part[:20]))
-        if measure.code not in codes:
-            codes.append(measure.code)
-    if not codes:
-        raise InputError("empty")
-    return codes
-
-
-def parse_capacity(raw: str) -> int:
-    return parse_whole(raw, minimum=1, maximum=MAX_CAPACITY)
-
-
-def clean(raw: str, limit: int) -> str:
-    return clean_text(raw, limit=limit)
-
-
 def input_error(error: InputError) -> str:
-    own = {
-        "when_format": _(
-            "I could not read the date and time. Please write them as ДД.ММ.РРРР ГГ:ХХ, e.g. "
-            "15.03.2027 14:00."
-        ),
-        "when_past": _("That moment has passed: an event is announced for the future."),
-        "end_before_start": _("The end must be after the start."),
-        "unknown_measure": _("There is no measure {code} in the plan. Send codes like 2.1.3."),
-    }
-    if error.reason in own:
-        return own[error.reason].format(**error.details)
-    return activity_input_error(error)
+    return refusal(error)
 
 
-# --- what the dialog shows --------------------------------------------------------------------
+# --- the steps --------------------------------------------------------------------------------
 
 
-def keyboard(*buttons: tuple[str, EventCb], cancel: bool = True) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for text, data in buttons:
-        builder.button(text=text, callback_data=data)
-    if cancel:
-        builder.button(text=_("✖ Cancel"), callback_data=EventCb(action="f_cancel"))
-    builder.adjust(1)
-    return builder.as_markup()
+def read_starts(turn: Turn[EventDraft], raw: str) -> str:
+    clock: Clock = turn.clock
+    return parse_when(raw, clock.timezone, clock.now()).isoformat()
 
 
-def prompt(
-    step: State, draft: EventDraft, plan: Plan, timezone: ZoneInfo, organisation: str | None
-) -> tuple[str, InlineKeyboardMarkup]:
-    skip = (_("Skip ➡"), EventCb(action="f_skip"))
-    if step == EventForm.title:
-        return _("What is the event called? A short title (up to 200 characters)."), keyboard()
-    if step == EventForm.starts:
-        return (
-            _(
-                "When does it start? Kyiv time as <code>ДД.ММ.РРРР ГГ:ХХ</code>, "
-                "e.g. 15.03.2027 14:00."
-            ),
-            keyboard(),
-        )
-    if step == EventForm.ends:
-        return (
-            _(
-                "When does it end? <code>ДД.ММ.РРРР ГГ:ХХ</code>, or just <code>ГГ:ХХ</code> "
-                "on the same day."
-            ),
-            keyboard(),
-        )
-    if step == EventForm.place:
-        return _("Where? An address, or a link for an online event."), keyboard()
-    if step == EventForm.organiser:
-        buttons = []
-        if organisation:
-            buttons.append((escape(organisation)[:60], EventCb(action="f_org")))
-        return _("Who organises it? Write the name, or choose your organisation."), keyboard(
-            *buttons
-        )
-    if step == EventForm.measures:
-        return (
-            _(
-                "Which measures of the plan does it serve? Their codes, e.g. <code>2.1.3</code> "
-                "or <code>2.1.2, 2.1.3</code>."
-            ),
-            keyboard(),
-        )
-    if step == EventForm.description:
-        return _("Describe the event (up to 1000 characters), or skip."), keyboard(skip)
-    if step == EventForm.capacity:
-        return (
-            _("How many places are there? A whole number, or skip if there is no limit."),
-            keyboard((_("No limit ➡"), EventCb(action="f_skip"))),
-        )
-    return summary(draft, timezone)
-
-
-def next_step(after: State, draft: EventDraft) -> State:
-    if draft.editing:
-        # A new start may leave the old end before it: then the end is asked too.
-        if after == EventForm.starts and not _end_after_start(draft):
-            return EventForm.ends
-        return EventForm.confirm
-    index = STEPS.index(after)
-    return STEPS[index + 1]
+async def read_ends(turn: Turn[EventDraft], raw: str) -> Any:
+    clock: Clock = turn.clock
+    if turn.draft.starts is None:
+        await turn.form.ask(turn, "starts")
+        return STAY
+    starts = datetime.fromisoformat(turn.draft.starts)
+    return parse_end(raw, starts, clock.timezone, clock.now()).isoformat()
 
 
 def _end_after_start(draft: EventDraft) -> bool:
@@ -245,20 +115,27 @@ def _end_after_start(draft: EventDraft) -> bool:
     return datetime.fromisoformat(draft.ends) > datetime.fromisoformat(draft.starts)
 
 
-def when_text(starts: datetime, ends: datetime, timezone: ZoneInfo) -> str:
-    start, end = starts.astimezone(timezone), ends.astimezone(timezone)
-    if start.date() == end.date():
-        return f"{start:%d.%m.%Y %H:%M}–{end:%H:%M}"
-    return f"{start:%d.%m.%Y %H:%M} – {end:%d.%m.%Y %H:%M}"
+def ask_organiser(turn: Turn[EventDraft]) -> Question:
+    own = turn.data.get("org_name")
+    return Question(
+        _("Who organises it? Write the name, or choose your organisation."),
+        [(escape(own)[:60], OWN)] if own else [],
+    )
 
 
-def place_text(place: str) -> str:
-    if place.startswith(("https://", "http://")) and " " not in place:
-        return f'<a href="{escape(place)}">{escape(place)}</a>'
-    return escape(place)
+def read_organiser(turn: Turn[EventDraft], raw: str) -> Any:
+    if turn.pressed:
+        own = turn.data.get("org_name")
+        return (own, turn.data.get("org_id")) if raw == OWN and own else STAY
+    return clean_text(raw, limit=MAX_ORGANISER), None
 
 
-def summary(draft: EventDraft, timezone: ZoneInfo) -> tuple[str, InlineKeyboardMarkup]:
+def store_organiser(turn: Turn[EventDraft], value: tuple[str, int | None]) -> None:
+    turn.draft.organiser, turn.draft.organisation_id = value
+
+
+def ask_summary(turn: Turn[EventDraft]) -> Question:
+    draft, timezone = turn.draft, turn.clock.timezone
     dash = "—"
     when = dash
     if draft.starts and draft.ends:
@@ -279,8 +156,8 @@ def summary(draft: EventDraft, timezone: ZoneInfo) -> tuple[str, InlineKeyboardM
         ),
     ]
     builder = InlineKeyboardBuilder()
-    builder.button(text=_("✅ Confirm"), callback_data=EventCb(action="f_submit"))
-    for text, value in (
+    builder.button(text=_("✅ Confirm"), callback_data=EventFormCb(action=Act.submit))
+    for text, step in (
         (_("✏ Title"), "title"),
         (_("✏ Start"), "starts"),
         (_("✏ End"), "ends"),
@@ -290,40 +167,188 @@ def summary(draft: EventDraft, timezone: ZoneInfo) -> tuple[str, InlineKeyboardM
         (_("✏ Description"), "description"),
         (_("✏ Places"), "capacity"),
     ):
-        builder.button(text=text, callback_data=EventCb(action="f_edit", f=value))
-    builder.button(text=_("✖ Cancel"), callback_data=EventCb(action="f_cancel"))
+        builder.button(text=text, callback_data=EventFormCb(action=Act.edit, value=step))
+    builder.button(text=_("✖ Cancel"), callback_data=EventFormCb(action=Act.cancel))
     builder.adjust(1, 2, 2, 2, 2, 1)
-    return "\n".join(lines), builder.as_markup()
+    return Question("\n".join(lines), markup=builder.as_markup())
 
 
-def card_lines(event: EventRecord, plan: Plan, timezone: ZoneInfo) -> list[str]:
-    """An event as everyone sees it; every text a person typed is escaped."""
-    lines = [f"📅 <b>{escape(event.title)}</b>"]
-    if event.status == "cancelled":
-        lines.append(_("❌ Cancelled"))
-    elif event.status == "pending":
-        lines.append(_("⏳ Waiting for a coordinator's approval"))
-    lines += [
-        _("<b>When:</b> {value}").format(
-            value=when_text(event.starts_at, event.ends_at, timezone)
-        ),
-        _("<b>Where:</b> {value}").format(value=place_text(event.place)),
-        _("<b>Organiser:</b> {value}").format(value=escape(event.organiser)),
-    ]
-    measures = []
-    for code in event.measures:
-        measure = plan.measure(code)
-        measures.append(f"{code} {escape(measure.title)}" if measure else code)
-    if measures:
-        lines.append(_("<b>Measures:</b> {value}").format(value="; ".join(measures)))
-    if event.description:
-        lines += ["", escape(event.description)]
-    if event.capacity:
-        lines.append(
-            _("<b>Coming:</b> {going} of {capacity} places; waiting: {waiting}").format(
-                going=event.going, capacity=event.capacity, waiting=event.waiting
+STEPS: tuple[Step[EventDraft], ...] = (
+    text_step(
+        "title",
+        lambda: _("What is the event called? A short title (up to 200 characters)."),
+        MAX_TITLE,
+    ),
+    Step(
+        "starts",
+        lambda t: Question(
+            _(
+                "When does it start? Kyiv time as <code>ДД.ММ.РРРР ГГ:ХХ</code>, "
+                "e.g. 15.03.2027 14:00."
             )
+        ),
+        read=read_starts,
+    ),
+    # A new start may leave the old end before it: then the end is asked too.
+    Step(
+        "ends",
+        lambda t: Question(
+            _(
+                "When does it end? <code>ДД.ММ.РРРР ГГ:ХХ</code>, or just <code>ГГ:ХХ</code> "
+                "on the same day."
+            )
+        ),
+        read=read_ends,
+        missing=lambda d: not _end_after_start(d),
+    ),
+    text_step("place", lambda: _("Where? An address, or a link for an online event."), MAX_PLACE),
+    Step("organiser", ask_organiser, read=read_organiser, store=store_organiser),
+    Step(
+        "measures",
+        lambda t: Question(
+            _(
+                "Which measures of the plan does it serve? Their codes, e.g. <code>2.1.3</code> "
+                "or <code>2.1.2, 2.1.3</code>."
+            )
+        ),
+        read=read_measures,
+    ),
+    text_step(
+        "description",
+        lambda: _("Describe the event (up to 1000 characters), or skip."),
+        MAX_DESCRIPTION,
+        skip=Skip(""),
+    ),
+    Step(
+        "capacity",
+        lambda t: Question(
+            _("How many places are there? A whole number, or skip if there is no limit.")
+        ),
+        read=lambda t, raw: parse_capacity(raw),
+        skip=Skip(None, label=lambda: _("No limit ➡")),
+    ),
+    Step(CONFIRM, ask_summary),
+)
+
+PROPOSAL = Form(
+    states=EventForm,
+    draft=EventDraft,
+    callback=EventFormCb,
+    steps=STEPS,
+    texts=FormTexts(
+        discard_question=lambda: _("Discard this event? What you have entered will be lost."),
+        discarded=lambda: _("The event was discarded. Nothing was published."),
+    ),
+    refusal=input_error,
+)
+
+
+# --- entering and submitting ------------------------------------------------------------------
+
+
+async def cmd_newevent(
+    message: Message,
+    state: FSMContext,
+    db: Database,
+    organisation_id: int | None,
+    **deps: Any,
+) -> None:
+    name = None
+    if organisation_id is not None:
+        async with db.read() as repo:
+            organisation = await repo.organisations.get(organisation_id)
+        name = organisation.name if organisation else None
+    await PROPOSAL.start(message, state, deps, EventDraft(), org_name=name, org_id=organisation_id)
+
+
+def _first_missing(draft: EventDraft) -> str | None:
+    for step, value in (
+        ("title", draft.title),
+        ("starts", draft.starts),
+        ("ends", draft.ends),
+        ("place", draft.place),
+        ("organiser", draft.organiser),
+        ("measures", draft.measures),
+    ):
+        if not value:
+            return step
+    return None
+
+
+async def on_submit(
+    query: CallbackQuery,
+    state: FSMContext,
+    db: Database,
+    plan: Plan,
+    bot: Bot,
+    clock: Clock,
+    reminders: ReminderPlanner,
+    coordinators: Coordinators,
+    notifier: Notifier,
+    role: str,
+    event_from_user: User,
+    **deps: Any,
+) -> None:
+    if not isinstance(query.message, Message):
+        await query.answer()
+        return
+    deps.update(plan=plan, clock=clock)
+    turn = await PROPOSAL.turn(state, query.message, deps, pressed=True)
+    draft = turn.draft
+    missing = _first_missing(draft)
+    moment = clock.now()
+    if missing is None and datetime.fromisoformat(draft.starts or "") <= moment:
+        missing = "starts"
+        await answer(query.message, "⚠ " + input_error(InputError("when_past")))
+    if missing is not None:
+        await query.answer()
+        draft.editing = True
+        await PROPOSAL.ask(turn, missing)
+        return
+    assert draft.title and draft.starts and draft.ends and draft.place and draft.organiser
+    coordinator = role == COORDINATOR
+    new = NewEvent(
+        title=draft.title,
+        starts_at=datetime.fromisoformat(draft.starts),
+        ends_at=datetime.fromisoformat(draft.ends),
+        place=draft.place,
+        organiser=draft.organiser,
+        organisation_id=draft.organisation_id,
+        measures=tuple(draft.measures),
+        description=draft.description,
+        capacity=draft.capacity,
+        status="approved" if coordinator else "pending",
+        proposed_by=None if coordinator else event_from_user.id,
+        created_by=event_from_user.id,
+    )
+    async with db.transaction() as repo:
+        event_id = await repo.events.create(new, moment)
+        event = await repo.events.get(event_id)
+    assert event is not None
+    await state.clear()
+    await query.answer()
+    await drop_keyboard(query.message)
+    if coordinator:
+        reminders.plan(event)
+        await answer(
+            query.message, _("✅ Event №{id} is published: see /events.").format(id=event_id)
         )
-    else:
-        lines.append(_("<b>Coming:</b> {going}").format(going=event.going))
-    return lines
+        return
+    await answer(
+        query.message,
+        _(
+            "✅ Event №{id} was sent to the coordinators for approval. "
+            "I will tell you the outcome."
+        ).format(id=event_id),
+    )
+    await announce_proposal(bot, plan, clock, coordinators, notifier, event)
+
+
+def register(router: Router) -> None:
+    """The proposal dialog on a router already guarded for members and coordinators."""
+    router.message.register(cmd_newevent, commands.NEWEVENT.filter)
+    PROPOSAL.register(router)
+    router.callback_query.register(
+        on_submit, EventFormCb.filter(F.action == Act.submit), PROPOSAL.at(CONFIRM)
+    )
+    PROPOSAL.register_fallbacks(router)
