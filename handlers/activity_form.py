@@ -253,7 +253,7 @@ def ask_summary(turn: Turn[Draft]) -> Question:
 
 
 STEPS: tuple[Step[Draft], ...] = (
-    Step("measure", ask_measure, read=read_measure, store=store_measure),
+    Step("measure", ask_measure, read=read_measure, pick=read_measure, store=store_measure),
     Step(
         "indicator",
         ask_indicator,
@@ -280,6 +280,7 @@ STEPS: tuple[Step[Draft], ...] = (
         "quantity",
         ask_quantity,
         read=lambda t, raw: parse_quantity(raw),
+        pick=lambda t, raw: parse_quantity(raw),
         applies=_counts,
         missing=lambda d: d.quantity is None,
     ),

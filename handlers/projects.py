@@ -144,6 +144,7 @@ STEPS: tuple[Step[ProjectDraft], ...] = (
             _("Which measures of the plan does it serve? Their codes, e.g. 2.1.3.")
         ),
         read=read_measures,
+        pick=read_measures,
     ),
     text_step(
         "description",

@@ -202,7 +202,9 @@ STEPS: tuple[Step[EventDraft], ...] = (
         missing=lambda d: not _end_after_start(d),
     ),
     text_step("place", lambda: _("Where? An address, or a link for an online event."), MAX_PLACE),
-    Step("organiser", ask_organiser, read=read_organiser, store=store_organiser),
+    Step(
+        "organiser", ask_organiser, read=read_organiser, pick=read_organiser, store=store_organiser
+    ),
     Step(
         "measures",
         lambda t: Question(
@@ -212,6 +214,7 @@ STEPS: tuple[Step[EventDraft], ...] = (
             )
         ),
         read=read_measures,
+        pick=read_measures,
     ),
     text_step(
         "description",

@@ -18,6 +18,14 @@ from plan.clock import Clock
 from scheduler.notifier import Notifier
 
 
+async def _still_open(query: CallbackQuery, db: Database, clock: Clock, event_id: int) -> bool:
+    """Whether the event can still be answered; if not, the presser is told why."""
+    refusal = closed(await get_event(db, event_id), clock.now())
+    if refusal is not None:
+        await query.answer(refusal, show_alert=True)
+    return refusal is None
+
+
 async def on_attend(
     query: CallbackQuery,
     callback_data: EventCb,
@@ -28,9 +36,7 @@ async def on_attend(
     event_from_user: User,
 ) -> None:
     """ "I'll come" or "join the waiting list": only ever for the user who pressed."""
-    refusal = closed(await get_event(db, callback_data.id), clock.now())
-    if refusal is not None:
-        await query.answer(refusal, show_alert=True)
+    if not await _still_open(query, db, clock, callback_data.id):
         return
     async with db.transaction() as repo:
         result = await repo.events.attend(
@@ -65,9 +71,7 @@ async def on_leave(
     role: str,
     event_from_user: User,
 ) -> None:
-    refusal = closed(await get_event(db, callback_data.id), clock.now())
-    if refusal is not None:
-        await query.answer(refusal, show_alert=True)
+    if not await _still_open(query, db, clock, callback_data.id):
         return
     async with db.transaction() as repo:
         result = await repo.events.leave(callback_data.id, event_from_user.id)

@@ -144,8 +144,8 @@ class Skip:
 class Step(Generic[D]):
     """One question of a form.
 
-    `ask` builds the question; `read` turns a typed answer (and `pick` a pressed button's value;
-    by default `read` too) into the value `store` keeps (by default the draft field named like
+    `ask` builds the question; `read` turns a typed answer (and `pick` the value of one of the
+    question's buttons) into the value `store` keeps (by default the draft field named like
     the step). `applies` says whether the step is asked at all; after an answer is edited from
     the summary, later steps are asked again only where `missing` says so. `then` fixes the step
     that always follows; `accepts` which messages answer it.
@@ -365,7 +365,8 @@ class Form(Generic[D]):
     ) -> None:
         await query.answer()
         step = self.step_at(await state.get_state())
-        reader = None if step is None else step.pick or step.read
+        # Only a step that offers buttons takes one: an old keyboard's press is ignored.
+        reader = None if step is None else step.pick
         if step is None or reader is None or not isinstance(query.message, Message):
             return
         await drop_keyboard(query.message)
