@@ -19,8 +19,8 @@ from db import Database
 from db.activity_reports import ActivityReport
 from db.coordinators import Coordinators
 from handlers import commands
-from handlers.activity_form import ACTIVITY, ActivityCb, Draft, input_error
-from handlers.forms import CONFIRM, Act
+from handlers.activity_form import ACTIVITY, ActivityCb, Draft
+from handlers.forms import CONFIRM, Act, refusal
 from handlers.reply import answer, drop_keyboard
 from handlers.review_views import announce_submission
 from handlers.roles import ReportsForOrganisation, guard
@@ -79,7 +79,7 @@ async def on_submit(
             parse_date(draft.date, plan, clock.today())
         except InputError as e:
             await query.answer()
-            await answer(query.message, "⚠ " + input_error(e))
+            await answer(query.message, "⚠ " + refusal(e))
             missing = "date"
     if missing is not None:
         await query.answer()

@@ -38,7 +38,6 @@ from plan.codes import measures_by_code
 from plan.validation import (
     MAX_DESCRIPTION,
     MAX_TITLE,
-    InputError,
     parse_date,
     parse_participants,
     parse_quantity,
@@ -323,10 +322,6 @@ STEPS: tuple[Step[Draft], ...] = (
 )
 
 
-def input_error(error: InputError) -> str:
-    return refusal(error)
-
-
 ACTIVITY = Form(
     states=ActivityForm,
     draft=Draft,
@@ -338,7 +333,7 @@ ACTIVITY = Form(
         unexpected=lambda step: _("I expected something else here."),
         unfinished=lambda: _("You have an unfinished report; let us continue it."),
     ),
-    refusal=input_error,
+    refusal=refusal,
 )
 
 

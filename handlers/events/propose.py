@@ -88,10 +88,6 @@ class EventDraft(FormDraft):
 # --- parsing ----------------------------------------------------------------------------------
 
 
-def input_error(error: InputError) -> str:
-    return refusal(error)
-
-
 # --- the steps --------------------------------------------------------------------------------
 
 
@@ -242,7 +238,7 @@ PROPOSAL = Form(
         discard_question=lambda: _("Discard this event? What you have entered will be lost."),
         discarded=lambda: _("The event was discarded. Nothing was published."),
     ),
-    refusal=input_error,
+    refusal=refusal,
 )
 
 
@@ -302,7 +298,7 @@ async def on_submit(
     moment = clock.now()
     if missing is None and datetime.fromisoformat(draft.starts or "") <= moment:
         missing = "starts"
-        await answer(query.message, "⚠ " + input_error(InputError("when_past")))
+        await answer(query.message, "⚠ " + refusal(InputError("when_past")))
     if missing is not None:
         await query.answer()
         draft.editing = True
