@@ -1,4 +1,4 @@
-"""The activity report being filled in: its steps, and what each step shows and accepts.
+"""The activity report as a form: its draft and its steps, declared for the form engine.
 
 The draft lives in the dialog's FSM data (stored in the database), so it survives a restart.
 """
@@ -10,14 +10,41 @@ from datetime import date
 from html import escape
 from typing import Any
 
-from aiogram.filters.callback_data import CallbackData
+from aiogram import F
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from handlers.forms import (
+    CONFIRM,
+    STAY,
+    Act,
+    Form,
+    FormCb,
+    FormDraft,
+    FormTexts,
+    Question,
+    Skip,
+    Step,
+    Turn,
+    refusal,
+    text_step,
+)
+from handlers.plan_views import short
+from handlers.reply import answer
 from plan import Indicator, Measure, Plan
-from plan.validation import InputError
+from plan.codes import measures_by_code
+from plan.validation import (
+    MAX_DESCRIPTION,
+    MAX_TITLE,
+    parse_date,
+    parse_participants,
+    parse_quantity,
+    parse_url,
+)
+
+SEARCH_CHOICES = 6
 
 
 class ActivityForm(StatesGroup):
@@ -35,31 +62,12 @@ class ActivityForm(StatesGroup):
     cancel = State()
 
 
-class ActivityCb(CallbackData, prefix="act"):
-    """A button inside the report dialog: `action` says what, `value` carries the choice."""
-
-    action: str
-    value: str = ""
-
-
-# The order of the steps; a step that does not apply to the chosen indicator is skipped.
-STEPS: tuple[State, ...] = (
-    ActivityForm.measure,
-    ActivityForm.indicator,
-    ActivityForm.date,
-    ActivityForm.title,
-    ActivityForm.description,
-    ActivityForm.quantity,
-    ActivityForm.cso,
-    ActivityForm.council,
-    ActivityForm.co_organisers,
-    ActivityForm.evidence,
-    ActivityForm.confirm,
-)
+class ActivityCb(FormCb, prefix="act"):
+    """A button inside the report dialog."""
 
 
 @dataclass
-class Draft:
+class Draft(FormDraft):
     """The report so far, as kept in FSM data (JSON-friendly values only)."""
 
     measure: str | None = None
@@ -73,145 +81,263 @@ class Draft:
     co_organisers: str = ""
     evidence_kind: str | None = None
     evidence: str | None = None
-    editing: bool = False
     activity_id: int | None = None  # set when a returned report is being corrected
 
-    @classmethod
-    def load(cls, data: dict[str, Any]) -> Draft:
-        known = {k: v for k, v in data.get("draft", {}).items() if k in cls.__dataclass_fields__}
-        return cls(**known)
 
-    def dump(self) -> dict[str, Any]:
-        return {"draft": {k: getattr(self, k) for k in self.__dataclass_fields__}}
+def _indicator(turn: Turn[Draft]) -> Indicator | None:
+    return turn.plan.indicator(turn.draft.indicator or "")
 
 
-def applies(step: State, draft: Draft, plan: Plan) -> bool:
+def _measure(turn: Turn[Draft]) -> Measure | None:
+    return turn.plan.measure(turn.draft.measure or "")
+
+
+def _default_quantity(draft: Draft, plan: Plan) -> None:
     indicator = plan.indicator(draft.indicator or "")
-    if step == ActivityForm.indicator:
-        measure = plan.measure(draft.measure or "")
-        return measure is not None and len(measure.indicators) > 1
-    if step == ActivityForm.quantity:
-        return indicator is not None and indicator.kind == "count"
-    if step in (ActivityForm.cso, ActivityForm.council):
-        return indicator is not None and indicator.min_participants is not None
-    return step != ActivityForm.cancel
+    if indicator is not None and indicator.kind == "milestone":
+        draft.quantity = 1
 
 
-def next_step(after: State, draft: Draft, plan: Plan) -> State:
-    """The step after `after`; while editing from the summary, straight back to it."""
-    if draft.editing and after not in (ActivityForm.measure, ActivityForm.indicator):
-        return ActivityForm.confirm
-    index = STEPS.index(after)
-    for step in STEPS[index + 1 :]:
-        if applies(step, draft, plan) and (not draft.editing or _missing(step, draft)):
-            return step
-    return ActivityForm.confirm
+# --- measure and indicator ------------------------------------------------------------------
 
 
-def _missing(step: State, draft: Draft) -> bool:
-    """While editing, only steps the new measure or indicator left unanswered are asked."""
-    value = {
-        ActivityForm.indicator: draft.indicator,
-        ActivityForm.quantity: draft.quantity,
-        ActivityForm.cso: draft.cso,
-        ActivityForm.council: draft.council,
-    }.get(step, "answered")
-    return value is None
-
-
-def keyboard(*buttons: tuple[str, ActivityCb], cancel: bool = True) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for text, data in buttons:
-        builder.button(text=text, callback_data=data)
-    if cancel:
-        builder.button(text=_("✖ Cancel"), callback_data=ActivityCb(action="cancel"))
-    builder.adjust(1)
-    return builder.as_markup()
-
-
-def skip_button() -> tuple[str, ActivityCb]:
-    return _("Skip ➡"), ActivityCb(action="skip")
-
-
-def indicator_label(indicator: Indicator) -> str:
-    return f"{indicator.description}"
-
-
-def prompt(step: State, draft: Draft, plan: Plan) -> tuple[str, InlineKeyboardMarkup]:
-    """What the bot asks at a step, with its buttons."""
-    measure = plan.measure(draft.measure or "")
-    indicator = plan.indicator(draft.indicator or "")
-    if step == ActivityForm.measure:
-        return (
-            _(
-                "Which measure of the plan did you carry out? Send its code (e.g. "
-                "<code>1.1.1</code>) or a few words to find it."
-            ),
-            keyboard(),
+def ask_measure(turn: Turn[Draft]) -> Question:
+    return Question(
+        _(
+            "Which measure of the plan did you carry out? Send its code (e.g. "
+            "<code>1.1.1</code>) or a few words to find it."
         )
-    if step == ActivityForm.indicator and measure is not None:
-        buttons = [
-            (i.description, ActivityCb(action="indicator", value=i.id)) for i in measure.indicators
-        ]
-        return _("Which result of measure {code} does it count towards?").format(
-            code=measure.code
-        ), keyboard(*buttons)
-    if step == ActivityForm.date:
-        return (
-            _("When did it take place? Date as <code>ДД.ММ.РРРР</code>, e.g. {example}.").format(
-                example=plan.start.strftime("%d.%m.%Y")
-            ),
-            keyboard(),
+    )
+
+
+async def read_measure(turn: Turn[Draft], raw: str) -> Any:
+    """A code picks the measure; words (or a doubled printed code) offer the candidates."""
+    if turn.pressed:
+        return raw if turn.plan.measure(raw) is not None else STAY
+    by_code = measures_by_code(turn.plan, raw)
+    if len(by_code) == 1:
+        return by_code[0].code
+    candidates = list(by_code) or [h.measure for h in turn.search.search(raw, SEARCH_CHOICES)]
+    if not candidates:
+        await answer(
+            turn.message,
+            _("I found no measure for that. Try its code, e.g. 1.1.1, or other words."),
         )
-    if step == ActivityForm.title:
-        return _("What was done? A short title (up to 200 characters)."), keyboard()
-    if step == ActivityForm.description:
-        return (
-            _("Describe it in a few sentences (up to 1000 characters), or skip."),
-            keyboard(skip_button()),
+        return STAY
+    question = Question(
+        _("Which one?"), [(short(f"{m.code}. {m.title}"), m.code) for m in candidates]
+    )
+    await answer(turn.message, question.text, turn.form.keyboard(STEPS[0], question))
+    return STAY
+
+
+async def store_measure(turn: Turn[Draft], code: str) -> None:
+    draft, measure = turn.draft, turn.plan.measure(code)
+    assert measure is not None
+    if draft.measure != code:
+        # Another measure means another indicator: what depended on the old one is asked again.
+        draft.measure, draft.indicator = code, None
+        draft.quantity = draft.cso = draft.council = None
+    if len(measure.indicators) == 1:
+        draft.indicator = measure.indicators[0].id
+        _default_quantity(draft, turn.plan)
+    await answer(
+        turn.message,
+        _("Measure {code}: {title}").format(code=code, title=escape(measure.title)),
+    )
+
+
+def ask_indicator(turn: Turn[Draft]) -> Question:
+    measure = _measure(turn)
+    assert measure is not None
+    return Question(
+        _("Which result of measure {code} does it count towards?").format(code=measure.code),
+        [(i.description, i.id) for i in measure.indicators],
+    )
+
+
+def pick_indicator(turn: Turn[Draft], value: str) -> Any:
+    indicator = turn.plan.indicator(value)
+    if indicator is None or indicator.measure_code != turn.draft.measure:
+        return STAY
+    return indicator.id
+
+
+def store_indicator(turn: Turn[Draft], indicator_id: str) -> None:
+    draft = turn.draft
+    if draft.indicator != indicator_id:
+        draft.indicator, draft.quantity, draft.cso, draft.council = indicator_id, None, None, None
+    _default_quantity(draft, turn.plan)
+
+
+def _has_many_indicators(turn: Turn[Draft]) -> bool:
+    measure = _measure(turn)
+    return measure is not None and len(measure.indicators) > 1
+
+
+# --- the other questions --------------------------------------------------------------------
+
+
+def ask_date(turn: Turn[Draft]) -> Question:
+    return Question(
+        _("When did it take place? Date as <code>ДД.ММ.РРРР</code>, e.g. {example}.").format(
+            example=turn.plan.start.strftime("%d.%m.%Y")
         )
-    if step == ActivityForm.quantity and indicator is not None:
-        if indicator.counts_people:
-            text = _("How many people does it add ({unit})? A whole number.").format(
+    )
+
+
+def ask_quantity(turn: Turn[Draft]) -> Question:
+    indicator = _indicator(turn)
+    assert indicator is not None
+    if indicator.counts_people:
+        return Question(
+            _("How many people does it add ({unit})? A whole number.").format(
                 unit=escape(indicator.unit)
             )
-            return text, keyboard()
-        return (
-            _("How many does it add ({unit})? Usually 1 for one event.").format(
-                unit=escape(indicator.unit)
-            ),
-            keyboard(("1", ActivityCb(action="quantity", value="1"))),
         )
-    if step == ActivityForm.cso and indicator is not None and indicator.min_participants:
-        return (
-            _(
-                "How many CSO representatives took part? (The plan asks for at least {n} per "
-                "event.)"
-            ).format(n=indicator.min_participants.cso),
-            keyboard(),
-        )
-    if step == ActivityForm.council and indicator is not None and indicator.min_participants:
-        return (
-            _(
-                "How many City Council representatives took part? (The plan asks for at least "
-                "{n}.)"
-            ).format(n=indicator.min_participants.council),
-            keyboard(),
-        )
-    if step == ActivityForm.co_organisers:
-        return (
-            _("Did other organisations co-organise it? Write their names, or skip."),
-            keyboard(skip_button()),
-        )
-    if step == ActivityForm.evidence:
-        return (
+    return Question(
+        _("How many does it add ({unit})? Usually 1 for one event.").format(
+            unit=escape(indicator.unit)
+        ),
+        [("1", "1")],
+    )
+
+
+def ask_cso(turn: Turn[Draft]) -> Question:
+    indicator = _indicator(turn)
+    assert indicator is not None and indicator.min_participants is not None
+    return Question(
+        _(
+            "How many CSO representatives took part? (The plan asks for at least {n} per event.)"
+        ).format(n=indicator.min_participants.cso)
+    )
+
+
+def ask_council(turn: Turn[Draft]) -> Question:
+    indicator = _indicator(turn)
+    assert indicator is not None and indicator.min_participants is not None
+    return Question(
+        _(
+            "How many City Council representatives took part? (The plan asks for at least {n}.)"
+        ).format(n=indicator.min_participants.council)
+    )
+
+
+def read_evidence(turn: Turn[Draft], raw: str) -> tuple[str, str]:
+    message = turn.message
+    if message.photo:
+        return "photo", message.photo[-1].file_id
+    if message.document:
+        return "document", message.document.file_id
+    return "link", parse_url(raw)
+
+
+def store_evidence(turn: Turn[Draft], evidence: tuple[str, str] | None) -> None:
+    turn.draft.evidence_kind, turn.draft.evidence = evidence or (None, None)
+
+
+def _counts(turn: Turn[Draft]) -> bool:
+    indicator = _indicator(turn)
+    return indicator is not None and indicator.kind == "count"
+
+
+def _has_thresholds(turn: Turn[Draft]) -> bool:
+    indicator = _indicator(turn)
+    return indicator is not None and indicator.min_participants is not None
+
+
+def ask_summary(turn: Turn[Draft]) -> Question:
+    text, markup = summary(turn.draft, turn.plan)
+    return Question(text, markup=markup)
+
+
+STEPS: tuple[Step[Draft], ...] = (
+    Step("measure", ask_measure, read=read_measure, pick=read_measure, store=store_measure),
+    Step(
+        "indicator",
+        ask_indicator,
+        pick=pick_indicator,
+        store=store_indicator,
+        applies=_has_many_indicators,
+        missing=lambda d: d.indicator is None,
+    ),
+    Step(
+        "date",
+        ask_date,
+        read=lambda t, raw: parse_date(raw, t.plan, t.clock.today()).isoformat(),
+    ),
+    text_step(
+        "title", lambda: _("What was done? A short title (up to 200 characters)."), MAX_TITLE
+    ),
+    text_step(
+        "description",
+        lambda: _("Describe it in a few sentences (up to 1000 characters), or skip."),
+        MAX_DESCRIPTION,
+        skip=Skip(""),
+    ),
+    Step(
+        "quantity",
+        ask_quantity,
+        read=lambda t, raw: parse_quantity(raw),
+        pick=lambda t, raw: parse_quantity(raw),
+        applies=_counts,
+        missing=lambda d: d.quantity is None,
+    ),
+    # The council count always follows the CSO count, also when editing.
+    Step(
+        "cso",
+        ask_cso,
+        read=lambda t, raw: parse_participants(raw),
+        applies=_has_thresholds,
+        missing=lambda d: d.cso is None,
+        then="council",
+    ),
+    Step(
+        "council",
+        ask_council,
+        read=lambda t, raw: parse_participants(raw),
+        applies=_has_thresholds,
+        missing=lambda d: d.council is None,
+    ),
+    text_step(
+        "co_organisers",
+        lambda: _("Did other organisations co-organise it? Write their names, or skip."),
+        MAX_TITLE * 2,
+        skip=Skip(""),
+    ),
+    Step(
+        "evidence",
+        lambda t: Question(
             _(
                 "Evidence: send a link, a photo or a document (e.g. a post or a sign-in sheet), "
                 "or skip."
-            ),
-            keyboard(skip_button()),
-        )
-    return summary(draft, plan)
+            )
+        ),
+        read=read_evidence,
+        store=store_evidence,
+        accepts=F.text | F.photo | F.document,
+        skip=Skip(None),
+    ),
+    Step(CONFIRM, ask_summary),
+)
+
+
+ACTIVITY = Form(
+    states=ActivityForm,
+    draft=Draft,
+    callback=ActivityCb,
+    steps=STEPS,
+    texts=FormTexts(
+        discard_question=lambda: _("Discard this report? What you have entered will be lost."),
+        discarded=lambda: _("The report was discarded. Nothing was sent."),
+        unexpected=lambda step: _("I expected something else here."),
+        unfinished=lambda: _("You have an unfinished report; let us continue it."),
+    ),
+    refusal=refusal,
+)
+
+
+# --- the summary ------------------------------------------------------------------------------
 
 
 def summary(draft: Draft, plan: Plan) -> tuple[str, InlineKeyboardMarkup]:
@@ -226,24 +352,21 @@ def summary(draft: Draft, plan: Plan) -> tuple[str, InlineKeyboardMarkup]:
     ):
         lines += ["", warning_below_thresholds(indicator)]
     edit = [
-        (_("✏ Measure"), ActivityCb(action="edit", value="measure")),
-        (_("✏ Date"), ActivityCb(action="edit", value="date")),
-        (_("✏ Title"), ActivityCb(action="edit", value="title")),
-        (_("✏ Description"), ActivityCb(action="edit", value="description")),
+        (_("✏ Measure"), "measure"),
+        (_("✏ Date"), "date"),
+        (_("✏ Title"), "title"),
+        (_("✏ Description"), "description"),
     ]
     if indicator is not None and indicator.kind == "count":
-        edit.append((_("✏ Quantity"), ActivityCb(action="edit", value="quantity")))
+        edit.append((_("✏ Quantity"), "quantity"))
     if indicator is not None and indicator.min_participants:
-        edit.append((_("✏ Participants"), ActivityCb(action="edit", value="cso")))
-    edit += [
-        (_("✏ Co-organisers"), ActivityCb(action="edit", value="co_organisers")),
-        (_("✏ Evidence"), ActivityCb(action="edit", value="evidence")),
-    ]
+        edit.append((_("✏ Participants"), "cso"))
+    edit += [(_("✏ Co-organisers"), "co_organisers"), (_("✏ Evidence"), "evidence")]
     builder = InlineKeyboardBuilder()
-    builder.button(text=_("✅ Submit for review"), callback_data=ActivityCb(action="submit"))
-    for text, data in edit:
-        builder.button(text=text, callback_data=data)
-    builder.button(text=_("✖ Cancel"), callback_data=ActivityCb(action="cancel"))
+    builder.button(text=_("✅ Submit for review"), callback_data=ActivityCb(action=Act.submit))
+    for text, step in edit:
+        builder.button(text=text, callback_data=ActivityCb(action=Act.edit, value=step))
+    builder.button(text=_("✖ Cancel"), callback_data=ActivityCb(action=Act.cancel))
     builder.adjust(1, 2, 2, 2, 2, 2)
     return "\n".join(lines), builder.as_markup()
 
@@ -302,34 +425,3 @@ def warning_below_thresholds(indicator: Indicator) -> str:
         "⚠ Below the plan's minimum ({cso} CSO and {council} City Council representatives): "
         "the report can be submitted, but it will not count towards this result."
     ).format(cso=indicator.min_participants.cso, council=indicator.min_participants.council)
-
-
-def input_error(error: InputError) -> str:
-    """A refusal in words, with the reason; the step is asked again after it."""
-    d = error.details
-    messages = {
-        "date_format": _(
-            "I could not read the date. Please write it as ДД.ММ.РРРР, e.g. 15.03.2024."
-        ),
-        "date_invalid": _(
-            "There is no such date in the calendar. Please check the day and month."
-        ),
-        "date_future": _(
-            "The date is in the future: report activities that have already taken place."
-        ),
-        "date_outside_plan": _(
-            "The loaded plan covers {start} – {end}; this date is outside it. For activities of "
-            "another period, please ask the coordinators (ІРМ)."
-        ),
-        "not_a_number": _("Please send a whole number in digits, e.g. 1 or 25."),
-        "too_small": _("The number must be at least {minimum}."),
-        "too_large": _("That is more than {maximum}: please check the number."),
-        "empty": _("This cannot be empty."),
-        "too_long": _("That is too long: {length} characters, at most {limit}."),
-        "not_a_link": _(
-            "That is not a link. Send a link starting with https://, a photo or a document."
-        ),
-    }
-    text = messages.get(error.reason, _("That did not work. Please try again."))
-    values = {k: v.strftime("%d.%m.%Y") if isinstance(v, date) else v for k, v in d.items()}
-    return text.format(**values)

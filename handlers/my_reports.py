@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from aiogram import F, Router
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -12,7 +14,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from db import Database
 from db.activity_reports import ActivityRecord
 from handlers import commands
-from handlers.activity_form import ActivityForm, Draft, prompt
+from handlers.activity_form import ACTIVITY, Draft
+from handlers.forms import CONFIRM
 from handlers.reply import answer
 from handlers.review_views import report_lines, status_label
 from handlers.roles import ReportsForOrganisation, guard
@@ -21,8 +24,13 @@ from plan import Plan
 SHOWN = 20
 
 
+class MyReportAction(StrEnum):
+    open = "open"
+    edit = "edit"
+
+
 class MyReportCb(CallbackData, prefix="my"):
-    action: str
+    action: MyReportAction
     activity_id: int
 
 
@@ -41,7 +49,7 @@ async def cmd_myreports(message: Message, db: Database, organisation_id: int) ->
         )
         builder.button(
             text=_("№{id}: open").format(id=record.id),
-            callback_data=MyReportCb(action="open", activity_id=record.id),
+            callback_data=MyReportCb(action=MyReportAction.open, activity_id=record.id),
         )
     builder.adjust(3)
     await answer(message, "\n".join(lines), builder.as_markup())
@@ -66,7 +74,7 @@ async def on_open(
     if record.status == "returned":
         builder.button(
             text=_("✏ Correct and send again"),
-            callback_data=MyReportCb(action="edit", activity_id=record.id),
+            callback_data=MyReportCb(action=MyReportAction.edit, activity_id=record.id),
         )
     await answer(query.message, "\n".join(report_lines(plan, record)), builder.as_markup())
 
@@ -98,15 +106,13 @@ async def on_edit(
         evidence=record.evidence_url or record.evidence_file_id,
         activity_id=record.id,
     )
-    await state.set_state(ActivityForm.confirm)
-    await state.set_data(draft.dump())
-    await answer(query.message, *prompt(ActivityForm.confirm, draft, plan))
+    await ACTIVITY.start(query.message, state, {"plan": plan}, draft, CONFIRM)
 
 
 def build_router() -> Router:
     router = Router(name=__name__)
     guard(router, ReportsForOrganisation())
     router.message.register(cmd_myreports, commands.MYREPORTS.filter)
-    router.callback_query.register(on_open, MyReportCb.filter(F.action == "open"))
-    router.callback_query.register(on_edit, MyReportCb.filter(F.action == "edit"))
+    router.callback_query.register(on_open, MyReportCb.filter(F.action == MyReportAction.open))
+    router.callback_query.register(on_edit, MyReportCb.filter(F.action == MyReportAction.edit))
     return router

@@ -106,9 +106,10 @@ def valid_edrpou(code: str) -> bool:
     """Whether code is a well-formed ЄДРПОУ code: 8 digits whose last is the check digit.
 
     The check digit is the weighted sum of the first seven digits mod 11; a remainder of 10 is
-    retried with every weight raised by 2, and a second 10 means 0.
+    retried with every weight raised by 2, and a second 10 means 0. Eight zeros pass that
+    sum but are no organisation's code (a placeholder typed to get past the question).
     """
-    if len(code) != 8 or not code.isascii() or not code.isdigit():
+    if len(code) != 8 or not code.isascii() or not code.isdigit() or int(code) == 0:
         return False
     digits = [int(c) for c in code]
     weights = _WEIGHTS_MIDDLE if 30_000_000 <= int(code) < 60_000_000 else _WEIGHTS

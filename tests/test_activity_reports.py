@@ -347,3 +347,18 @@ async def test_photo_evidence_reaches_the_coordinator(member: Chat, app: App) ->
     async with app.db.read() as repo:
         (record,) = await repo.reports.pending()
     assert record.evidence_kind == "photo" and record.evidence_file_id == "sign-in-sheet"
+
+
+async def test_an_old_choice_pressed_at_a_later_question_changes_nothing(
+    member: Chat, app: App
+) -> None:
+    from handlers.activity_form import ActivityCb
+    from handlers.forms import Act
+
+    await _fill(member, MEETING[:3])  # at the date now
+    data_before = await app.dispatcher.storage.get_data(_key(member))
+    old_choice = ActivityCb(action=Act.pick, value="1.1.1").pack()
+    sent = await member.press(1, old_choice)
+    assert "⚠" not in texts(sent)
+    assert await app.dispatcher.storage.get_state(_key(member)) == "ActivityForm:date"
+    assert await app.dispatcher.storage.get_data(_key(member)) == data_before

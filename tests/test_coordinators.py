@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bot.app import App
-from handlers.coordinators import CoordCb, OrgReviewCb
+from handlers.coordinators import CoordCb
+from handlers.organisations import OrgReviewCb
 from tests.conftest import COORDINATOR_ID, USER_ID, Chat, texts
 from tests.test_registration import register, snapshot, standing
 

@@ -12,7 +12,8 @@ from aiogram.methods import AnswerCallbackQuery, SendDocument, SendMessage, Tele
 
 from bot.app import App
 from db.events import NewEvent
-from handlers.event_form import EventCb
+from handlers.events.callbacks import EventCb
+from plan.clock import Clock
 from scheduler import reminders
 from tests.conftest import COORDINATOR_ID, Chat, texts
 
@@ -23,10 +24,17 @@ OTHER_ID = 200
 THIRD_ID = 300
 
 
+@pytest.fixture
+def clock() -> Clock:
+    """The handlers' clock, stopped at NOW."""
+    return Clock.fixed(NOW)
+
+
 @pytest.fixture(autouse=True)
-def clock(monkeypatch: pytest.MonkeyPatch) -> datetime:
+def scheduler_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The reminder jobs and their start-up still read scheduler.reminders.current_time rather
+    # than the injected Clock (the scheduler's own change); until then they are stopped here.
     monkeypatch.setattr(reminders, "current_time", lambda: NOW)
-    return NOW
 
 
 @pytest.fixture(autouse=True)
@@ -502,3 +510,35 @@ def test_reminder_hours_setting() -> None:
     for bad in ("0", "-1", "день"):
         with pytest.raises(ConfigError, match="REMINDER_HOURS"):
             load_settings({"REMINDER_HOURS": bad}, dotenv=None)
+
+
+# --- measures as people type them -------------------------------------------------------------
+
+
+async def test_printed_codes_and_the_doubled_one_are_understood(
+    coordinator: Chat, app: App
+) -> None:
+    steps = [*FORM]
+    steps[6] = "1.4.1, 2.1.3"  # printed 1.4.1 is 1.3.1
+    summary = texts(await _fill(coordinator, steps))
+    assert "1.3.1, 2.1.3" in summary
+    await coordinator.tap("✏ Заходи")
+    sent = await coordinator.send("1.4.3, 2.1.3")  # printed for both 1.3.3 and 1.3.4
+    assert "1.4.3" in texts(sent) and "немає заходу" not in texts(sent)
+    assert any(b.startswith("1.3.3.") for b in coordinator.buttons())
+    assert any(b.startswith("1.3.4.") for b in coordinator.buttons())
+    summary = texts(await coordinator.tap("1.3.4."))
+    assert "2.1.3, 1.3.4" in summary
+    await coordinator.tap("Підтвердити")
+    async with app.db.read() as repo:
+        event = await repo.events.get(1)
+    assert event is not None and event.measures == ("2.1.3", "1.3.4")
+
+
+async def test_words_instead_of_codes_offer_measures(coordinator: Chat) -> None:
+    await _fill(coordinator, FORM[:6])
+    sent = await coordinator.send("форум")
+    assert "немає заходу" not in texts(sent)
+    assert any(b[:1].isdigit() for b in coordinator.buttons())
+    await coordinator.tap(coordinator.buttons()[0])
+    assert "Опишіть захід" in texts(coordinator.session.requests[-3:])

@@ -8,16 +8,16 @@ import pytest
 
 from bot.app import App
 from db.projects import NewProject
-from scheduler import reminders
+from plan.clock import Clock
 from tests.conftest import Chat, texts
 
 NOW = datetime(2026, 3, 10, 10, 0, tzinfo=UTC)
 MEMBER_ID = 100
 
 
-@pytest.fixture(autouse=True)
-def clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(reminders, "current_time", lambda: NOW)
+@pytest.fixture
+def clock() -> Clock:
+    return Clock.fixed(NOW)
 
 
 @pytest.fixture
@@ -94,3 +94,25 @@ async def test_guest_cannot_add_and_cancel_leaves_nothing(member: Chat, app: App
     assert "не додано" in texts(await member.send("/cancel"))
     async with app.db.read() as repo:
         assert await repo.projects.active(date(2026, 1, 1)) == []
+
+
+async def test_printed_codes_are_accepted_and_the_doubled_one_is_offered(
+    member: Chat, app: App
+) -> None:
+    for answer in FORM[:3]:
+        await member.send(answer)
+    sent = await member.send("1.4.3")
+    assert "позначено" in texts(sent) and "немає заходу" not in texts(sent)
+    assert [b[:6] for b in member.buttons()[:2]] == ["1.3.3.", "1.3.4."]
+    await member.tap("1.3.3.")
+    for answer in FORM[4:]:
+        await member.send(answer)
+    await member.tap("Опублікувати")
+    text = texts(await Chat(app, 555).send("/projects"))
+    assert "1.3.3" in text
+
+
+async def test_a_unique_printed_code_is_its_measure(member: Chat) -> None:
+    for answer in [*FORM[:3], "1.4.2", *FORM[4:]]:
+        sent = await member.send(answer)
+    assert "1.3.2" in texts(sent)

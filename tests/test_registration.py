@@ -11,9 +11,9 @@ from aiogram.methods import TelegramMethod
 from bot.app import App, build_app
 from bot.config import Settings
 from db.organisations import OrganisationRecord
-from handlers.coordinators import OrgReviewCb
+from handlers.organisations import OrgReviewCb
 from handlers.registration import parse_contact, parse_edrpou
-from plan.validation import InputError
+from plan.validation import InputError, valid_edrpou
 from tests.conftest import COORDINATOR_ID, USER_ID, Chat, texts
 
 OTHER_ID = 200
@@ -392,3 +392,12 @@ async def test_the_dialog_survives_a_restart(settings: Settings) -> None:
         assert org is not None and org.name == "ГО «Світло»" and org.status == "pending"
     finally:
         await second.close()
+
+
+async def test_eight_zeros_are_no_edrpou_code(app: App, chat: Chat) -> None:
+    assert not valid_edrpou("00000000")  # the check digit of the sum matches: refused anyway
+    await start_new(chat)
+    await chat.send("ГО «Світло»")
+    sent = await chat.send("00000000")
+    assert "не є кодом ЄДРПОУ" in texts(sent)
+    assert await state_of(app, USER_ID) == "RegistrationForm:edrpou"

@@ -23,6 +23,7 @@ from handlers import commands
 from handlers.activity_form import ActivityCb
 from handlers.callbacks import GlossaryCb, GlossaryKind, MenuAction, MenuCb, PlanCb, PlanLevel
 from handlers.commands import BotCommandSpec
+from handlers.forms import Act
 from handlers.registration import RegCb
 from tests.conftest import COORDINATOR_ID, Chat
 
@@ -96,11 +97,13 @@ texts = st.one_of(
     st.from_regex(r"[0-9]{1,2}(\.[0-9]{1,2}){0,3}", fullmatch=True),
     st.from_regex(r"[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{2,4}", fullmatch=True),
 )
+# Every dialog button but submit, whose press is the one change each property allows for.
+DIALOG_ACTIONS = [a for a in Act if a != Act.submit]
 callbacks = st.one_of(
     st.text(min_size=1, max_size=64).filter(lambda s: 0 < len(s.encode()) <= 64),
     _packed(
         ActivityCb,
-        action=st.sampled_from(["skip", "cancel", "edit", "indicator", "q"]) | short,
+        action=st.sampled_from(DIALOG_ACTIONS) | short,
         value=short,
     ),
     _packed(PlanCb, level=st.sampled_from(list(PlanLevel)), code=short),
@@ -110,7 +113,7 @@ callbacks = st.one_of(
         kind=st.sampled_from(list(GlossaryKind)),
         id=short,
     ),
-    _packed(RegCb, action=short),
+    _packed(RegCb, action=st.sampled_from(DIALOG_ACTIONS) | short),
     st.builds(
         lambda p, rest: f"{p}:{rest}"[:64],
         st.sampled_from(PREFIXES),

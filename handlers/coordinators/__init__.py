@@ -1,0 +1,40 @@
+"""/coordinators: managing who coordinates, beside the settings' fixed coordinators."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import StateFilter
+
+from handlers import commands
+from handlers.coordinators import manage
+from handlers.coordinators.keyboards import CoordAction, CoordCb
+from handlers.organisations import on_forged, on_not_coordinator
+from handlers.roles import COORDINATOR, HasRole, guard
+
+__all__ = ["CoordCb", "build_router"]
+
+
+def build_router() -> Router:
+    router = Router(name=__name__)
+    desk = Router(name=f"{__name__}.desk")
+    guard(desk, HasRole(COORDINATOR))
+    adding = StateFilter(manage.CoordinatorForm.user_id)
+    desk.message.register(manage.cmd_coordinators, commands.COORDINATORS.filter)
+    desk.callback_query.register(manage.on_add, CoordCb.filter(F.action == CoordAction.add))
+    desk.callback_query.register(
+        manage.on_add_cancel, CoordCb.filter(F.action == CoordAction.cancel)
+    )
+    desk.message.register(manage.on_add_cancel, commands.CANCEL.filter, adding)
+    desk.message.register(manage.on_user_id, adding, F.text, ~F.text.startswith("/"))
+    desk.callback_query.register(manage.on_remove, CoordCb.filter(F.action == CoordAction.remove))
+    desk.callback_query.register(
+        manage.on_remove_confirmed, CoordCb.filter(F.action == CoordAction.remove_yes)
+    )
+    desk.callback_query.register(
+        manage.on_remove_declined, CoordCb.filter(F.action == CoordAction.remove_no)
+    )
+    others = Router(name=f"{__name__}.others")
+    others.message.register(on_not_coordinator, commands.COORDINATORS.filter)
+    others.callback_query.register(on_forged, CoordCb.filter())
+    router.include_routers(desk, others)
+    return router

@@ -1,0 +1,214 @@
+"""Coordinators and events: approving proposals, cancelling and moving, telling those affected."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+
+from aiogram import Bot
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+from db import Database
+from db.coordinators import Coordinators
+from db.events import EventRecord
+from handlers.events.callbacks import EventAction, EventCb
+from handlers.events.keyboards import cancel_confirmation, decision_keyboard
+from handlers.events.parsing import parse_end, parse_when
+from handlers.events.views import card_lines, closed, get_event, refresh, when_text
+from handlers.forms.errors import refusal
+from handlers.reply import answer, drop_keyboard
+from plan import Plan
+from plan.clock import Clock
+from plan.validation import InputError
+from scheduler.notifier import Composed, Notifier
+from scheduler.reminders import ReminderPlanner
+
+
+class EventMove(StatesGroup):
+    starts = State()
+    ends = State()
+
+
+async def announce_proposal(
+    bot: Bot,
+    plan: Plan,
+    clock: Clock,
+    coordinators: Coordinators,
+    notifier: Notifier,
+    event: EventRecord,
+) -> None:
+    """Every coordinator gets the proposal with its approve and reject buttons."""
+
+    def proposal() -> Composed:
+        text = "\n".join(
+            [
+                _("<b>A proposed event</b> to approve:"),
+                "",
+                *card_lines(event, plan, clock.timezone),
+            ]
+        )
+        return text, decision_keyboard(event.id)
+
+    await notifier.tell(bot, await coordinators.all(), proposal)
+
+
+async def on_decide(
+    query: CallbackQuery,
+    callback_data: EventCb,
+    db: Database,
+    bot: Bot,
+    reminders: ReminderPlanner,
+    notifier: Notifier,
+) -> None:
+    approve = callback_data.action == EventAction.approve
+    async with db.transaction() as repo:
+        changed = await repo.events.decide(callback_data.id, approve=approve)
+        event = await repo.events.get(callback_data.id)
+    if event is None or not changed:
+        await query.answer(_("This event was already decided."), show_alert=True)
+        return
+    await query.answer(_("Approved.") if approve else _("Rejected."))
+    if isinstance(query.message, Message):
+        await drop_keyboard(query.message)
+    if approve:
+        reminders.plan(event)
+    if event.proposed_by is None:
+        return
+
+    def outcome() -> str:
+        if approve:
+            return _("✅ Your event «{title}» was approved and is now in /events.").format(
+                title=escape(event.title)
+            )
+        return _("Your event «{title}» was not approved.").format(title=escape(event.title))
+
+    await notifier.tell(bot, [event.proposed_by], outcome)
+
+
+async def on_drop_request(
+    query: CallbackQuery, callback_data: EventCb, db: Database, clock: Clock
+) -> None:
+    event = await get_event(db, callback_data.id)
+    why_not = closed(event, clock.now())
+    if why_not is not None or event is None:
+        await query.answer(why_not, show_alert=True)
+        return
+    await query.answer()
+    await refresh(
+        query,
+        _("Cancel «{title}»? Everyone who answered will be told.").format(
+            title=escape(event.title)
+        ),
+        cancel_confirmation(event.id),
+    )
+
+
+async def on_drop(
+    query: CallbackQuery,
+    callback_data: EventCb,
+    db: Database,
+    bot: Bot,
+    clock: Clock,
+    reminders: ReminderPlanner,
+    notifier: Notifier,
+) -> None:
+    async with db.transaction() as repo:
+        cancelled = await repo.events.cancel(callback_data.id)
+        event = await repo.events.get(callback_data.id)
+        people = await repo.events.everyone(callback_data.id)
+    if event is None or not cancelled:
+        await query.answer(_("This event cannot be cancelled now."), show_alert=True)
+        return
+    reminders.forget(event.id)
+    await query.answer()
+
+    def notice() -> str:
+        return _("❌ «{title}» ({when}) is cancelled.").format(
+            title=escape(event.title),
+            when=when_text(event.starts_at, event.ends_at, clock.timezone),
+        )
+
+    told = await notifier.tell(bot, people, notice)
+    await refresh(query, _("The event is cancelled; {n} people were told.").format(n=len(told)))
+
+
+async def on_move_request(
+    query: CallbackQuery, callback_data: EventCb, state: FSMContext, db: Database, clock: Clock
+) -> None:
+    event = await get_event(db, callback_data.id)
+    why_not = closed(event, clock.now())
+    if why_not is not None or event is None or not isinstance(query.message, Message):
+        await query.answer(why_not, show_alert=True)
+        return
+    await query.answer()
+    await state.set_state(EventMove.starts)
+    await state.set_data({"move_id": event.id})
+    await answer(
+        query.message,
+        _(
+            "New start of «{title}»? <code>ДД.ММ.РРРР ГГ:ХХ</code>; /cancel to keep it as it is."
+        ).format(title=escape(event.title)),
+    )
+
+
+async def on_move_starts(message: Message, state: FSMContext, clock: Clock) -> None:
+    try:
+        starts = parse_when(message.text or "", clock.timezone, clock.now())
+    except InputError as e:
+        await answer(message, "⚠ " + refusal(e))
+        return
+    data = await state.get_data()
+    data["starts"] = starts.isoformat()
+    await state.set_state(EventMove.ends)
+    await state.set_data(data)
+    await answer(
+        message,
+        _(
+            "And the new end? <code>ДД.ММ.РРРР ГГ:ХХ</code>, or just <code>ГГ:ХХ</code> "
+            "on the same day."
+        ),
+    )
+
+
+async def on_move_ends(
+    message: Message,
+    state: FSMContext,
+    db: Database,
+    bot: Bot,
+    clock: Clock,
+    reminders: ReminderPlanner,
+    notifier: Notifier,
+) -> None:
+    data = await state.get_data()
+    starts = datetime.fromisoformat(data["starts"])
+    try:
+        ends = parse_end(message.text or "", starts, clock.timezone, clock.now())
+    except InputError as e:
+        await answer(message, "⚠ " + refusal(e))
+        return
+    await state.clear()
+    async with db.transaction() as repo:
+        moved = await repo.events.move(int(data["move_id"]), starts, ends)
+        event = await repo.events.get(int(data["move_id"]))
+        people = await repo.events.everyone(int(data["move_id"]))
+    if event is None or not moved:
+        await answer(message, _("This event cannot be moved now."))
+        return
+    reminders.plan(event)
+
+    def notice() -> str:
+        return _("🕑 «{title}» is moved: now {when}.").format(
+            title=escape(event.title),
+            when=when_text(event.starts_at, event.ends_at, clock.timezone),
+        )
+
+    told = await notifier.tell(bot, people, notice)
+    await answer(message, _("The event is moved; {n} people were told.").format(n=len(told)))
+
+
+async def on_move_cancel(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    await answer(message, _("Nothing was changed."))

@@ -1,0 +1,132 @@
+"""/events: the upcoming events page by page, by direction or measure, and one event's card."""
+
+from __future__ import annotations
+
+import re
+from html import escape
+
+from aiogram.filters import CommandObject
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
+from aiogram.utils.i18n import gettext as _
+
+from db import Database
+from db.events import EventRecord
+from handlers.events.callbacks import EventCb
+from handlers.events.keyboards import card_keyboard, list_keyboard
+from handlers.events.views import card_lines, get_event, visible, when_text
+from handlers.forms.errors import refusal
+from handlers.forms.measures import parse_measures
+from handlers.reply import answer, show
+from handlers.roles import COORDINATOR
+from plan import Plan
+from plan.clock import Clock
+from plan.validation import InputError
+
+PAGE = 5
+_PAYLOAD = re.compile(r"^event_(\d{1,12})$")
+
+
+def _matches(event: EventRecord, plan: Plan, f: str) -> bool:
+    kind, _sep, code = f.partition("-")
+    if kind == "m":
+        return code in event.measures
+    if kind == "d":
+        return any(
+            (m := plan.measure(c)) is not None and m.direction_code == code for c in event.measures
+        )
+    return True
+
+
+def list_view(
+    events: list[EventRecord], plan: Plan, clock: Clock, page: int, f: str
+) -> tuple[str, InlineKeyboardMarkup]:
+    shown = [e for e in events if _matches(e, plan, f)]
+    pages = max(1, (len(shown) + PAGE - 1) // PAGE)
+    page = min(max(page, 0), pages - 1)
+    on_page = shown[page * PAGE : (page + 1) * PAGE]
+    if not shown:
+        text = _("No upcoming events yet.") if not f else _("No upcoming events for this choice.")
+    else:
+        lines = [_("<b>Upcoming events</b> (page {page} of {pages})").format(
+            page=page + 1, pages=pages
+        ), ""]  # fmt: skip
+        for event in on_page:
+            places = f" · {event.going}/{event.capacity}" if event.capacity else ""
+            lines.append(
+                f"№{event.id} · {when_text(event.starts_at, event.ends_at, clock.timezone)} · "
+                f"{escape(event.title)}{places}"
+            )
+        text = "\n".join(lines)
+    return text, list_keyboard(plan, on_page, page, pages, f)
+
+
+async def cmd_events(
+    message: Message, command: CommandObject, db: Database, plan: Plan, clock: Clock
+) -> None:
+    f = ""
+    if command.args:
+        try:
+            f = f"m-{parse_measures(command.args, plan)[0]}"
+        except InputError as e:
+            await answer(message, "⚠ " + refusal(e))
+            return
+    async with db.read() as repo:
+        events = await repo.events.upcoming(clock.now())
+    await answer(message, *list_view(events, plan, clock, 0, f))
+
+
+async def on_list(
+    query: CallbackQuery, callback_data: EventCb, db: Database, plan: Plan, clock: Clock
+) -> None:
+    async with db.read() as repo:
+        events = await repo.events.upcoming(clock.now())
+    await show(query, *list_view(events, plan, clock, callback_data.page, callback_data.f))
+
+
+async def card(
+    db: Database, plan: Plan, clock: Clock, event: EventRecord, user_id: int, role: str
+) -> tuple[str, InlineKeyboardMarkup]:
+    """One event as this user sees it, with what they may do about it."""
+    async with db.read() as repo:
+        mine = await repo.events.attendance(event.id, user_id)
+    lines = card_lines(event, plan, clock.timezone)
+    if mine == "going":
+        lines += ["", _("✅ You are coming.")]
+    elif mine == "waiting":
+        lines += ["", _("⏳ You are on the waiting list.")]
+    is_open = event.status == "approved" and event.ends_at > clock.now()
+    return "\n".join(lines), card_keyboard(event, mine, is_open, role == COORDINATOR)
+
+
+async def cmd_start_event(
+    message: Message,
+    command: CommandObject,
+    db: Database,
+    plan: Plan,
+    clock: Clock,
+    role: str,
+    event_from_user: User,
+) -> None:
+    """/start event_<id>: the link in a calendar entry or a shared message opens the card."""
+    match = _PAYLOAD.match(command.args or "")
+    event = await get_event(db, int(match.group(1))) if match else None
+    if event is None or not visible(event, event_from_user.id, role):
+        await answer(message, _("There is no such event. See /events."))
+        return
+    await answer(message, *await card(db, plan, clock, event, event_from_user.id, role))
+
+
+async def on_open(
+    query: CallbackQuery,
+    callback_data: EventCb,
+    db: Database,
+    plan: Plan,
+    clock: Clock,
+    role: str,
+    event_from_user: User,
+) -> None:
+    event = await get_event(db, callback_data.id)
+    if event is None or not visible(event, event_from_user.id, role):
+        await query.answer(_("There is no such event. See /events."), show_alert=True)
+        return
+    await show(query, *await card(db, plan, clock, event, event_from_user.id, role))

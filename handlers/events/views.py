@@ -1,0 +1,99 @@
+"""How an event is shown and looked up: its card, its time span, whether it is still open."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime
+from html import escape
+from zoneinfo import ZoneInfo
+
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+
+from db import Database
+from db.events import EventRecord
+from handlers.roles import COORDINATOR
+from plan import Plan
+
+
+async def get_event(db: Database, event_id: int) -> EventRecord | None:
+    async with db.read() as repo:
+        return await repo.events.get(event_id)
+
+
+async def refresh(
+    query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Edit the card a button belongs to, after the query was answered."""
+    if not isinstance(query.message, Message):
+        return
+    # The answer is recorded and the user was told in the alert: a card that cannot be edited
+    # (unchanged, deleted, too old) is not worth failing over.
+    with contextlib.suppress(TelegramBadRequest):
+        await query.message.edit_text(text, reply_markup=markup)
+
+
+def visible(event: EventRecord | None, user_id: int, role: str) -> bool:
+    if event is None:
+        return False
+    if event.status in ("approved", "cancelled"):
+        return True
+    return role == COORDINATOR or event.proposed_by == user_id
+
+
+def closed(event: EventRecord | None, now: datetime) -> str | None:
+    """Why nobody can answer for this event now, or None."""
+    if event is None or event.status in ("pending", "rejected"):
+        return _("There is no such event. See /events.")
+    if event.status == "cancelled":
+        return _("This event was cancelled.")
+    if event.ends_at <= now:
+        return _("This event is over.")
+    return None
+
+
+def when_text(starts: datetime, ends: datetime, timezone: ZoneInfo) -> str:
+    start, end = starts.astimezone(timezone), ends.astimezone(timezone)
+    if start.date() == end.date():
+        return f"{start:%d.%m.%Y %H:%M}–{end:%H:%M}"
+    return f"{start:%d.%m.%Y %H:%M} – {end:%d.%m.%Y %H:%M}"
+
+
+def place_text(place: str) -> str:
+    if place.startswith(("https://", "http://")) and " " not in place:
+        return f'<a href="{escape(place)}">{escape(place)}</a>'
+    return escape(place)
+
+
+def card_lines(event: EventRecord, plan: Plan, timezone: ZoneInfo) -> list[str]:
+    """An event as everyone sees it; every text a person typed is escaped."""
+    lines = [f"📅 <b>{escape(event.title)}</b>"]
+    if event.status == "cancelled":
+        lines.append(_("❌ Cancelled"))
+    elif event.status == "pending":
+        lines.append(_("⏳ Waiting for a coordinator's approval"))
+    lines += [
+        _("<b>When:</b> {value}").format(
+            value=when_text(event.starts_at, event.ends_at, timezone)
+        ),
+        _("<b>Where:</b> {value}").format(value=place_text(event.place)),
+        _("<b>Organiser:</b> {value}").format(value=escape(event.organiser)),
+    ]
+    measures = []
+    for code in event.measures:
+        measure = plan.measure(code)
+        measures.append(f"{code} {escape(measure.title)}" if measure else code)
+    if measures:
+        lines.append(_("<b>Measures:</b> {value}").format(value="; ".join(measures)))
+    if event.description:
+        lines += ["", escape(event.description)]
+    if event.capacity:
+        lines.append(
+            _("<b>Coming:</b> {going} of {capacity} places; waiting: {waiting}").format(
+                going=event.going, capacity=event.capacity, waiting=event.waiting
+            )
+        )
+    else:
+        lines.append(_("<b>Coming:</b> {going}").format(going=event.going))
+    return lines

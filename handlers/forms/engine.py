@@ -1,0 +1,483 @@
+"""The one form engine: every dialog is a declaration of its steps, run the same way.
+
+A `Form` owns what all dialogs do alike: ask a step's question, read and store the answer or
+refuse it with the reason and ask again, go on to the next step that applies, skip, edit one
+answer from the summary, cancel (asking first), discard, resume after "no, continue", and pick
+the dialog up again when its command is sent mid-way. A feature declares its `Step`s (question,
+parser, what is stored, when the step is skipped, its buttons) and writes only what is truly its
+own: how the finished draft is submitted.
+
+The draft lives in FSM data under the form's key (the storage is the database), so a dialog
+survives a restart exactly as before; the state names (`ActivityForm:date`, ...) are unchanged.
+
+Why not aiogram's scenes: a scene is a class of handlers per state with enter/leave hooks, and
+its wizard keeps its own history in FSM data. Our forms differ only in their declarations, and
+their drafts and state names are already stored in people's open dialogs; a small wizard keeps
+both as they are and needs no per-state classes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, ClassVar, Generic, TypeVar
+
+from aiogram import F, Router
+from aiogram.filters import StateFilter
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from magic_filter import MagicFilter
+
+from handlers import commands
+from handlers.reply import answer, drop_keyboard
+from plan.validation import InputError, clean_text
+
+CONFIRM = "confirm"  # every form ends with its summary, a step of this name
+CANCEL = "cancel"  # the state "discard what you entered?" waits in
+
+
+class Act(StrEnum):
+    """What a dialog button does; the engine handles all but `submit`, which is the form's."""
+
+    cancel = "cancel"
+    discard = "discard"
+    resume = "resume"
+    skip = "skip"
+    edit = "edit"
+    pick = "pick"  # answers the current step with `value`
+    submit = "submit"
+
+
+class FormCb(CallbackData, prefix="form"):
+    """A dialog's button; each form subclasses it with a prefix of its own."""
+
+    action: Act
+    value: str = ""
+
+
+@dataclass
+class FormDraft:
+    """A draft as kept in FSM data: JSON-friendly fields, and whether an answer is being edited
+    from the summary (then the dialog returns to the summary, not to the next question)."""
+
+    KEY: ClassVar[str] = "draft"  # where in FSM data the draft is kept
+
+    editing: bool = False
+
+    @classmethod
+    def load(cls, data: dict[str, Any]) -> Any:
+        """The draft kept in a dialog's FSM data (unknown fields of an older draft ignored)."""
+        fields = {f.name for f in dataclasses.fields(cls)}
+        known = {k: v for k, v in dict(data.get(cls.KEY) or {}).items() if k in fields}
+        return cls(**known)
+
+    def dump(self) -> dict[str, Any]:
+        """The draft as FSM data, to be merged into the rest of it."""
+        return {self.KEY: dataclasses.asdict(self)}
+
+
+D = TypeVar("D", bound=FormDraft)
+
+STAY = object()
+"""What a reader returns when it answered itself (offered choices, say): the step stays."""
+
+
+@dataclass
+class Question:
+    """What a step shows: text, and either buttons that answer it or a keyboard of its own."""
+
+    text: str
+    buttons: Sequence[tuple[str, str]] = ()  # (label, value picked)
+    markup: InlineKeyboardMarkup | None = None  # the summary, a checklist
+
+
+@dataclass
+class Turn(Generic[D]):
+    """One update inside a form: the draft, the rest of the FSM data and the injected services."""
+
+    form: Form[D]
+    state: FSMContext
+    message: Message  # where questions and refusals go
+    data: dict[str, Any]
+    draft: D
+    deps: dict[str, Any]
+    pressed: bool = False  # the answer came from a button, not typed
+
+    def __getattr__(self, name: str) -> Any:
+        # The dispatcher's services by name (turn.plan, turn.clock, turn.db, ...).
+        deps = self.__dict__.get("deps", {})
+        if name in deps:
+            return deps[name]
+        raise AttributeError(name)
+
+
+Reader = Callable[[Turn[Any], str], Any]
+"""Reads an answer into the value to store; raises InputError to refuse it, may be async,
+returns STAY when it answered itself."""
+Storer = Callable[[Turn[Any], Any], Any]
+
+
+def _always(turn: Turn[Any]) -> bool:
+    return True
+
+
+def _never(draft: Any) -> bool:
+    return False
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A step that may be skipped: what is stored then, and the button's label (default «Skip»)."""
+
+    value: Any = None
+    label: Callable[[], str] | None = None
+
+
+@dataclass(frozen=True)
+class Step(Generic[D]):
+    """One question of a form.
+
+    `ask` builds the question; `read` turns a typed answer (and `pick` the value of one of the
+    question's buttons) into the value `store` keeps (by default the draft field named like
+    the step). `applies` says whether the step is asked at all; after an answer is edited from
+    the summary, later steps are asked again only where `missing` says so. `then` fixes the step
+    that always follows; `accepts` which messages answer it.
+    """
+
+    name: str
+    ask: Callable[[Turn[D]], Question]
+    read: Reader | None = None
+    pick: Reader | None = None
+    store: Storer | None = None
+    accepts: MagicFilter = field(default_factory=lambda: F.text)
+    applies: Callable[[Turn[D]], bool] = _always
+    missing: Callable[[D], bool] = _never
+    skip: Skip | None = None
+    then: str | None = None
+
+
+def text_step(
+    name: str, question: Callable[[], str], limit: int, skip: Skip | None = None
+) -> Step[Any]:
+    """The commonest step: a question answered by a text of at most `limit` characters."""
+    return Step(
+        name,
+        lambda turn: Question(question()),
+        read=lambda turn, raw: clean_text(raw, limit=limit),
+        skip=skip,
+    )
+
+
+async def _maybe(value: Any) -> Any:
+    return await value if inspect.isawaitable(value) else value
+
+
+def use_the_buttons(step: str) -> str:
+    """Said to a message the step (named) cannot take: at the summary, its buttons are meant."""
+    if step == CONFIRM:
+        return _("Please use the buttons above, or /cancel.")
+    return _("I expected something else here.")
+
+
+@dataclass
+class FormTexts:
+    """What a form says in its own words (each a function: the locale is the reader's)."""
+
+    discard_question: Callable[[], str]
+    discarded: Callable[[], str]
+    unexpected: Callable[[str], str] = use_the_buttons  # a message the step (named) cannot take
+    unfinished: Callable[[], str] | None = None  # said when its command resumes the dialog
+
+
+@dataclass
+class Form(Generic[D]):
+    """A dialog: its states, its draft, its steps in order (the summary last) and its words.
+
+    `ask_before_discard` is False for a dialog short enough to be dropped at once on cancel.
+    """
+
+    states: type[StatesGroup]
+    draft: type[D]
+    callback: type[FormCb]
+    steps: Sequence[Step[D]]
+    texts: FormTexts
+    refusal: Callable[[InputError], str]
+    ask_before_discard: bool = True
+    by_name: dict[str, Step[D]] = field(init=False)
+
+    RESUME: ClassVar[str] = "resume"  # FSM data key: the step to go back to after "no"
+
+    def __post_init__(self) -> None:
+        self.by_name = {s.name: s for s in self.steps}
+        if CONFIRM not in self.by_name:
+            raise ValueError(f"{self.states.__name__} has no summary step")
+
+    # --- states ---------------------------------------------------------------------------
+
+    def state_of(self, name: str) -> State:
+        state = getattr(self.states, name)
+        assert isinstance(state, State)
+        return state
+
+    def step_at(self, raw_state: str | None) -> Step[D] | None:
+        """The step a stored state string names, if it is one of this form's."""
+        group, _sep, name = str(raw_state).partition(":")
+        return self.by_name.get(name) if group == self.states.__name__ else None
+
+    def at(self, name: str) -> StateFilter:
+        return StateFilter(self.state_of(name))
+
+    def filling(self) -> StateFilter:
+        return StateFilter(*[self.state_of(s.name) for s in self.steps])
+
+    def cancelling(self) -> StateFilter:
+        return StateFilter(self.state_of(CANCEL))
+
+    # --- the draft --------------------------------------------------------------------------
+
+    async def turn(
+        self, state: FSMContext, message: Message, deps: dict[str, Any], pressed: bool = False
+    ) -> Turn[D]:
+        data = await state.get_data()
+        return Turn(self, state, message, data, self.draft.load(data), deps, pressed)
+
+    def button(self, action: Act, value: str = "") -> FormCb:
+        return self.callback(action=action, value=value)
+
+    def keyboard(self, step: Step[D], question: Question) -> InlineKeyboardMarkup:
+        if question.markup is not None:
+            return question.markup
+        builder = InlineKeyboardBuilder()
+        for label, value in question.buttons:
+            builder.button(text=label, callback_data=self.button(Act.pick, value))
+        if step.skip is not None:
+            label = step.skip.label() if step.skip.label else _("Skip ➡")
+            builder.button(text=label, callback_data=self.button(Act.skip))
+        builder.button(text=_("✖ Cancel"), callback_data=self.button(Act.cancel))
+        builder.adjust(1)
+        return builder.as_markup()
+
+    def question(self, turn: Turn[D], step: Step[D]) -> tuple[str, InlineKeyboardMarkup]:
+        asked = step.ask(turn)
+        return asked.text, self.keyboard(step, asked)
+
+    # --- asking and advancing ---------------------------------------------------------------
+
+    async def ask(self, turn: Turn[D], name: str) -> None:
+        """Store the draft, move to the step and ask its question."""
+        step = self.by_name[name]
+        turn.data.update(turn.draft.dump())
+        turn.data.pop(self.RESUME, None)
+        await turn.state.set_state(self.state_of(name))
+        await turn.state.set_data(turn.data)
+        await answer(turn.message, *self.question(turn, step))
+
+    async def repeat(self, turn: Turn[D], step: Step[D]) -> None:
+        """Ask the current question again, nothing stored."""
+        await answer(turn.message, *self.question(turn, step))
+
+    def next_step(self, turn: Turn[D], after: str) -> str:
+        """The step after `after`: a fixed follower, else the next that applies; while editing
+        from the summary only a later step the edit left unanswered, else the summary."""
+        step = self.by_name[after]
+        if step.then is not None:
+            return step.then
+        index = [s.name for s in self.steps].index(after)
+        for candidate in self.steps[index + 1 :]:
+            if candidate.name == CONFIRM or not candidate.applies(turn):
+                continue
+            if not turn.draft.editing or candidate.missing(turn.draft):
+                return candidate.name
+        return CONFIRM
+
+    async def advance(self, turn: Turn[D], after: str) -> None:
+        name = self.next_step(turn, after)
+        if name == CONFIRM:
+            turn.draft.editing = False
+        await self.ask(turn, name)
+
+    async def accept(self, turn: Turn[D], step: Step[D], value: Any) -> None:
+        """Store an answer the step's reader gave and go on."""
+        if step.store is not None:
+            await _maybe(step.store(turn, value))
+        else:
+            setattr(turn.draft, step.name, value)
+        await self.advance(turn, step.name)
+
+    async def refuse(self, turn: Turn[D], step: Step[D], error: InputError) -> None:
+        """Say what was wrong and ask the same question again; nothing entered so far is lost."""
+        await answer(turn.message, "⚠ " + self.refusal(error))
+        await self.repeat(turn, step)
+
+    async def start(
+        self,
+        message: Message,
+        state: FSMContext,
+        deps: dict[str, Any],
+        draft: D,
+        step: str | None = None,
+        **extra: Any,
+    ) -> None:
+        """Open the form with `draft` (a blank or a pre-filled one) at `step` (the first)."""
+        await state.set_state(None)
+        turn = Turn(self, state, message, dict(extra), draft, deps)
+        await self.ask(turn, step or self.steps[0].name)
+
+    async def resume_if_open(
+        self, message: Message, state: FSMContext, deps: dict[str, Any]
+    ) -> bool:
+        """On the form's command mid-way: say so and ask the current question again."""
+        step = self.step_at(await state.get_state())
+        if step is None or self.texts.unfinished is None:
+            return False
+        await answer(message, self.texts.unfinished())
+        await self.repeat(await self.turn(state, message, deps), step)
+        return True
+
+    # --- the handlers -----------------------------------------------------------------------
+
+    async def _read(self, turn: Turn[D], step: Step[D], reader: Reader, raw: str) -> None:
+        try:
+            value = await _maybe(reader(turn, raw))
+        except InputError as e:
+            await self.refuse(turn, step, e)
+            return
+        if value is not STAY:
+            await self.accept(turn, step, value)
+
+    async def on_answer(self, message: Message, state: FSMContext, **deps: Any) -> None:
+        turn = await self.turn(state, message, deps)
+        step = self.step_at(await state.get_state())
+        if step is None or step.read is None:
+            await self.on_unexpected(message, state, **deps)
+            return
+        await self._read(turn, step, step.read, message.text or "")
+
+    async def on_pick(
+        self, query: CallbackQuery, callback_data: FormCb, state: FSMContext, **deps: Any
+    ) -> None:
+        await query.answer()
+        step = self.step_at(await state.get_state())
+        # Only a step that offers buttons takes one: an old keyboard's press is ignored.
+        reader = None if step is None else step.pick
+        if step is None or reader is None or not isinstance(query.message, Message):
+            return
+        await drop_keyboard(query.message)
+        turn = await self.turn(state, query.message, deps, pressed=True)
+        await self._read(turn, step, reader, callback_data.value)
+
+    async def on_skip(self, query: CallbackQuery, state: FSMContext, **deps: Any) -> None:
+        await query.answer()
+        step = self.step_at(await state.get_state())
+        if step is None or step.skip is None or not isinstance(query.message, Message):
+            return
+        await drop_keyboard(query.message)
+        turn = await self.turn(state, query.message, deps, pressed=True)
+        await self.accept(turn, step, step.skip.value)
+
+    async def on_edit(
+        self, query: CallbackQuery, callback_data: FormCb, state: FSMContext, **deps: Any
+    ) -> None:
+        await query.answer()
+        step = self.by_name.get(callback_data.value)
+        if step is None or step.name == CONFIRM or not isinstance(query.message, Message):
+            return
+        turn = await self.turn(state, query.message, deps, pressed=True)
+        turn.draft.editing = True
+        await drop_keyboard(query.message)
+        await self.ask(turn, step.name)
+
+    async def on_unexpected(self, message: Message, state: FSMContext, **deps: Any) -> None:
+        """A sticker where a date was asked, say: explain and ask again."""
+        step = self.step_at(await state.get_state())
+        if step is None:
+            return
+        await answer(message, self.texts.unexpected(step.name))
+        await self.repeat(await self.turn(state, message, deps), step)
+
+    def _discard_question(self) -> tuple[str, InlineKeyboardMarkup]:
+        builder = InlineKeyboardBuilder()
+        builder.button(text=_("Yes, discard it"), callback_data=self.button(Act.discard))
+        builder.button(text=_("No, continue"), callback_data=self.button(Act.resume))
+        return self.texts.discard_question(), builder.as_markup()
+
+    async def on_cancel(self, event: Message | CallbackQuery, state: FSMContext) -> None:
+        """Remember the step the dialog was at, then ask before anything entered is lost."""
+        message = event.message if isinstance(event, CallbackQuery) else event
+        if isinstance(event, CallbackQuery):
+            await event.answer()
+        if not self.ask_before_discard:
+            await state.clear()
+            if isinstance(message, Message):
+                if isinstance(event, CallbackQuery):
+                    await drop_keyboard(message)
+                await answer(message, self.texts.discarded())
+            return
+        data = await state.get_data()
+        data[self.RESUME] = await state.get_state()
+        await state.set_state(self.state_of(CANCEL))
+        await state.set_data(data)
+        if isinstance(message, Message):
+            await answer(message, *self._discard_question())
+
+    async def on_still_cancelling(self, message: Message) -> None:
+        await answer(message, *self._discard_question())
+
+    async def on_discard(self, query: CallbackQuery, state: FSMContext) -> None:
+        """Forget the dialog and say that nothing was sent."""
+        await state.clear()
+        await query.answer()
+        if isinstance(query.message, Message):
+            await query.message.edit_text(self.texts.discarded())
+
+    async def on_resume(self, query: CallbackQuery, state: FSMContext, **deps: Any) -> None:
+        await query.answer()
+        if not isinstance(query.message, Message):
+            return
+        turn = await self.turn(state, query.message, deps, pressed=True)
+        resumed = self.step_at(turn.data.get(self.RESUME)) or self.steps[0]
+        await drop_keyboard(query.message)
+        await self.ask(turn, resumed.name)
+
+    def register(self, router: Router) -> None:
+        """Attach the engine's handlers to a feature's (already guarded) router.
+
+        Register the feature's own handlers for the form's states (its submit) before or after:
+        the engine's catch-alls are filtered by state and come last in `register_fallbacks`.
+        """
+        cb, filling = self.callback, self.filling()
+        typed = ~F.text.startswith("/")  # commands still work inside a dialog
+        router.message.register(self.on_cancel, commands.CANCEL.filter, filling)
+        router.callback_query.register(self.on_cancel, cb.filter(F.action == Act.cancel), filling)
+        if self.ask_before_discard:
+            cancelling = self.cancelling()
+            router.callback_query.register(
+                self.on_discard, cb.filter(F.action == Act.discard), cancelling
+            )
+            router.callback_query.register(
+                self.on_resume, cb.filter(F.action == Act.resume), cancelling
+            )
+        for step in self.steps:
+            if step.read is not None:
+                router.message.register(
+                    self.on_answer, StateFilter(self.state_of(step.name)), step.accepts, typed
+                )
+        router.callback_query.register(self.on_pick, cb.filter(F.action == Act.pick), filling)
+        router.callback_query.register(self.on_skip, cb.filter(F.action == Act.skip), filling)
+        router.callback_query.register(
+            self.on_edit, cb.filter(F.action == Act.edit), StateFilter(self.state_of(CONFIRM))
+        )
+
+    def register_fallbacks(self, router: Router) -> None:
+        """Anything else typed inside the dialog gets the question again (register last)."""
+        typed = ~F.text.startswith("/")
+        router.message.register(self.on_unexpected, self.filling(), typed)
+        if self.ask_before_discard:
+            router.message.register(self.on_still_cancelling, self.cancelling(), typed)

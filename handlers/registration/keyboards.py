@@ -1,0 +1,64 @@
+"""The buttons of /register: the dialog's own, the areas checklist, and joining."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from handlers.forms import Act, FormCb
+from plan import Plan
+
+
+class RegCb(FormCb, prefix="reg"):
+    """A button of the registration dialog."""
+
+
+class AreaCb(CallbackData, prefix="area"):
+    """The areas checklist: a direction toggled, or `done` (empty code)."""
+
+    code: str = ""
+
+
+class JoinAction(StrEnum):
+    register = "new"  # register a new organisation
+    search = "find"  # look for one to join
+    request = "join"  # ask to join organisation `org`
+
+
+class JoinCb(CallbackData, prefix="regj"):
+    action: JoinAction
+    org: int = 0
+
+
+def cancel_button(builder: InlineKeyboardBuilder) -> None:
+    builder.button(text=_("✖ Cancel"), callback_data=RegCb(action=Act.cancel))
+
+
+def areas_keyboard(plan: Plan, chosen: list[str]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for direction in plan.directions:
+        mark = "☑" if direction.code in chosen else "☐"
+        title = direction.title if len(direction.title) <= 50 else direction.title[:49] + "…"
+        builder.button(
+            text=f"{mark} {direction.code}. {title}", callback_data=AreaCb(code=direction.code)
+        )
+    builder.button(text=_("✔ Done"), callback_data=AreaCb())
+    cancel_button(builder)
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def entry_keyboard() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("➕ Register a new organisation"), callback_data=JoinCb(action=JoinAction.register)
+    )
+    builder.button(
+        text=_("🤝 Join a registered organisation"), callback_data=JoinCb(action=JoinAction.search)
+    )
+    builder.adjust(1)
+    return builder.as_markup()
