@@ -32,6 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "run", help="run the bot: long polling, or a webhook when WEBHOOK_URL is set"
     )
+    commands.add_parser(
+        "web", help="serve the public progress website (WEB_HOST, WEB_PORT)"
+    )
     chat = commands.add_parser(
         "chat", help="talk to the bot in this terminal (no Telegram needed)"
     )
@@ -134,6 +137,12 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         setup_logging("INFO", secrets=[settings.bot_token or ""])
         return asyncio.run(newsletter_cli(settings, args))
+    if args.command == "web":
+        from bot.web_server import serve_site
+
+        setup_logging(settings.log_level)
+        asyncio.run(serve_site(settings))
+        return 0
     if args.command == "chat":
         setup_logging("WARNING")
         asyncio.run(_chat(settings, args.user_id))
