@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import json
 import sqlite3
 import sys
@@ -20,7 +19,7 @@ from db import DatabaseError
 from plan import PlanError, load_plan
 from plan.export import plan_to_dict
 from plan.progress import default_report_year
-from plan.report import CSV_HEADER, csv_rows, report_dict, report_text
+from plan.report import report_dict, report_text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,9 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "run", help="run the bot: long polling, or a webhook when WEBHOOK_URL is set"
     )
-    commands.add_parser(
-        "web", help="serve the public progress website (WEB_HOST, WEB_PORT)"
-    )
+    commands.add_parser("web", help="serve the public progress website (WEB_HOST, WEB_PORT)")
     chat = commands.add_parser(
         "chat", help="talk to the bot in this terminal (no Telegram needed)"
     )
@@ -203,6 +200,12 @@ async def _reports(settings: Settings, args: argparse.Namespace) -> int:
         progress = await reports.progress_for(db, plan, year, today)
     finally:
         await db.close()
+    if args.format == "csv":
+        # The very bytes /report sends: the same layout, and the BOM spreadsheets need.
+        from handlers.report_files import csv_bytes
+
+        _write_bytes(args.out, csv_bytes(plan, progress))
+        return 0
     if args.format == "xlsx":
         from handlers.report_files import write_xlsx
 
@@ -215,10 +218,6 @@ async def _reports(settings: Settings, args: argparse.Namespace) -> int:
         if args.format == "json":
             json.dump(report_dict(plan, year, progress), out, ensure_ascii=False, indent=2)
             out.write("\n")
-        elif args.format == "csv":
-            writer = csv.writer(out, lineterminator="\n")
-            writer.writerow(CSV_HEADER)
-            writer.writerows(csv_rows(plan, progress))
         else:
             out.write(report_text(plan, year, progress))
     return 0
@@ -242,6 +241,18 @@ async def _database(settings: Settings, args: argparse.Namespace) -> int:
         await db.close()
     print(f"{settings.database_path}: integrity {result}")
     return 0 if result == "ok" else 1
+
+
+def _write_bytes(path: str | None, data: bytes) -> None:
+    if path is None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    try:
+        Path(path).write_bytes(data)
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot be written ({e.strerror or e})") from e
 
 
 @contextmanager

@@ -13,7 +13,7 @@ _SEP = "\x1f"
 
 @dataclass(frozen=True, slots=True)
 class PublicActivity:
-    """An approved activity as published: who did it (organisations, joint partners too) and what."""
+    """An approved activity as published: what, when, and which organisations (partners too)."""
 
     id: int
     measure_code: str
@@ -33,7 +33,8 @@ class PublicRepo:
     ) -> list[PublicActivity]:
         """Approved, non-duplicate activities dated in `year`, by measure, then date."""
         sql = (
-            "SELECT a.id, a.measure_code, a.indicator_id, a.date, a.title, a.evidence_url, o.name, "
+            "SELECT a.id, a.measure_code, a.indicator_id, a.date, a.title, a.evidence_url, "
+            "o.name, "
             "(SELECT group_concat(p.name, ?) FROM (SELECT po.name FROM activity_credits c "
             " JOIN organisations po ON po.id = c.organisation_id "
             " WHERE c.activity_id = a.id AND c.organisation_id != a.organisation_id "

@@ -1,4 +1,4 @@
-"""Addresses of the public progress website's pages: one scheme for the site and the bot's links."""
+"""Addresses of the public website's pages: one scheme for the site and the bot's links."""
 
 from __future__ import annotations
 

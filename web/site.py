@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date
 from importlib import resources
 
 from aiohttp import web
@@ -201,8 +201,9 @@ async def newsletter_page(request: web.Request) -> web.Response:
     return _page("newsletter.html", plans=site.plans, issue=issue, month=_month_start(month))
 
 
-def _month_start(month: str) -> datetime:
-    return datetime.strptime(month + "-01", "%Y-%m-%d")  # noqa: DTZ007 - a calendar month
+def _month_start(month: str) -> date:
+    year, number = month.split("-")
+    return date(int(year), int(number), 1)
 
 
 async def stylesheet(_: web.Request) -> web.Response:

@@ -25,7 +25,9 @@ __all__ = [
 ]
 
 
-async def year_progress(db: Database, plan: Plan, year: int, today: date) -> list[IndicatorProgress]:
+async def year_progress(
+    db: Database, plan: Plan, year: int, today: date
+) -> list[IndicatorProgress]:
     """Every indicator's progress in `year` as of `today`, exactly as `/report` computes it."""
     async with db.read() as repos:
         return await repos.activities.progress(plan, year, today)
