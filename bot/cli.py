@@ -60,9 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser("report", help="the plan's progress for a year")
     report.add_argument("--year", type=int, help="calendar year (default: the current one)")
-    report.add_argument("--format", choices=["text", "json", "csv", "xlsx"], default="text")
     report.add_argument(
-        "--out", help="file to write (default: standard output; required for xlsx)"
+        "--format", choices=["text", "json", "csv", "xlsx", "docx"], default="text"
+    )
+    report.add_argument(
+        "--out", help="file to write (default: standard output; required for xlsx and docx)"
     )
 
     database = commands.add_parser("db", help="the database (DATABASE_PATH)").add_subparsers(
@@ -177,8 +179,8 @@ async def _reports(settings: Settings, args: argparse.Namespace) -> int:
         except reports.ReportYearError as e:
             print(f"cso-bot: {e}", file=sys.stderr)
             return 2
-        if args.format == "xlsx" and args.out is None:
-            print("cso-bot: --format xlsx needs --out FILE", file=sys.stderr)
+        if args.format in ("xlsx", "docx") and args.out is None:
+            print(f"cso-bot: --format {args.format} needs --out FILE", file=sys.stderr)
             return 2
     db = await Database.open(settings.database_path)
     try:
@@ -198,8 +200,19 @@ async def _reports(settings: Settings, args: argparse.Namespace) -> int:
                 await reports.export_activities(db, plan, out)
             return 0
         progress = await reports.progress_for(db, plan, year, today)
+        if args.format == "docx":
+            async with db.read() as repos:
+                activities = await repos.public.activities(plan.id, year)
     finally:
         await db.close()
+    if args.format == "docx":
+        from handlers.report_docx import write_docx
+
+        try:
+            write_docx(args.out, plan, year, progress, activities, today)
+        except OSError as e:
+            raise ConfigError(f"{args.out}: cannot be written ({e.strerror or e})") from e
+        return 0
     if args.format == "csv":
         # The very bytes /report sends: the same layout, and the BOM spreadsheets need.
         from handlers.report_files import csv_bytes
