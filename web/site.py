@@ -98,7 +98,7 @@ async def plan_page(request: web.Request) -> web.Response:
         plan=plan,
         year=year,
         years=_years(plan, year, plan_path(plan.id)),
-        views=source.indicator_views(plan, progress),
+        views=source.indicator_views(progress),
         summaries=source.summaries(progress, plan),
         measure_url=lambda code: measure_path(plan.id, code, year),
     )
@@ -121,7 +121,7 @@ async def measure_page(request: web.Request) -> web.Response:
         measure=measure,
         year=year,
         years=_years(plan, year, measure_path(plan.id, measure.code)),
-        views=source.indicator_views(plan, progress),
+        views=source.indicator_views(progress),
         activities=activities,
         plan_url=plan_path(plan.id, year),
     )

@@ -15,6 +15,8 @@ from plan.model import Plan
 from plan.progress import IndicatorProgress, Summary, default_report_year, summarize
 from plan.report import STATUS_UK
 
+_MONTHS = 12
+
 __all__ = [
     "IndicatorView",
     "default_year",
@@ -59,22 +61,20 @@ class IndicatorView:
     target: int
     actual: int
     months_met: int | None
-    months: int  # months in the year a monthly indicator is judged on
     met: bool
     status: str
     status_label: str
     share: float  # 0..1, how much of the bar is filled
 
 
-def indicator_views(plan: Plan, progress: Sequence[IndicatorProgress]) -> dict[str, IndicatorView]:
+def indicator_views(progress: Sequence[IndicatorProgress]) -> dict[str, IndicatorView]:
     """The progress by indicator id, with the bar's share worked out."""
     views = {}
     for p in progress:
-        months = sum(1 for m in range(1, 13) if _month_in_plan(plan, p.year, m))
         if p.met:
             share = 1.0
         elif p.months_met is not None:
-            share = p.months_met / months if months else 0.0
+            share = min(p.months_met / _MONTHS, 1.0)  # as the /report chart draws it
         else:
             share = min(p.actual / p.target, 1.0) if p.target > 0 else 0.0
         views[p.indicator.id] = IndicatorView(
@@ -87,16 +87,9 @@ def indicator_views(plan: Plan, progress: Sequence[IndicatorProgress]) -> dict[s
             target=p.target,
             actual=p.actual,
             months_met=p.months_met,
-            months=months,
             met=p.met,
             status=p.status,
             status_label=status_label(p.status),
             share=share,
         )
     return views
-
-
-def _month_in_plan(plan: Plan, year: int, month: int) -> bool:
-    first = date(year, month, 1)
-    last = date(year + month // 12, month % 12 + 1, 1)  # the day after the month's end
-    return first <= plan.end and last > plan.start
