@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -112,8 +113,15 @@ def build_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
 
 
 async def on_startup(
-    bot: Bot, config: Settings, scheduler: Scheduler, i18n: I18n, db: Database
+    bot: Bot,
+    config: Settings,
+    scheduler: Scheduler,
+    i18n: I18n,
+    db: Database,
+    search: MeasureSearch,
 ) -> None:
+    # The search index (and its morphology) is built in a worker thread, not on first search.
+    asyncio.get_running_loop().run_in_executor(None, search.warm)
     async with db.read() as repo:
         added = await repo.coordinators.all()
     await set_commands(bot, config, i18n, added)

@@ -6,6 +6,7 @@ import asyncio
 import itertools
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TextIO
 
 from aiogram import Bot
@@ -96,40 +97,108 @@ class Conversation:
 
 
 class TerminalChat:
-    """`cso-bot chat`: typed lines become messages, a number presses that button."""
+    """`cso-bot chat`: typed lines become messages; buttons are pressed by their numbers.
 
-    def __init__(self, app: App, user_id: int, out: TextIO = sys.stdout) -> None:
+    Every message with buttons gets a number on screen and its buttons `N.1`, `N.2`, …, so a
+    button of any message still on screen can be pressed (`3.2`); a bare number presses a button
+    of the newest keyboard. Files the bot sends are saved into `files_dir` and their paths shown.
+    """
+
+    def __init__(
+        self, app: App, user_id: int, out: TextIO = sys.stdout, files_dir: Path | None = None
+    ) -> None:
         self.conversation = Conversation(app, user_id, first_name="Ви")
         self.out = out
+        self.files_dir = files_dir or Path("var") / "chat-files"
+        self._numbers: dict[int, int] = {}  # message id -> its number on screen
+        self._saved = itertools.count(1)
+        self._new: list[int] = []
 
     async def say(self, line: str) -> None:
         line = line.strip()
-        message_id, buttons = self.conversation.keyboard()
-        if line.isdigit() and 1 <= int(line) <= len(buttons):
-            requests = await self.conversation.press(message_id, buttons[int(line) - 1][1])
+        target = self._button(line)
+        before = set(self._own_messages())
+        if target is not None:
+            requests = await self.conversation.press(*target)
         else:
             # "=7" sends the text 7 where a bare 7 would press button 7.
             requests = await self.conversation.send(line.removeprefix("="))
+        # The messages this line made, in the order they were sent (the session numbers them).
+        self._new = sorted(set(self._own_messages()) - before)
         for method in requests:
             self._print(method.__api_method__, dict(method))
-        _, buttons = self.conversation.keyboard()
-        if buttons:
-            self.out.write(
-                "   "
-                + "   ".join(f"[{i}] {text}" for i, (text, _) in enumerate(buttons, 1))
-                + "\n\n"
-            )
+
+    def _own_messages(self) -> dict[int, dict[str, Any]]:
+        return self.conversation.session.messages.get(self.conversation.chat.id, {})
+
+    def _button(self, line: str) -> tuple[int, str] | None:
+        """The (message id, callback data) a typed `7` or `3.2` stands for, if any."""
+        message_number, _, button = line.partition(".")
+        if not message_number.isdigit() or not (button.isdigit() or not button):
+            return None
+        if not button:
+            message_id, buttons = self.conversation.keyboard()
+            index = int(message_number)
+        else:
+            ids = [m for m, n in self._numbers.items() if n == int(message_number)]
+            if not ids:
+                return None
+            message_id, index = ids[0], int(button)
+            buttons = self._buttons_of(message_id)
+        if 1 <= index <= len(buttons):
+            return message_id, buttons[index - 1][1]
+        return None
+
+    def _buttons_of(self, message_id: int) -> list[tuple[str, str]]:
+        rows = (
+            self._own_messages().get(message_id, {}).get("reply_markup", {}).get("inline_keyboard")
+            or []
+        )
+        return [(b["text"], b.get("callback_data", "")) for row in rows for b in row]
 
     def _print(self, name: str, params: dict[str, Any]) -> None:
         if name == "answerCallbackQuery" and params.get("text"):
             self.out.write(f"  ⓘ {params['text']}\n")
-        if name in ("sendMessage", "editMessageText", "sendDocument", "sendPhoto"):
-            text = params.get("text") or params.get("caption") or ""
-            chat_id = params.get("chat_id")
-            # What the bot sends to other people (coordinators, say) is shown, but marked.
-            to = f"[→ {chat_id}] " if chat_id not in (None, self.conversation.chat.id) else ""
-            mark = "✎ " if name == "editMessageText" else ""
-            self.out.write(to + mark + visible_text(text) + "\n")
+        if name == "sendChatAction":
+            self.out.write(f"  … {params.get('action')}\n")
+        if name not in ("sendMessage", "editMessageText", "sendDocument", "sendPhoto"):
+            return
+        text = params.get("text") or params.get("caption") or ""
+        chat_id = params.get("chat_id")
+        if chat_id not in (None, self.conversation.chat.id):
+            # Sent to someone else (a coordinator, say): shown as such, never as ours, and its
+            # buttons are theirs to press.
+            self.out.write(f"  ✉ [→ {chat_id}] {visible_text(text)}\n")
+            return
+        mark = "✎ " if name == "editMessageText" else ""
+        self.out.write(mark + visible_text(text) + "\n")
+        upload = params.get("document") or params.get("photo")
+        if upload is not None:
+            self.out.write(f"  📎 {self._save(upload)}\n")
+        message_id = self._message_id(name, params)
+        buttons = self._buttons_of(message_id) if message_id else []
+        if buttons:
+            number = self._numbers.setdefault(message_id, len(self._numbers) + 1)
+            self.out.write(
+                "   "
+                + "   ".join(f"[{number}.{i}] {t}" for i, (t, _) in enumerate(buttons, 1))
+                + "\n\n"
+            )
+
+    def _message_id(self, name: str, params: dict[str, Any]) -> int:
+        if name == "editMessageText":
+            return int(params.get("message_id") or 0)
+        return self._new.pop(0) if self._new else 0
+
+    def _save(self, upload: Any) -> Path | str:
+        data = getattr(upload, "data", None)
+        if not isinstance(data, bytes):
+            return getattr(upload, "path", None) or str(upload)  # a file id or a path already
+        name = Path(getattr(upload, "filename", None) or "file").name
+        self.files_dir.mkdir(parents=True, exist_ok=True)
+        path = self.files_dir / f"{next(self._saved):03d}-{name}"
+        path.write_bytes(data)
+        return path.resolve()
 
 
 async def run_chat(app: App, user_id: int) -> None:
@@ -137,8 +206,9 @@ async def run_chat(app: App, user_id: int) -> None:
     dp, bot = app.dispatcher, chat.conversation.bot
     await dp.emit_startup(bot=bot, dispatcher=dp, **dp.workflow_data)
     print(
-        "Розмова з ботом. Пишіть повідомлення; число натискає кнопку (=7 надсилає текст 7); "
-        "/quit або Ctrl-D — вихід.\n"
+        "Розмова з ботом. Пишіть повідомлення; 3.2 натискає кнопку 2 повідомлення 3, число — "
+        "кнопку найновішого (=7 надсилає текст 7); файли зберігаються в "
+        f"{chat.files_dir}; /quit або Ctrl-D — вихід.\n"
     )
     loop = asyncio.get_running_loop()
     try:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sqlite3
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
+from importlib import metadata
 from pathlib import Path
 from typing import TextIO
 
@@ -22,10 +24,18 @@ from plan.progress import default_report_year
 from plan.report import report_dict, report_text
 
 
+def _version() -> str:
+    try:
+        return metadata.version("cso-bot")
+    except metadata.PackageNotFoundError:  # run from a tree that was never installed
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cso-bot", description="Telegram bot for Vinnytsia's CSO partnership plan (Annex 4)."
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     commands.add_parser(
@@ -96,6 +106,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`cso-bot report --format csv | head -1`): end quietly, as Unix
+        # tools do; stdout is pointed at /dev/null so the interpreter's final flush is silent.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE
 
 
 def _dispatch(args: argparse.Namespace) -> int:

@@ -10,7 +10,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+from bot.resources import DEFAULT_PLAN_FILE
+
 DEFAULT_API_URL = "https://api.telegram.org"
 _TOKEN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{1,100}$")
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -33,8 +34,8 @@ class Secret(str):
 class Settings:
     bot_token: Secret | None
     telegram_api_url: str = DEFAULT_API_URL
-    database_path: Path = PROJECT_ROOT / "var" / "cso-bot.sqlite3"
-    plan_file: Path = PROJECT_ROOT / "data" / "annex4.yaml"
+    database_path: Path = Path("var") / "cso-bot.sqlite3"  # relative to the working directory
+    plan_file: Path = DEFAULT_PLAN_FILE
     coordinator_ids: frozenset[int] = field(default_factory=frozenset)
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Kyiv"))
     webhook_url: str | None = None
@@ -84,7 +85,7 @@ def read_dotenv(path: Path) -> dict[str, str]:
 
 
 def load_settings(
-    environ: Mapping[str, str] | None = None, dotenv: Path | None = PROJECT_ROOT / ".env"
+    environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")
 ) -> Settings:
     """Settings from the environment, which wins over .env; raise ConfigError on a bad value."""
     env = {
@@ -177,9 +178,9 @@ def _require_http_url(name: str, value: str) -> None:
 def _path(value: str | None, default: Path) -> Path:
     if value is None:
         return default
-    # Relative paths are the project's own (data/annex4.yaml, var/...), wherever cso-bot runs.
-    path = Path(value).expanduser()
-    return path if path.is_absolute() else PROJECT_ROOT / path
+    # Relative paths are relative to the working directory, as in any command-line program;
+    # made absolute once here, so nothing depends on where the process is later.
+    return Path.cwd() / Path(value).expanduser()
 
 
 def _ids(value: str | None) -> frozenset[int]:

@@ -6,9 +6,8 @@ from pathlib import Path
 
 from aiogram.utils.i18n import I18n
 
-from bot.config import PROJECT_ROOT
+from bot.resources import LOCALES_DIR
 
-LOCALES_DIR = PROJECT_ROOT / "locales"
 DOMAIN = "messages"
 DEFAULT_LOCALE = "uk"
 LOCALES = ("uk", "en")

@@ -8,6 +8,7 @@ Plain functions used by every layer (the bot's replies, the newsletter, the loca
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 
 # ---------------------------------------------------------------------------------------------
@@ -379,37 +380,99 @@ def echo(user_text: str, limit: int = ECHO_LIMIT) -> str:
     return html.escape(text, quote=False)
 
 
-def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Split HTML text into parts of at most `limit` characters, at line boundaries.
+_TOKEN = re.compile(r"<[^<>]*>|&[#a-zA-Z0-9]{1,32};|[^<&\n]+|\n|[<&]")
+_TAG_NAME = re.compile(r"</?\s*([a-zA-Z][a-zA-Z0-9-]*)")
 
-    Each line of our HTML is self-contained (tags open and close on it), so cutting between lines
-    keeps every part valid. A single line longer than the limit is cut without breaking an entity.
+
+def _tokens(text: str) -> list[str]:
+    return _TOKEN.findall(text)
+
+
+def _opened(stack: list[tuple[str, str]], token: str) -> None:
+    """Follow a tag token: push an opening tag (its name and text), pop a closing one."""
+    if not token.startswith("<") or not token.endswith(">"):
+        return
+    match = _TAG_NAME.match(token)
+    if match is None:
+        return
+    name = match.group(1).lower()
+    if token.startswith("</"):
+        for index in range(len(stack) - 1, -1, -1):
+            if stack[index][0] == name:
+                del stack[index:]
+                break
+    else:
+        stack.append((name, token))
+
+
+def _closing(stack: list[tuple[str, str]]) -> str:
+    return "".join(f"</{name}>" for name, _ in reversed(stack))
+
+
+def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Split HTML text into parts of at most `limit` characters that Telegram accepts each.
+
+    Cuts fall at line ends where possible, else between words, else anywhere but inside a tag or
+    an entity such as &amp;. A cut inside formatting closes the open tags at the end of the part
+    and opens them again at the start of the next, so `<b>` + 5000 letters + `</b>` becomes two
+    bold parts. Lengths are counted on the HTML itself, which is never shorter than what the
+    reader sees, so every part is within Telegram's limit.
     """
     parts: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        for piece in _cut_line(line, limit):
-            candidate = f"{current}\n{piece}" if current else piece
-            if len(candidate) <= limit:
-                current = candidate
-                continue
-            if current.strip():
-                parts.append(current)
-            current = piece
-    if current.strip():
-        parts.append(current)
+    stack: list[tuple[str, str]] = []  # tags open at the end of `current`
+    current: list[str] = []  # tokens of the part being built, reopened tags first
+    reopened = 0  # how many of them are reopened tags: before those, nothing to cut
+    size = 0  # characters in `current`
+    last_newline = -1  # index in `current` of the last line break: the preferred cut
+
+    def cut(upto: int) -> list[str]:
+        """Emit current[:upto] as a part, closing what is open there; return the next part's
+        start: those tags opened again, then the rest of `current`."""
+        head, rest = current[:upto], current[upto:]
+        open_at_cut: list[tuple[str, str]] = []
+        for piece in head:
+            _opened(open_at_cut, piece)
+        body = "".join(head).rstrip("\n")
+        if visible_text(body).strip():
+            parts.append(body + _closing(open_at_cut))
+        while rest and rest[0] == "\n":
+            rest.pop(0)
+        return [tag for _, tag in open_at_cut] + rest
+
+    queue = _tokens(text)
+    queue.reverse()
+    while queue:
+        piece = queue.pop()
+        room = limit - size - len(_closing(stack))
+        is_text = not piece.startswith(("<", "&")) and piece != "\n"
+        empty = len(current) <= reopened
+        if (
+            is_text
+            and len(piece) > room
+            and room > 0
+            and (empty or last_newline < 0 or room >= limit // 4)
+        ):
+            # A run of text too long for what is left: cut it at a space, else anywhere.
+            at = piece.rfind(" ", 0, room)
+            at = at + 1 if at > 0 else room
+            queue.extend([piece[at:], piece[:at]])
+            continue
+        # A part with nothing in it yet takes the piece whatever its size (only tags longer than
+        # the limit could make it so), so splitting always moves on.
+        if len(piece) <= room or empty:
+            current.append(piece)
+            size += len(piece)
+            _opened(stack, piece)
+            if piece == "\n":
+                last_newline = len(current) - 1
+            continue
+        queue.append(piece)
+        current = cut(last_newline + 1 if last_newline > reopened else len(current))
+        stack = []
+        for piece in current:
+            _opened(stack, piece)
+        reopened = len(stack)
+        size = sum(len(t) for t in current)
+        last_newline = max((i for i, t in enumerate(current) if t == "\n"), default=-1)
+    cut(len(current))
     return parts or ["…"]
-
-
-def _cut_line(line: str, limit: int) -> list[str]:
-    pieces = []
-    while len(line) > limit:
-        cut = limit
-        amp = line.rfind("&", 0, cut)
-        # Never split inside an HTML entity such as &amp;
-        if amp != -1 and ";" not in line[amp:cut]:
-            cut = amp
-        pieces.append(line[:cut])
-        line = line[cut:]
-    pieces.append(line)
-    return pieces

@@ -31,6 +31,15 @@ def search_prompt() -> str:
 
 async def reply_with_results(message: Message, search: MeasureSearch, query: str) -> None:
     hits = search.search(query, limit=RESULTS_SHOWN)
+    heading = _("Found for «{query}»:").format(query=echo(query))
+    if not hits:
+        # A typo ("фрум"): answer what the nearest words of the plan find, and say so.
+        suggestion = search.suggest(query)
+        if suggestion is not None:
+            hits = search.search(suggestion, limit=RESULTS_SHOWN)
+            heading = _("Nothing found for «{query}». Did you mean «{suggestion}»?").format(
+                query=echo(query), suggestion=echo(suggestion)
+            )
     if not hits:
         text = "\n".join(
             [
@@ -46,9 +55,7 @@ async def reply_with_results(message: Message, search: MeasureSearch, query: str
         await answer(message, text, keyboard)
         return
     measures = [h.measure for h in hits]
-    text = "\n".join(
-        [_("Found for «{query}»:").format(query=echo(query)), "", *measure_list(measures)]
-    )
+    text = "\n".join([heading, "", *measure_list(measures)])
     await answer(message, text, measures_keyboard(measures, back_to_menu()))
 
 

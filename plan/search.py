@@ -1,13 +1,25 @@
-"""Ranked full-text search over the plan's measures, tolerant of Ukrainian word forms."""
+"""Ranked full-text search over the plan's measures, tolerant of Ukrainian word forms and typos.
+
+Word forms are met twice over: a light stemmer strips regular endings ("форуму" ~ "форум"), and
+a real Ukrainian morphology (pymorphy3 with its Ukrainian dictionary) adds each known word's
+dictionary form as an extra term, which reaches the irregular ones no ending rule can ("шкіл" ~
+"школа", "дітей" ~ "дитина", "людей" ~ "людина"). A query that finds nothing is offered the
+nearest words of the index's own vocabulary (rapidfuzz), so "фрум" leads to "форум".
+"""
 
 from __future__ import annotations
 
 import math
 import re
+import threading
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from rapidfuzz import fuzz, process
 
 from plan.model import Measure
 
@@ -34,6 +46,13 @@ _B = 0.75
 
 _MIN_STEM = 3
 _MIN_PREFIX = 4
+
+# A dictionary form found by the morphology weighs a little less than the word as written.
+LEMMA_FACTOR = 0.9
+# How alike (rapidfuzz ratio, 0-100) a vocabulary word must be to be offered for a typo, and
+# the shortest word worth correcting: "фрум" is a typo of "форум", "ім" is not of anything.
+SUGGEST_CUTOFF = 75.0
+_MIN_SUGGEST = 4
 
 # Typewriter, typographic and modifier-letter apostrophes all spell the same Ukrainian word.
 _APOSTROPHES = "'`\u2019\u2018\u02bc\u02b9\u2032\u00b4\uff07"
@@ -96,6 +115,38 @@ def stem(word: str) -> str:
     return _stem_normalized(normalize(word).replace(" ", ""))
 
 
+@cache
+def _morphology() -> Any:
+    """The Ukrainian morphological analyser, loaded once on first use (about 0.3 s, 15 MB)."""
+    import pymorphy3
+
+    return pymorphy3.MorphAnalyzer(lang="uk")
+
+
+def _lemma_stems(word: str) -> tuple[str, ...]:
+    """Stems of a normalised word's dictionary forms that differ from its own stem.
+
+    Only words the dictionary knows are expanded: its guesses for unknown words (typos, names)
+    would add noise rather than forms.
+    """
+    morph = _morphology()
+    if not morph.word_is_known(word):
+        return ()
+    own = _stem_normalized(word)
+    found: list[str] = []
+    for parse in morph.parse(word):
+        lemma = _stem_normalized(normalize(parse.normal_form).replace(" ", ""))
+        if lemma != own and lemma not in found:
+            found.append(lemma)
+    return tuple(found)
+
+
+def _dictionary_form(word: str) -> str:
+    """The word as a dictionary lists it ("грантів" -> "грант"), or as written if unknown."""
+    morph = _morphology()
+    return normalize(morph.parse(word)[0].normal_form) if morph.word_is_known(word) else word
+
+
 def _words(text: str) -> Iterator[str]:
     """Normalised, non-stop-word tokens of text, in order, lazily."""
     for match in _WORD.finditer(normalize(text)):
@@ -107,15 +158,26 @@ def _words(text: str) -> Iterator[str]:
         yield word
 
 
-def _query_terms(query: str) -> list[str]:
-    terms: list[str] = []
+def _query_words(query: str) -> list[str]:
+    """The distinct words of a query (by stem), at most MAX_QUERY_TERMS of them."""
+    words: list[str] = []
+    stems: set[str] = set()
     for word in _words(query[:MAX_QUERY_CHARS]):
         term = _stem_normalized(word)
-        if term not in terms:
-            terms.append(term)
-            if len(terms) >= MAX_QUERY_TERMS:
+        if term not in stems:
+            stems.add(term)
+            words.append(word)
+            if len(words) >= MAX_QUERY_TERMS:
                 break
-    return terms
+    return words
+
+
+def _query_terms(query: str) -> list[tuple[tuple[str, float], ...]]:
+    """Per query word, the stems that may answer it: its own, then its dictionary forms'."""
+    return [
+        ((_stem_normalized(word), 1.0), *((lemma, LEMMA_FACTOR) for lemma in _lemma_stems(word)))
+        for word in _query_words(query)
+    ]
 
 
 def _match_factor(query: str, term: str) -> float:
@@ -157,35 +219,104 @@ class SearchHit:
     score: float
 
 
-class MeasureSearch:
-    """An in-memory index over the measures, built once, answering free-text queries."""
+@dataclass(frozen=True, slots=True)
+class _Index:
+    postings: dict[str, dict[int, float]]  # stem -> {measure index: weighted term frequency}
+    lengths: list[float]
+    avg_length: float
+    buckets: dict[str, list[str]]  # the first three letters of a stem -> the stems
+    # For typo suggestions: every indexed word and stem -> the word to offer (the dictionary
+    # form of that stem's shortest word, so "грнат" is offered "грант", not "грантового").
+    vocabulary: dict[str, str]
 
-    __slots__ = ("_avg_length", "_buckets", "_lengths", "_measures", "_postings")
+
+def _build_index(measures: Sequence[Measure]) -> _Index:
+    postings: dict[str, dict[int, float]] = defaultdict(dict)
+    lengths: list[float] = []
+    vocabulary: set[str] = set()
+    for index, measure in enumerate(measures):
+        frequencies: dict[str, float] = defaultdict(float)
+        length = 0.0
+        for text, weight in _fields(measure):
+            for word in _words(text):
+                vocabulary.add(word)
+                frequencies[_stem_normalized(word)] += weight
+                for lemma in _lemma_stems(word):
+                    frequencies[lemma] += weight * LEMMA_FACTOR
+                length += weight
+        lengths.append(length)
+        for term, frequency in frequencies.items():
+            postings[term][index] = frequency
+    offered: dict[str, str] = {}
+    for word in sorted(vocabulary, key=lambda w: (len(w), w)):
+        offered.setdefault(_stem_normalized(word), _dictionary_form(word))
+    suggestions = {w: offered[_stem_normalized(w)] for w in vocabulary}
+    suggestions.update(offered)
+    # Any match, exact or prefix, shares the first three letters, so a query stem only has to
+    # be compared with its own bucket rather than the whole vocabulary.
+    buckets: dict[str, list[str]] = defaultdict(list)
+    for term in postings:
+        buckets[term[:_MIN_STEM]].append(term)
+    # Plain dicts: searching must never grow the index by a lookup.
+    return _Index(
+        postings=dict(postings),
+        lengths=lengths,
+        avg_length=(sum(lengths) / len(lengths) if lengths else 0) or 1.0,
+        buckets=dict(buckets),
+        vocabulary={k: v for k, v in sorted(suggestions.items()) if len(k) >= _MIN_SUGGEST},
+    )
+
+
+class MeasureSearch:
+    """An in-memory index over the measures, answering free-text queries.
+
+    The index is built on first use (or by `warm()`, which start-up runs in a thread), because
+    the morphology it needs takes a moment to load and start-up should not wait for it.
+    """
+
+    __slots__ = ("_index", "_lock", "_measures")
 
     def __init__(self, measures: Sequence[Measure]) -> None:
         self._measures: tuple[Measure, ...] = tuple(measures)
-        # stem -> {measure index: field-weighted term frequency} (BM25F-style)
-        self._postings: dict[str, dict[int, float]] = defaultdict(dict)
-        self._lengths: list[float] = []
-        for index, measure in enumerate(self._measures):
-            frequencies: dict[str, float] = defaultdict(float)
-            length = 0.0
-            for text, weight in _fields(measure):
-                for word in _words(text):
-                    frequencies[_stem_normalized(word)] += weight
-                    length += weight
-            self._lengths.append(length)
-            for term, frequency in frequencies.items():
-                self._postings[term][index] = frequency
-        self._avg_length = (sum(self._lengths) / len(self._lengths) if self._lengths else 0) or 1.0
-        # Any match, exact or prefix, shares the first three letters, so a query stem only has
-        # to be compared with its own bucket rather than the whole vocabulary.
-        buckets: dict[str, list[str]] = defaultdict(list)
-        for term in self._postings:
-            buckets[term[:_MIN_STEM]].append(term)
-        # Plain dicts from here on: searching must never grow the index by a lookup.
-        self._buckets: dict[str, list[str]] = dict(buckets)
-        self._postings = dict(self._postings)
+        self._index: _Index | None = None
+        self._lock = threading.Lock()
+
+    def warm(self) -> None:
+        """Build the index now (safe to call from a worker thread, once or many times)."""
+        self._built()
+
+    def _built(self) -> _Index:
+        if self._index is None:
+            with self._lock:
+                if self._index is None:
+                    self._index = _build_index(self._measures)
+        return self._index
+
+    def suggest(self, query: str) -> str | None:
+        """The query with each word the index does not know replaced by the nearest word it
+        does ("фрум" -> "форум"); None when there is nothing to correct."""
+        if not isinstance(query, str) or not self._measures:
+            return None
+        index = self._built()
+        corrected: list[str] = []
+        changed = False
+        for word in _query_words(query):
+            known = any(
+                _match_factor(term, candidate)
+                for term, _ in _query_terms(word)[0]
+                for candidate in index.buckets.get(term[:_MIN_STEM], ())
+            )
+            best = None
+            if not known and len(word) >= _MIN_SUGGEST:
+                best = process.extractOne(
+                    word, list(index.vocabulary), scorer=fuzz.ratio, score_cutoff=SUGGEST_CUTOFF
+                )
+            if best is not None:
+                corrected.append(index.vocabulary[best[0]])
+                changed = True
+            else:
+                corrected.append(word)
+        return " ".join(corrected) if changed else None
 
     def search(self, query: str, limit: int = 10) -> list[SearchHit]:
         """The best `limit` measures for a free-text query, best first; [] when nothing fits."""
@@ -194,22 +325,27 @@ class MeasureSearch:
         terms = _query_terms(query)
         if not terms:
             return []
+        index_ = self._built()
         count = len(self._measures)
         matched: dict[int, int] = defaultdict(int)
         relevance: dict[int, float] = defaultdict(float)
-        for query_term in terms:
+        for alternatives in terms:
+            factors: dict[str, float] = {}
+            for query_term, weight in alternatives:
+                for term in index_.buckets.get(query_term[:_MIN_STEM], ()):
+                    factor = _match_factor(query_term, term) * weight
+                    if factor > factors.get(term, 0.0):
+                        factors[term] = factor
             frequencies: dict[int, float] = defaultdict(float)
-            for term in self._buckets.get(query_term[:_MIN_STEM], ()):
-                factor = _match_factor(query_term, term)
-                if factor:
-                    for index, frequency in self._postings[term].items():
-                        frequencies[index] += factor * frequency
+            for term, factor in factors.items():
+                for index, frequency in index_.postings[term].items():
+                    frequencies[index] += factor * frequency
             if not frequencies:
                 continue
             found_in = len(frequencies)
             idf = math.log(1.0 + (count - found_in + 0.5) / (found_in + 0.5))
             for index, frequency in frequencies.items():
-                norm = 1.0 - _B + _B * self._lengths[index] / self._avg_length
+                norm = 1.0 - _B + _B * index_.lengths[index] / index_.avg_length
                 relevance[index] += idf * frequency * (_K1 + 1.0) / (frequency + _K1 * norm)
                 matched[index] += 1
         # The integer part counts matched query words and the fraction is BM25 squashed below 1,

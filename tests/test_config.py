@@ -9,7 +9,6 @@ import pytest
 
 from bot.config import (
     DEFAULT_API_URL,
-    PROJECT_ROOT,
     ConfigError,
     Secret,
     Settings,
@@ -19,6 +18,7 @@ from bot.config import (
 from bot.logs import RedactSecrets
 
 TOKEN = "123456789:AAH-secret_Part-xyz"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _settings(**env: str) -> Settings:
@@ -41,8 +41,8 @@ def test_defaults() -> None:
     s = load_settings({}, dotenv=None)
     assert s.bot_token is None
     assert s.telegram_api_url == DEFAULT_API_URL == "https://api.telegram.org"
-    assert s.database_path == PROJECT_ROOT / "var" / "cso-bot.sqlite3"
-    assert s.plan_file == PROJECT_ROOT / "data" / "annex4.yaml"
+    assert s.database_path == Path("var") / "cso-bot.sqlite3"
+    assert s.plan_file == ROOT / "data" / "annex4.yaml"
     assert s.plan_file.is_file()
     assert s.coordinator_ids == frozenset()
     assert s.timezone.key == "Europe/Kyiv"
@@ -106,12 +106,13 @@ def test_trailing_slashes_of_the_api_url_stripped() -> None:
     )
 
 
-def test_relative_paths_are_the_projects(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # .env.example says PLAN_FILE=data/annex4.yaml: it must mean the project's file from any cwd.
+def test_relative_paths_are_relative_to_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     s = _settings(DATABASE_PATH="var/db.sqlite3", PLAN_FILE="plans/next.yaml")
-    assert s.database_path == PROJECT_ROOT / "var" / "db.sqlite3"
-    assert s.plan_file == PROJECT_ROOT / "plans" / "next.yaml"
+    assert s.database_path == tmp_path / "var" / "db.sqlite3"
+    assert s.plan_file == tmp_path / "plans" / "next.yaml"
 
 
 def test_home_in_paths_expanded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -211,3 +211,11 @@ async def test_every_measure_card_is_valid_and_fits(chat: Chat, app: App) -> Non
     for measure in app.plan.measures:
         sent = await chat.send(f"/measure {measure.code}")
         assert methods(sent) == ["sendMessage"], measure.code
+
+
+async def test_a_typo_is_answered_with_the_nearest_words(chat: Chat) -> None:
+    text = texts(await chat.send("фрум"))
+    assert "Можливо, ви мали на увазі «форум»?" in text
+    assert "<b>1.1.2</b>" in text and "<b>2.4.4</b>" in text
+    text = texts(await chat.send("грнат"))
+    assert "«грант»" in text and "<b>2.3.3</b>" in text

@@ -451,3 +451,46 @@ def test_old_and_new_spelling_of_project_meet() -> None:
     # 1.3.2 is printed «спільних проектів», 1.3.3 «спільних проєктів».
     assert normalize("Проєкт") == normalize("проект")
     assert stem("проєктів") == stem("проектів")
+
+
+# --- word forms a stemmer cannot reach, and typos ------------------------------------------
+
+FAMILY = (
+    measure("1.1.1", "Літні табори для школи та дитини", (IGS,), "Проведено заходи"),
+    measure("1.1.2", "Простір для людини з інвалідністю", (IGS,), "Відкрито простір"),
+    measure("1.1.3", "Грантовий конкурс", (IGS,), "Проведено конкурс"),
+)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("шкіл", "1.1.1"),  # школа
+        ("школи", "1.1.1"),
+        ("дітей", "1.1.1"),  # дитина
+        ("дитина", "1.1.1"),
+        ("людей", "1.1.2"),  # людина
+        ("люди", "1.1.2"),
+        ("захід", "1.1.1"),  # заходи
+        ("заходів", "1.1.1"),
+        ("конкурсів", "1.1.3"),
+    ],
+)
+def test_irregular_word_forms_meet_through_the_dictionary(query: str, expected: str) -> None:
+    assert codes(MeasureSearch(FAMILY).search(query))[:1] == [expected]
+
+
+@pytest.mark.parametrize(
+    ("query", "suggestion"),
+    [("фрум", "форум"), ("ваучр", "ваучер"), ("фрум ІРМ", "форум ірм"), ("космос", None)],
+)
+def test_typos_are_offered_the_nearest_words(
+    index: MeasureSearch, query: str, suggestion: str | None
+) -> None:
+    assert index.suggest(query) == suggestion
+
+
+def test_no_suggestion_for_what_is_found(index: MeasureSearch) -> None:
+    assert index.suggest("форум") is None
+    assert index.suggest("") is None
+    assert MeasureSearch([]).suggest("фрум") is None
