@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run chat test lint bench load clean
+.PHONY: install run chat web test lint bench load clean
 
 $(BIN)/cso-bot: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ run: install
 
 chat: install
 	$(BIN)/cso-bot chat
+
+# The public progress website on WEB_HOST:WEB_PORT (default http://127.0.0.1:8081/).
+web: install
+	$(BIN)/cso-bot web
 
 test: install
 	$(BIN)/python -m pytest

@@ -22,6 +22,7 @@ from bot.newsletter import start_newsletters, stop_newsletters
 from bot.storage import DatabaseStorage
 from db import Database
 from db.coordinators import Coordinators
+from formats.site import SiteLinks
 from handlers import get_routers
 from handlers.commands import GUEST_COMMANDS, offer_coordinator_menu
 from plan import Plan, load_plan
@@ -77,6 +78,7 @@ def build_dispatcher(
         coordinators=Coordinators(db, settings.coordinator_ids),
         reminders=ReminderPlanner(scheduler, settings.reminder_hours, clock),
         notifier=Notifier(db, i18n),
+        site=SiteLinks(settings.web_public_url),  # the public website, when it is published
     )
     dp.update.outer_middleware(UserMiddleware())
     UserLocaleMiddleware(i18n).setup(dp)

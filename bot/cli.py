@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import json
 import os
 import sqlite3
@@ -22,7 +21,7 @@ from db import DatabaseError
 from plan import PlanError, load_plan
 from plan.export import plan_to_dict
 from plan.progress import default_report_year
-from plan.report import CSV_HEADER, csv_rows, report_dict, report_text
+from plan.report import report_dict, report_text
 
 
 def _version() -> str:
@@ -42,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "run", help="run the bot: long polling, or a webhook when WEBHOOK_URL is set"
     )
+    commands.add_parser("web", help="serve the public progress website (WEB_HOST, WEB_PORT)")
     chat = commands.add_parser(
         "chat", help="talk to the bot in this terminal (no Telegram needed)"
     )
@@ -70,9 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser("report", help="the plan's progress for a year")
     report.add_argument("--year", type=int, help="calendar year (default: the current one)")
-    report.add_argument("--format", choices=["text", "json", "csv", "xlsx"], default="text")
     report.add_argument(
-        "--out", help="file to write (default: standard output; required for xlsx)"
+        "--format", choices=["text", "json", "csv", "xlsx", "docx"], default="text"
+    )
+    report.add_argument(
+        "--out", help="file to write (default: standard output; required for xlsx and docx)"
     )
 
     database = commands.add_parser("db", help="the database (DATABASE_PATH)").add_subparsers(
@@ -149,6 +151,12 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         setup_logging("INFO", secrets=[settings.bot_token or ""])
         return asyncio.run(newsletter_cli(settings, args))
+    if args.command == "web":
+        from bot.web_server import serve_site
+
+        setup_logging(settings.log_level)
+        asyncio.run(serve_site(settings))
+        return 0
     if args.command == "chat":
         setup_logging("WARNING")
         asyncio.run(_chat(settings, args.user_id))
@@ -186,8 +194,8 @@ async def _reports(settings: Settings, args: argparse.Namespace) -> int:
         except reports.ReportYearError as e:
             print(f"cso-bot: {e}", file=sys.stderr)
             return 2
-        if args.format == "xlsx" and args.out is None:
-            print("cso-bot: --format xlsx needs --out FILE", file=sys.stderr)
+        if args.format in ("xlsx", "docx") and args.out is None:
+            print(f"cso-bot: --format {args.format} needs --out FILE", file=sys.stderr)
             return 2
     db = await Database.open(settings.database_path)
     try:
@@ -207,8 +215,25 @@ async def _reports(settings: Settings, args: argparse.Namespace) -> int:
                 await reports.export_activities(db, plan, out)
             return 0
         progress = await reports.progress_for(db, plan, year, today)
+        if args.format == "docx":
+            async with db.read() as repos:
+                activities = await repos.public.activities(plan.id, year)
     finally:
         await db.close()
+    if args.format == "docx":
+        from handlers.report_docx import write_docx
+
+        try:
+            write_docx(args.out, plan, year, progress, activities, today)
+        except OSError as e:
+            raise ConfigError(f"{args.out}: cannot be written ({e.strerror or e})") from e
+        return 0
+    if args.format == "csv":
+        # The very bytes /report sends: the same layout, and the BOM spreadsheets need.
+        from handlers.report_files import csv_bytes
+
+        _write_bytes(args.out, csv_bytes(plan, progress))
+        return 0
     if args.format == "xlsx":
         from handlers.report_files import write_xlsx
 
@@ -221,10 +246,6 @@ async def _reports(settings: Settings, args: argparse.Namespace) -> int:
         if args.format == "json":
             json.dump(report_dict(plan, year, progress), out, ensure_ascii=False, indent=2)
             out.write("\n")
-        elif args.format == "csv":
-            writer = csv.writer(out, lineterminator="\n")
-            writer.writerow(CSV_HEADER)
-            writer.writerows(csv_rows(plan, progress))
         else:
             out.write(report_text(plan, year, progress))
     return 0
@@ -248,6 +269,18 @@ async def _database(settings: Settings, args: argparse.Namespace) -> int:
         await db.close()
     print(f"{settings.database_path}: integrity {result}")
     return 0 if result == "ok" else 1
+
+
+def _write_bytes(path: str | None, data: bytes) -> None:
+    if path is None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    try:
+        Path(path).write_bytes(data)
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot be written ({e.strerror or e})") from e
 
 
 @contextmanager

@@ -49,6 +49,9 @@ class Settings:
     newsletter_cron: str = "0 10 1 * *"  # when the monthly issue goes out, in `timezone`
     newsletter_draft_days: int = 3  # how long before that coordinators get the draft
     newsletter_unapproved: str = "wait"  # an issue not approved at send time: "send" or "wait"
+    web_host: str = "127.0.0.1"  # the public progress website (`cso-bot web`)
+    web_port: int = 8081
+    web_public_url: str | None = None  # where people reach the site; the bot links to it
 
     @property
     def webhook_mode(self) -> bool:
@@ -139,6 +142,9 @@ def load_settings(
             _positive("NEWSLETTER_DRAFT_DAYS", get("NEWSLETTER_DRAFT_DAYS"), 3, 27)
         ),
         newsletter_unapproved=_unapproved(get("NEWSLETTER_UNAPPROVED")),
+        web_host=get("WEB_HOST") or "127.0.0.1",
+        web_port=_web_port(get("WEB_PORT")),
+        web_public_url=_public_url(get("WEB_PUBLIC_URL")),
     )
 
 
@@ -199,6 +205,21 @@ def _port(value: str | None) -> int:
     if not re.fullmatch(r"[0-9]{1,5}", value) or not 1 <= int(value) <= 65535:
         raise ConfigError(f"WEBHOOK_PORT must be a port number 1-65535, got {value!r}")
     return int(value)
+
+
+def _web_port(value: str | None) -> int:
+    if value is None:
+        return Settings.web_port
+    if not re.fullmatch(r"[0-9]{1,5}", value) or not 1 <= int(value) <= 65535:
+        raise ConfigError(f"WEB_PORT must be a port number 1-65535, got {value!r}")
+    return int(value)
+
+
+def _public_url(value: str | None) -> str | None:
+    if value is None:
+        return None
+    _require_http_url("WEB_PUBLIC_URL", value)
+    return value.rstrip("/")
 
 
 def _log_level(value: str | None) -> str:

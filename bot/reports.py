@@ -11,6 +11,7 @@ from typing import Any, TextIO
 
 from db import Database, NewActivity
 from db.organisations import OrganisationRepo
+from formats.spreadsheet_csv import BOM, CsvFileError, read_rows
 from plan.codes import measures_by_code, normalize_code
 from plan.model import Measure, Plan
 from plan.progress import IndicatorProgress
@@ -36,6 +37,23 @@ COLUMNS: tuple[str, ...] = (
     "title",
     "evidence_url",
 )
+
+# The same columns as a person may name them in Ukrainian; matched without regard to case.
+COLUMNS_UK: dict[str, str] = {
+    "organization": "Організація",
+    "measure": "Захід",
+    "indicator": "Показник",
+    "date": "Дата",
+    "quantity": "Кількість",
+    "cso_participants": "Учасників від ІГС",
+    "council_participants": "Учасників від ради",
+    "title": "Назва",
+    "evidence_url": "Підтвердження",
+}
+_HEADER_NAMES = {
+    **{name.casefold(): name for name in COLUMNS},
+    **{uk.casefold(): name for name, uk in COLUMNS_UK.items()},
+}
 
 
 class ActivityImportError(Exception):
@@ -175,15 +193,23 @@ async def import_activities(
     today = today or date.today()
     path = Path(csv_path)
     try:
-        lines = await asyncio.to_thread(_read_csv, path)
-    except (OSError, UnicodeDecodeError, csv.Error) as e:
-        raise ActivityImportError([f"{path}: cannot be read ({e})"]) from e
+        lines = read_rows(await asyncio.to_thread(path.read_bytes))
+    except OSError as e:
+        raise ActivityImportError([f"{path}: cannot be read ({e.strerror or e})"]) from e
+    except CsvFileError as e:
+        raise ActivityImportError([f"{path}: cannot be read: {e}"]) from e
     if not lines:
         raise ActivityImportError(["line 1: the file is empty; expected a header"])
-    header = [h.strip() for h in lines[0]]
+    header = [_HEADER_NAMES.get(h.strip().casefold(), h.strip()) for h in lines[0]]
     missing = [c for c in COLUMNS if c not in header]
     if missing:
-        raise ActivityImportError([f"line 1: missing columns: {', '.join(missing)}"])
+        raise ActivityImportError(
+            [
+                f"line 1: missing columns: {', '.join(missing)} (expected a CSV file, comma- or "
+                f"semicolon-separated, with the columns {', '.join(COLUMNS)} or in Ukrainian "
+                f"{', '.join(COLUMNS_UK.values())})"
+            ]
+        )
     position = {name: header.index(name) for name in COLUMNS}
 
     errors: list[str] = []
@@ -236,11 +262,6 @@ async def import_activities(
     return len(rows)
 
 
-def _read_csv(path: Path) -> list[list[str]]:
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        return list(csv.reader(f))
-
-
 def _looks_like_code(value: str) -> bool:
     return len(value) == 8 and value.isdigit()
 
@@ -256,9 +277,13 @@ async def _organisation_problem(repo: OrganisationRepo, org: str, create_orgs: b
 
 
 async def export_activities(db: Database, plan: Plan, out: TextIO) -> int:
-    """Write the plan's approved activities in the import format; return how many."""
+    """Write the plan's approved activities in the import format; return how many.
+
+    The text starts with a BOM, so a spreadsheet opens it as UTF-8 and shows the Cyrillic.
+    """
     async with db.read() as repos:
         rows = await repos.activities.export_rows(plan.id)
+    out.write(BOM)
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     for r in rows:

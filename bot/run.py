@@ -12,6 +12,7 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_applicati
 from aiohttp import web
 
 from bot.app import App
+from web import Site, add_site_routes
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,8 @@ def build_webhook_app(app: App, bot: Bot) -> web.Application:
         dispatcher=app.dispatcher, bot=bot, secret_token=str(settings.webhook_secret)
     ).register(web_app, path=webhook_path(settings.webhook_url))
     setup_application(web_app, app.dispatcher, bot=bot)
+    # The public progress website, beside the webhook on the same server.
+    add_site_routes(web_app, Site([app.plan], app.db, app.dispatcher["clock"]))
 
     async def register_webhook(_: web.Application) -> None:
         await bot.set_webhook(

@@ -14,6 +14,7 @@ from db.members import CoordinatorRepo, MembershipRepo
 from db.newsletters import NewsletterRepo
 from db.organisations import OrganisationRepo
 from db.projects import ProjectRepo
+from db.public import PublicRepo
 from db.subscribers import SubscriberRepo
 from db.users import UserRepo
 
@@ -67,3 +68,7 @@ class Repositories:
     @cached_property
     def projects(self) -> ProjectRepo:
         return ProjectRepo(self.conn)
+
+    @cached_property
+    def public(self) -> PublicRepo:
+        return PublicRepo(self.conn)

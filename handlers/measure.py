@@ -9,6 +9,7 @@ from aiogram.filters import CommandObject
 from aiogram.types import InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
+from formats.site import SiteLinks
 from handlers import commands
 from handlers.plan_views import back_to_plan, measure_list, measure_view, measures_keyboard
 from handlers.reply import answer, echo
@@ -18,7 +19,9 @@ from plan.codes import measures_by_code, nearest_measures, normalize_code
 _CODE_LIKE = re.compile(r"^\d{1,3}(\.\d{1,3}){0,3}$")
 
 
-async def cmd_measure(message: Message, command: CommandObject, plan: Plan) -> None:
+async def cmd_measure(
+    message: Message, command: CommandObject, plan: Plan, site: SiteLinks | None = None
+) -> None:
     if not command.args:
         await answer(
             message,
@@ -33,7 +36,14 @@ async def cmd_measure(message: Message, command: CommandObject, plan: Plan) -> N
     printed = measures_by_code(plan, code)
     if len(printed) == 1:
         measure = printed[0]
-        await answer(message, *measure_view(plan, measure, printed_note=measure.code != code))
+        view = measure_view(
+            plan,
+            measure,
+            printed_note=measure.code != code,
+            site=site,
+            private=message.chat.type == "private",
+        )
+        await answer(message, *view)
         return
     if printed:
         text = "\n".join(

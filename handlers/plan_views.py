@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from html import escape
 
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 from aiogram.utils.i18n import gettext as _
 
+from formats.site import SiteLinks
 from handlers.callbacks import (
     GlossaryCb,
     GlossaryKind,
@@ -162,8 +163,21 @@ def measure_card(measure: Measure, printed_note: bool = False) -> str:
     return "\n".join(lines)
 
 
+def site_button(url: str, site: SiteLinks, private: bool) -> InlineKeyboardButton:
+    """A link to a page of the public website; opened inside Telegram as a Web App where
+    Telegram allows one (an https page, in a private chat), else in the browser."""
+    text = _("🌐 On the website")
+    if site.web_app and private:
+        return InlineKeyboardButton(text=text, web_app=WebAppInfo(url=url))
+    return InlineKeyboardButton(text=text, url=url)
+
+
 def measure_view(
-    plan: Plan, measure: Measure, printed_note: bool = False
+    plan: Plan,
+    measure: Measure,
+    printed_note: bool = False,
+    site: SiteLinks | None = None,
+    private: bool = True,
 ) -> tuple[str, InlineKeyboardMarkup]:
     task = plan.task(measure.task_code)
     back = _button(
@@ -171,7 +185,9 @@ def measure_view(
         PlanCb(level=PlanLevel.task, code=measure.task_code),
     )
     assert task is not None
-    return measure_card(measure, printed_note), _keyboard([], back, back_to_plan())
+    url = site.measure(plan.id, measure.code) if site is not None else None
+    links = [site_button(url, site, private)] if url is not None and site is not None else []
+    return measure_card(measure, printed_note), _keyboard(links, back, back_to_plan())
 
 
 def measures_keyboard(

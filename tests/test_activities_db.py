@@ -263,7 +263,7 @@ async def test_export_then_import_round_trip(
     finally:
         await other.close()
     assert second.getvalue() == first.getvalue()
-    assert first.getvalue().splitlines()[0] == HEADER
+    assert first.getvalue().splitlines()[0] == "\ufeff" + HEADER  # BOM, then the header
 
 
 # --- ЄДРПОУ ---------------------------------------------------------------------------------

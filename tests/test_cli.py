@@ -28,6 +28,9 @@ SETTINGS = (
     "WEBHOOK_SECRET",
     "WEBHOOK_HOST",
     "WEBHOOK_PORT",
+    "WEB_HOST",
+    "WEB_PORT",
+    "WEB_PUBLIC_URL",
 )
 # Light commands answer in well under a second; `run` imports aiogram first (a few seconds).
 TIMEOUT = 60

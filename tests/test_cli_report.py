@@ -116,7 +116,7 @@ def test_report_as_text_and_csv(imported: Path) -> None:
     result = cso_bot(imported, "report", "--year", "2024", "--format", "csv", "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
-    rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8"))))
+    rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
     assert rows[0] == [
         "measure",
         "responsible",
@@ -151,7 +151,7 @@ def test_a_bad_import_prints_every_error_and_imports_nothing(tmp_path: Path) -> 
     assert "line 2: unknown organization 'ГО Тест' (use --create-orgs to add it)" in errors
     exported = cso_bot(tmp_path, "activities", "export")
     assert exported.returncode == 0, exported.stderr
-    assert exported.stdout.strip() == HEADER
+    assert exported.stdout.strip() == "\ufeff" + HEADER  # the BOM spreadsheets need
 
 
 def test_export_then_import_again(

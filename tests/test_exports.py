@@ -119,7 +119,7 @@ def test_cli_report_as_xlsx(tmp_path: Path) -> None:
 
     # The same numbers as the CSV the CLI writes.
     as_csv = cso_bot(tmp_path, "report", "--year", "2024", "--format", "csv")
-    csv_rows = list(csv.reader(io.StringIO(as_csv.stdout)))
+    csv_rows = list(csv.reader(io.StringIO(as_csv.stdout.removeprefix("\ufeff"))))
     assert [[str(c) for c in r] for r in rows] == csv_rows
 
 
