@@ -50,7 +50,7 @@ async def engine(url: str, subscribers: int, rate: float | None) -> dict[str, An
     from aiogram.client.telegram import TelegramAPIServer
 
     from db import Database
-    from scheduler.delivery import DeliveryOptions, send_newsletter
+    from scheduler.newsletter.delivery import DeliveryOptions, send_newsletter
 
     options = DeliveryOptions() if rate is None else DeliveryOptions(rate=rate)
     with tempfile.TemporaryDirectory(prefix="cso-bench-delivery-") as tmp:

@@ -27,8 +27,8 @@ from plan import Plan, load_plan
 from plan.clock import Clock
 from plan.search import MeasureSearch
 from scheduler import Scheduler, build_scheduler
-from scheduler.delivery import DeliveryRunner
-from scheduler.newsletter_job import start_newsletter_schedule
+from scheduler.newsletter.delivery import DeliveryRunner
+from scheduler.newsletter.job import start_newsletter_schedule
 from scheduler.notifier import Notifier
 from scheduler.reminders import ReminderPlanner, start_reminders
 

@@ -22,8 +22,8 @@ from bot.config import ConfigError, Settings
 from db import Database
 from formats.telegram_text import html_problem, split_message, visible_text
 from plan import Plan, load_plan
-from scheduler.compose import as_text, compose, gather, month_of
-from scheduler.delivery import (
+from scheduler.newsletter.compose import as_text, compose, gather, month_of
+from scheduler.newsletter.delivery import (
     DeliveryHandle,
     DeliveryOptions,
     DeliveryRunner,
@@ -33,7 +33,7 @@ from scheduler.delivery import (
     resume_interrupted,
     send_newsletter,
 )
-from scheduler.newsletter_job import UNSUBSCRIBE_LABEL, record_sent_issues, unsubscribe_keyboard
+from scheduler.newsletter.job import UNSUBSCRIBE_LABEL, record_sent_issues, unsubscribe_keyboard
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 PROGRESS_EVERY = 2.0  # seconds between two edits of a progress message

@@ -20,10 +20,10 @@ from handlers import commands
 from handlers.reply import answer, drop_keyboard
 from handlers.roles import COORDINATOR, HasRole, guard, refuse_non_coordinator
 from plan import Plan
-from scheduler import newsletter_job
-from scheduler.compose import month_of, next_month
-from scheduler.delivery import DeliveryRunner, cancel_newsletter, pause_newsletter
-from scheduler.newsletter_job import NewsletterCb, Runtime
+from scheduler.newsletter import job as newsletter_job
+from scheduler.newsletter.compose import month_of, next_month
+from scheduler.newsletter.delivery import DeliveryRunner, cancel_newsletter, pause_newsletter
+from scheduler.newsletter.job import NewsletterCb, Runtime
 
 MAX_INTRO = 3000  # with the title, the introduction always fits in the first message
 

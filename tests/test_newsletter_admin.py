@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.app import App
-from scheduler import newsletter_job
-from scheduler.delivery import DeliveryRunner
-from scheduler.newsletter_job import NewsletterCb
+from scheduler.newsletter import job as newsletter_job
+from scheduler.newsletter.delivery import DeliveryRunner
+from scheduler.newsletter.job import NewsletterCb
 from tests.conftest import Chat, texts
 
 NOW = datetime(2024, 3, 5, 9, 0, tzinfo=UTC)

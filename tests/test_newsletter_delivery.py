@@ -17,7 +17,7 @@ from aiogram.methods import SendMessage
 from bot.app import App
 from db import Database
 from fakes.bot_api import FakeBotAPI
-from scheduler.delivery import (
+from scheduler.newsletter.delivery import (
     DeliveryHandle,
     DeliveryOptions,
     DeliveryRunner,
@@ -26,7 +26,7 @@ from scheduler.delivery import (
     resume_interrupted,
     send_newsletter,
 )
-from scheduler.newsletter_job import UnsubscribeCb, unsubscribe_keyboard
+from scheduler.newsletter.job import UnsubscribeCb, unsubscribe_keyboard
 from tests.conftest import COORDINATOR_ID
 
 TOKEN = "123456:DELIVERY-test-token"

@@ -12,8 +12,8 @@ from aiogram.methods import SendMessage
 
 from bot.app import App
 from db.events import NewEvent
-from scheduler import newsletter_job
-from scheduler.delivery import DeliveryRunner
+from scheduler.newsletter import job as newsletter_job
+from scheduler.newsletter.delivery import DeliveryRunner
 from tests.conftest import COORDINATOR_ID, Chat
 
 NOW = datetime(2024, 3, 5, 9, 0, tzinfo=UTC)  # after 1 March 10:00 Kyiv: the send was missed

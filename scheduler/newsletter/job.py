@@ -27,8 +27,20 @@ from apscheduler.triggers.cron import CronTrigger
 from db import Database, NewsletterRecord
 from db.activities import NewActivity
 from plan import Plan
-from scheduler.compose import Translate, compose, gather, month_of, next_month, send_time
-from scheduler.delivery import DeliveryOptions, DeliveryRunner, DeliverySummary, send_newsletter
+from scheduler.newsletter.compose import (
+    Translate,
+    compose,
+    gather,
+    month_of,
+    next_month,
+    send_time,
+)
+from scheduler.newsletter.delivery import (
+    DeliveryOptions,
+    DeliveryRunner,
+    DeliverySummary,
+    send_newsletter,
+)
 
 log = logging.getLogger(__name__)
 
