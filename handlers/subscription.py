@@ -12,7 +12,7 @@ from aiogram.utils.i18n import gettext as _
 from db import Database, SubscribeResult, UnsubscribeResult
 from handlers import commands
 from handlers.reply import answer
-from scheduler.newsletter.job import UnsubscribeCb
+from scheduler.newsletter.keyboards import UnsubscribeCb
 
 
 # Marked for extraction; newsletters are composed outside handlers, so the caller translates it.

@@ -8,17 +8,21 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.app import App
-from scheduler.newsletter import job as newsletter_job
+from plan.clock import Clock
 from scheduler.newsletter.delivery import DeliveryRunner
-from scheduler.newsletter.job import NewsletterCb
+from scheduler.newsletter.keyboards import NewsletterCb
 from tests.conftest import Chat, texts
 
 NOW = datetime(2024, 3, 5, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def frozen(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(newsletter_job, "current_time", lambda: NOW)
+@pytest.fixture
+def clock() -> Clock:
+    return Clock.fixed(NOW)
+
+
+def _runner(app: App) -> DeliveryRunner:
+    return app.dispatcher["newsletter"].deliveries
 
 
 async def _issue(app: App) -> int:
@@ -53,7 +57,7 @@ async def test_draft_test_intro_approve_send_archive(
     assert "<b>Вітаємо</b> &amp; дякуємо" in saved
 
     await coordinator.tap("✅")  # send time has passed: it goes out now
-    runner: DeliveryRunner = app.dispatcher["deliveries"]
+    runner = _runner(app)
     await asyncio.wait_for(asyncio.gather(*runner.tasks), timeout=10)
     async with app.db.read() as repo:
         record = await repo.newsletters.get(issue)
@@ -93,7 +97,7 @@ async def test_pause_resume_cancel_buttons(app: App, coordinator: Chat) -> None:
     async with app.db.read() as repo:
         assert await repo.newsletters.status(issue) == "paused"
     await coordinator.press(1, NewsletterCb(action="resume", id=issue).pack())
-    runner: DeliveryRunner = app.dispatcher["deliveries"]
+    runner = _runner(app)
     await asyncio.wait_for(asyncio.gather(*runner.tasks), timeout=10)
     async with app.db.read() as repo:
         assert await repo.newsletters.status(issue) == "sent"

@@ -26,7 +26,7 @@ from scheduler.newsletter.delivery import (
     resume_interrupted,
     send_newsletter,
 )
-from scheduler.newsletter.job import UnsubscribeCb, unsubscribe_keyboard
+from scheduler.newsletter.keyboards import UnsubscribeCb, unsubscribe_keyboard
 from tests.conftest import COORDINATOR_ID
 
 TOKEN = "123456:DELIVERY-test-token"
@@ -284,7 +284,7 @@ async def test_the_bot_resumes_an_interrupted_newsletter_at_startup(app: App) ->
     dp = app.dispatcher
     await dp.emit_startup(bot=coordinator.bot, dispatcher=dp, **dp.workflow_data)
     try:
-        runner: DeliveryRunner = dp["deliveries"]
+        runner: DeliveryRunner = dp["newsletter"].deliveries
         await asyncio.wait_for(asyncio.gather(*runner.tasks), timeout=10)
     finally:
         await dp.emit_shutdown(bot=coordinator.bot, dispatcher=dp, **dp.workflow_data)
