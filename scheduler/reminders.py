@@ -43,6 +43,11 @@ def current_time() -> datetime:
     return datetime.now(UTC)
 
 
+def configure(runtime: object) -> None:
+    """Deprecated no-op: the jobs are bound at start-up by ReminderPlanner.start, without a
+    module global. Kept only while tests/test_events.py still calls it."""
+
+
 def reminder_job_id(event_id: int) -> str:
     return f"event-reminder:{event_id}"
 
