@@ -133,9 +133,7 @@ def parse_plan(raw: Any, file: str = "<plan>") -> Plan:
     if newsletter_indicator is not None and not any(
         i.id == newsletter_indicator for _, found in indicators.values() for i in found
     ):
-        raise r.fail(
-            "plan.newsletter_indicator", f"no indicator with id {newsletter_indicator!r}"
-        )
+        raise r.fail("plan.newsletter_indicator", f"no indicator with id {newsletter_indicator!r}")
     return Plan(
         id=r.field(meta, "id", "plan", str),
         title=r.field(meta, "title", "plan", str),
