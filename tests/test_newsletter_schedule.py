@@ -165,3 +165,15 @@ async def test_draft_is_prepared_before_send_time_with_a_preview(app: App, clock
         april = await repo.newsletters.by_month("2024-04")
     assert april is not None and april.status == "draft"
     assert "✅ Схвалити" in "".join(coordinator.buttons())
+
+
+def test_the_plan_names_the_indicator_sent_issues_count_towards(app: App) -> None:
+    import yaml
+
+    from plan.loader import PlanError, parse_plan
+
+    assert app.plan.newsletter_indicator == "2.1.3-newsletters"
+    raw = yaml.safe_load(app.settings.plan_file.read_text(encoding="utf-8"))
+    raw["plan"]["newsletter_indicator"] = "9.9.9-nothing"
+    with pytest.raises(PlanError, match="newsletter_indicator"):
+        parse_plan(raw)
