@@ -1,4 +1,4 @@
-"""Newsletter delivery: scheduler/delivery.py against FakeBotAPI over loopback HTTP.
+"""Newsletter delivery: scheduler/newsletter/delivery.py against FakeBotAPI over loopback HTTP.
 
 The fake server runs in a process of its own (it records every call, so it grows), the engine in
 another (so its peak RSS is the engine's alone). Cases:

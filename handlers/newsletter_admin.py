@@ -32,15 +32,17 @@ def _chat_of(query: CallbackQuery, user: User) -> int:
     return query.message.chat.id if query.message else user.id
 
 
-async def _issue(
+async def known_issue(
     query: CallbackQuery, callback_data: NewsletterCb, newsletter: Newsletter
-) -> NewsletterRecord | None:
-    """The issue a button names; a refusal (and None) when there is none."""
+) -> dict[str, NewsletterRecord] | bool:
+    """Filter: the issue a button names, handed to the handler as `issue`."""
     async with newsletter.issues.db.read() as repo:
         record = await repo.newsletters.get(callback_data.id)
-    if record is None:
-        await query.answer(_("There is no such newsletter."), show_alert=True)
-    return record
+    return {"issue": record} if record is not None else False
+
+
+async def on_unknown_issue(query: CallbackQuery) -> None:
+    await query.answer(_("There is no such newsletter."), show_alert=True)
 
 
 async def cmd_newsletter(message: Message, bot: Bot, newsletter: Newsletter) -> None:
@@ -55,34 +57,28 @@ async def cmd_newsletter(message: Message, bot: Bot, newsletter: Newsletter) -> 
 
 async def on_test(
     query: CallbackQuery,
-    callback_data: NewsletterCb,
+    issue: NewsletterRecord,
     bot: Bot,
     newsletter: Newsletter,
     event_from_user: User,
 ) -> None:
-    record = await _issue(query, callback_data, newsletter)
-    if record is None:
-        return
     await query.answer()
-    await newsletter.test_send(bot, _chat_of(query, event_from_user), record)
+    await newsletter.test_send(bot, _chat_of(query, event_from_user), issue)
 
 
 async def on_intro_asked(
     query: CallbackQuery,
-    callback_data: NewsletterCb,
+    issue: NewsletterRecord,
     state: FSMContext,
     bot: Bot,
     newsletter: Newsletter,
     event_from_user: User,
 ) -> None:
-    record = await _issue(query, callback_data, newsletter)
-    if record is None:
-        return
-    if record.status not in ("draft", "approved"):
+    if issue.status not in ("draft", "approved"):
         await query.answer(_("This newsletter can no longer be changed."), show_alert=True)
         return
     await state.set_state(IntroForm.text)
-    await state.set_data({"newsletter_id": record.id})
+    await state.set_data({"newsletter_id": issue.id})
     await query.answer()
     await bot.send_message(
         _chat_of(query, event_from_user),
@@ -95,16 +91,13 @@ async def on_intro_asked(
 
 async def on_approve(
     query: CallbackQuery,
-    callback_data: NewsletterCb,
+    issue: NewsletterRecord,
     bot: Bot,
     newsletter: Newsletter,
     event_from_user: User,
 ) -> None:
-    record = await _issue(query, callback_data, newsletter)
-    if record is None:
-        return
     async with newsletter.issues.db.transaction() as repo:
-        approved = await repo.newsletters.approve(record.id, event_from_user.id)
+        approved = await repo.newsletters.approve(issue.id, event_from_user.id)
     if not approved:
         await query.answer(_("This newsletter is not a draft any more."), show_alert=True)
         return
@@ -112,66 +105,55 @@ async def on_approve(
     if isinstance(query.message, Message):
         await drop_keyboard(query.message)
     chat_id = _chat_of(query, event_from_user)
-    at = newsletter.send_at(record.month)
+    at = newsletter.send_at(issue.month)
     if at is not None and newsletter.clock.now() >= at:
         # Its send time has passed (it was waiting for this approval): send it now.
-        newsletter.spawn_send(bot, record.id, {chat_id: None})
+        newsletter.spawn_send(bot, issue.id, {chat_id: None})
         return
     when = at.strftime("%d.%m.%Y %H:%M") if at else "—"
     await bot.send_message(
         chat_id,
         _("✅ The {month} newsletter is approved; it goes out on {when}.").format(
-            month=record.month, when=when
+            month=issue.month, when=when
         ),
     )
 
 
-async def on_pause(
-    query: CallbackQuery, callback_data: NewsletterCb, newsletter: Newsletter
-) -> None:
-    record = await _issue(query, callback_data, newsletter)
-    if record is None:
-        return
-    done = await pause_newsletter(newsletter.issues.db, record.id)
+async def on_pause(query: CallbackQuery, issue: NewsletterRecord, newsletter: Newsletter) -> None:
+    done = await pause_newsletter(newsletter.issues.db, issue.id)
     await query.answer(_("Pausing…") if done else _("It is not being sent."))
 
 
 async def on_cancel(
     query: CallbackQuery,
-    callback_data: NewsletterCb,
+    issue: NewsletterRecord,
     bot: Bot,
     newsletter: Newsletter,
     event_from_user: User,
 ) -> None:
-    record = await _issue(query, callback_data, newsletter)
-    if record is None:
-        return
-    done = await cancel_newsletter(newsletter.issues.db, record.id)
+    done = await cancel_newsletter(newsletter.issues.db, issue.id)
     await query.answer(_("Cancelled.") if done else _("It can no longer be cancelled."))
-    if done and record.status == "paused" and query.message is not None:
+    if done and issue.status == "paused" and query.message is not None:
         # Nothing is running to show it: say so on the same board.
         screens: dict[int, int | None] = {
             _chat_of(query, event_from_user): query.message.message_id
         }
-        await newsletter.board(bot, record, screens).finish(None, "cancelled")
+        await newsletter.board(bot, issue, screens).finish(None, "cancelled")
 
 
 async def on_resume(
     query: CallbackQuery,
-    callback_data: NewsletterCb,
+    issue: NewsletterRecord,
     bot: Bot,
     newsletter: Newsletter,
     event_from_user: User,
 ) -> None:
-    record = await _issue(query, callback_data, newsletter)
-    if record is None:
-        return
-    if record.status != "paused":
+    if issue.status != "paused":
         await query.answer(_("It is not paused."), show_alert=True)
         return
     await query.answer(_("Resuming…"))
     message_id = query.message.message_id if query.message else None
-    newsletter.spawn_send(bot, record.id, {_chat_of(query, event_from_user): message_id})
+    newsletter.spawn_send(bot, issue.id, {_chat_of(query, event_from_user): message_id})
 
 
 async def on_intro(message: Message, state: FSMContext, bot: Bot, newsletter: Newsletter) -> None:
@@ -237,7 +219,10 @@ def build_router() -> Router:
         (IssueAction.cancel, on_cancel),
         (IssueAction.resume, on_resume),
     ):
-        coordinators.callback_query.register(handler, NewsletterCb.filter(F.action == action))
+        coordinators.callback_query.register(
+            handler, NewsletterCb.filter(F.action == action), known_issue
+        )
+    coordinators.callback_query.register(on_unknown_issue, NewsletterCb.filter())
     coordinators.message.register(
         on_intro_cancel, commands.CANCEL.filter, StateFilter(IntroForm.text)
     )
