@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 from aiogram import BaseMiddleware
@@ -13,6 +13,7 @@ from aiogram.utils.i18n import I18nMiddleware
 from db import Database, UserRecord
 from db.coordinators import Coordinators
 from db.members import Standing
+from plan.clock import Clock
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
@@ -33,13 +34,14 @@ class UserMiddleware(BaseMiddleware):
         tg_user: User | None = data.get("event_from_user")
         db: Database = data["db"]
         coordinators: Coordinators = data["coordinators"]
+        clock: Clock = data["clock"]
         record, standing = None, Standing(coordinator=False, organisation_id=None)
         if tg_user is not None:
             async with db.read() as repo:
                 record, standing = await repo.users.profile(tg_user.id)
             if record is None:
                 async with db.transaction() as repo:
-                    record = await repo.users.ensure(tg_user.id, datetime.now(UTC))
+                    record = await repo.users.ensure(tg_user.id, clock.now().astimezone(UTC))
         data["user_record"] = record
         data["organisation_id"] = standing.organisation_id
         data["role"] = role_of(tg_user.id, standing, coordinators) if tg_user else "guest"

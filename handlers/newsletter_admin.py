@@ -201,6 +201,13 @@ async def on_intro(message: Message, state: FSMContext, bot: Bot, newsletter: Ne
     )
 
 
+async def on_intro_no_longer_coordinator(message: Message, state: FSMContext) -> None:
+    """Someone removed from the coordinators while writing an introduction: the dialog ends
+    and nothing changes, rather than leaving them in a state no handler of theirs answers."""
+    await state.clear()
+    await refuse_non_coordinator(message)
+
+
 async def on_intro_cancel(message: Message, state: FSMContext) -> None:
     await state.clear()
     await answer(message, _("The introduction is unchanged."))
@@ -230,6 +237,7 @@ def build_router() -> Router:
     # Everyone else: a refusal, and nothing changes (a router tries its own handlers before its
     # children's, so this is a child placed after the coordinators').
     others = Router(name=f"{__name__}.others")
+    others.message.register(on_intro_no_longer_coordinator, StateFilter(IntroForm.text))
     others.message.register(refuse_non_coordinator, commands.NEWSLETTER.filter)
     others.callback_query.register(refuse_non_coordinator, NewsletterCb.filter())
     router.include_routers(coordinators, others)

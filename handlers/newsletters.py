@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 from enum import StrEnum
 
 from aiogram import F, Router
@@ -16,6 +16,7 @@ from handlers import commands
 from handlers.callbacks import MenuAction, MenuCb
 from handlers.reply import answer, show
 from handlers.subscription import unsubscribe_reply
+from plan.clock import Clock
 
 ARCHIVE_SHOWN = 24
 
@@ -88,9 +89,13 @@ async def on_read(query: CallbackQuery, callback_data: NewsletterMenuCb, db: Dat
 
 
 async def on_subscription(
-    query: CallbackQuery, callback_data: NewsletterMenuCb, db: Database, event_from_user: User
+    query: CallbackQuery,
+    callback_data: NewsletterMenuCb,
+    db: Database,
+    event_from_user: User,
+    clock: Clock,
 ) -> None:
-    now = datetime.now(UTC)
+    now = clock.now().astimezone(UTC)
     async with db.transaction() as repo:
         if callback_data.action is MenuChoice.sub:
             chat_id = query.message.chat.id if query.message else event_from_user.id

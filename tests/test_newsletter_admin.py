@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, datetime
 
 import pytest
+from aiogram.fsm.storage.base import StorageKey
 
 from bot.app import App
 from plan.clock import Clock
@@ -105,3 +106,23 @@ async def test_pause_resume_cancel_buttons(app: App, coordinator: Chat) -> None:
     assert answer  # a sent issue can no longer be cancelled
     async with app.db.read() as repo:
         assert await repo.newsletters.status(issue) == "sent"
+
+
+async def test_a_removed_coordinator_writing_an_introduction_is_let_go(
+    app: App, coordinator: Chat
+) -> None:
+    added = Chat(app, 901)
+    async with app.db.transaction() as repo:
+        await repo.coordinators.add(901, actor=900)
+    await added.send("/newsletter")
+    issue = await _issue(app)
+    await added.press(1, NewsletterCb(action="intro", id=issue).pack())
+    async with app.db.transaction() as repo:
+        await repo.coordinators.remove(901, actor=900)
+    assert "координатор" in texts(await added.send("<b>Вступ</b>"))
+    async with app.db.read() as repo:
+        record = await repo.newsletters.get(issue)
+    assert record is not None and record.intro == ""
+    key = StorageKey(bot_id=added.bot.id, chat_id=901, user_id=901)
+    assert await app.dispatcher.storage.get_state(key) is None
+    assert "координатор" not in texts(await added.send("/start"))
