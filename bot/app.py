@@ -92,7 +92,6 @@ def build_dispatcher(
     dp = Dispatcher(
         storage=DatabaseStorage(db),
         # Long-lived objects every handler may ask for by name, each as narrow as its use.
-        config=settings,
         plan=plan,
         db=db,
         search=MeasureSearch(plan.measures),
