@@ -1,4 +1,4 @@
-"""Newsletter delivery: scheduler/delivery.py against FakeBotAPI over loopback HTTP.
+"""Newsletter delivery: scheduler/newsletter/delivery.py against FakeBotAPI over loopback HTTP.
 
 The fake server runs in a process of its own (it records every call, so it grows), the engine in
 another (so its peak RSS is the engine's alone). Cases:
@@ -50,7 +50,7 @@ async def engine(url: str, subscribers: int, rate: float | None) -> dict[str, An
     from aiogram.client.telegram import TelegramAPIServer
 
     from db import Database
-    from scheduler.delivery import DeliveryOptions, send_newsletter
+    from scheduler.newsletter.delivery import DeliveryOptions, send_newsletter
 
     options = DeliveryOptions() if rate is None else DeliveryOptions(rate=rate)
     with tempfile.TemporaryDirectory(prefix="cso-bench-delivery-") as tmp:

@@ -18,7 +18,6 @@ from aiogram.utils.i18n import I18n
 from bot.config import Settings
 from bot.i18n import LOCALES, build_i18n
 from bot.middlewares import UserLocaleMiddleware, UserMiddleware
-from bot.newsletter import start_newsletters, stop_newsletters
 from bot.storage import DatabaseStorage
 from db import Database
 from db.coordinators import Coordinators
@@ -29,10 +28,11 @@ from plan import Plan, load_plan
 from plan.clock import Clock
 from plan.search import MeasureSearch
 from scheduler import Scheduler, build_scheduler
-from scheduler.delivery import DeliveryRunner
-from scheduler.newsletter_job import start_newsletter_schedule
+from scheduler.newsletter.delivery import DeliveryOptions
+from scheduler.newsletter.issue import Issues, Schedule
+from scheduler.newsletter.job import Newsletter
 from scheduler.notifier import Notifier
-from scheduler.reminders import ReminderPlanner, start_reminders
+from scheduler.reminders import ReminderPlanner
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,31 @@ class App:
         await self.db.close()
 
 
+def build_newsletter(
+    settings: Settings,
+    plan: Plan,
+    db: Database,
+    i18n: I18n,
+    clock: Clock,
+    coordinators: Coordinators,
+    notifier: Notifier,
+) -> Newsletter:
+    """The newsletter with its settings, for the dispatcher and `cso-bot newsletter` alike."""
+    return Newsletter(
+        Issues(db, plan, clock, i18n),
+        Schedule(
+            cron=settings.newsletter_cron,
+            draft_days=settings.newsletter_draft_days,
+            unapproved=settings.newsletter_unapproved,
+        ),
+        DeliveryOptions(
+            rate=settings.newsletter_rate, concurrency=settings.newsletter_concurrency
+        ),
+        coordinators,
+        notifier,
+    )
+
+
 def build_dispatcher(
     settings: Settings,
     plan: Plan,
@@ -64,31 +89,28 @@ def build_dispatcher(
     clock: Clock | None = None,
 ) -> Dispatcher:
     clock = clock or Clock(settings.timezone)
+    coordinators = Coordinators(db, settings.coordinator_ids)
+    notifier = Notifier(db, i18n)
     dp = Dispatcher(
         storage=DatabaseStorage(db),
-        # Long-lived objects every handler may ask for by name.
-        config=settings,
+        # Long-lived objects every handler may ask for by name, each as narrow as its use.
         plan=plan,
         db=db,
         search=MeasureSearch(plan.measures),
         scheduler=scheduler,
         i18n=i18n,
-        deliveries=DeliveryRunner(),  # newsletters being sent by this process
         clock=clock,
-        coordinators=Coordinators(db, settings.coordinator_ids),
+        coordinators=coordinators,
         reminders=ReminderPlanner(scheduler, settings.reminder_hours, clock),
-        notifier=Notifier(db, i18n),
+        notifier=notifier,
+        newsletter=build_newsletter(settings, plan, db, i18n, clock, coordinators, notifier),
         site=SiteLinks(settings.web_public_url),  # the public website, when it is published
     )
     dp.update.outer_middleware(UserMiddleware())
     UserLocaleMiddleware(i18n).setup(dp)
     dp.include_routers(*get_routers())
     dp.startup.register(on_startup)
-    dp.startup.register(start_newsletters)
-    dp.startup.register(start_reminders)  # re-plans event reminders from the database
-    # The monthly issue: its cron job, an hourly check for drafts, a catch-up soon after start.
-    dp.startup.register(start_newsletter_schedule)
-    dp.shutdown.register(stop_newsletters)
+    dp.shutdown.register(on_shutdown)
     return dp
 
 
@@ -114,24 +136,30 @@ def build_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
 
 async def on_startup(
     bot: Bot,
-    config: Settings,
+    db: Database,
     scheduler: Scheduler,
     i18n: I18n,
-    db: Database,
+    coordinators: Coordinators,
+    reminders: ReminderPlanner,
+    newsletter: Newsletter,
     search: MeasureSearch,
 ) -> None:
-    # The search index (and its morphology) is built in a worker thread, not on first search.
+    """Menus, the scheduler, and the jobs bound to this bot: reminders re-planned from the
+    database; the newsletter's interrupted send resumed, its monthly job, hourly check and
+    catch-up. The search index (and its morphology) is built in a worker thread meanwhile."""
     asyncio.get_running_loop().run_in_executor(None, search.warm)
-    async with db.read() as repo:
-        added = await repo.coordinators.all()
-    await set_commands(bot, config, i18n, added)
+    await set_commands(bot, i18n, await coordinators.all())
     if not scheduler.running:
         scheduler.start()
+    await reminders.start(bot, db, i18n)
+    newsletter.start(bot, scheduler)
 
 
-async def set_commands(
-    bot: Bot, settings: Settings, i18n: I18n, added_coordinators: Iterable[int] = ()
-) -> None:
+async def on_shutdown(newsletter: Newsletter) -> None:
+    await newsletter.stop()
+
+
+async def set_commands(bot: Bot, i18n: I18n, coordinators: Iterable[int] = ()) -> None:
     """The command menu per language, and coordinators' own per coordinator chat."""
     for locale in LOCALES:
         language = None if locale == i18n.default_locale else locale
@@ -140,5 +168,5 @@ async def set_commands(
             scope=BotCommandScopeDefault(),
             language_code=language,
         )
-    for coordinator in sorted({*settings.coordinator_ids, *added_coordinators}):
+    for coordinator in sorted(set(coordinators)):
         await offer_coordinator_menu(bot, i18n, coordinator, offer=True)

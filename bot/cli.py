@@ -147,7 +147,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         setup_logging("WARNING")
         return asyncio.run(_reports(settings, args))
     if args.command == "newsletter":
-        from bot.newsletter import run_cli as newsletter_cli
+        from bot.newsletter_cli import run_cli as newsletter_cli
 
         setup_logging("INFO", secrets=[settings.bot_token or ""])
         return asyncio.run(newsletter_cli(settings, args))

@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, User
 from aiogram.utils.i18n import I18nMiddleware
 
-from bot.config import Settings
 from db import Database, UserRecord
+from db.coordinators import Coordinators
 from db.members import Standing
+from plan.clock import Clock
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
-def role_of(user_id: int, standing: Standing, settings: Settings) -> str:
-    if user_id in settings.coordinator_ids or standing.coordinator:
+def role_of(user_id: int, standing: Standing, coordinators: Coordinators) -> str:
+    if coordinators.decides(user_id, added=standing.coordinator):
         return "coordinator"
     return "member" if standing.organisation_id is not None else "guest"
 
@@ -32,17 +33,18 @@ class UserMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         tg_user: User | None = data.get("event_from_user")
         db: Database = data["db"]
-        settings: Settings = data["config"]
+        coordinators: Coordinators = data["coordinators"]
+        clock: Clock = data["clock"]
         record, standing = None, Standing(coordinator=False, organisation_id=None)
         if tg_user is not None:
             async with db.read() as repo:
                 record, standing = await repo.users.profile(tg_user.id)
             if record is None:
                 async with db.transaction() as repo:
-                    record = await repo.users.ensure(tg_user.id, datetime.now(UTC))
+                    record = await repo.users.ensure(tg_user.id, clock.now().astimezone(UTC))
         data["user_record"] = record
         data["organisation_id"] = standing.organisation_id
-        data["role"] = role_of(tg_user.id, standing, settings) if tg_user else "guest"
+        data["role"] = role_of(tg_user.id, standing, coordinators) if tg_user else "guest"
         return await handler(event, data)
 
 

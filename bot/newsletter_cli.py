@@ -1,8 +1,23 @@
-"""The `cso-bot newsletter` arguments; kept apart so parsing imports no bot machinery."""
+"""`cso-bot newsletter`: its arguments, and the commands, through the same newsletter service
+the bot uses (one way to compose and store an issue, one progress board)."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import re
+import signal
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.config import ConfigError, Settings
+
+if TYPE_CHECKING:
+    from db import Database
+    from scheduler.newsletter.job import Newsletter
+
+MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 def add_cli(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,3 +46,200 @@ def add_cli(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         ("cancel", "cancel a newsletter: what is not sent yet never will be"),
     ):
         newsletter.add_parser(name, help=what).add_argument("--month", required=True)
+
+
+# -- the commands: everything below imports the bot's machinery only when a command runs ------
+
+
+def _month(value: str) -> str:
+    if not MONTH.match(value):
+        raise ConfigError(f"--month must look like 2026-11, got {value!r}")
+    return value
+
+
+async def run_cli(settings: Settings, args: argparse.Namespace) -> int:
+    from db import Database
+    from scheduler.newsletter.delivery import cancel_newsletter, pause_newsletter
+
+    command = args.newsletter_command
+    month = _month(args.month) if args.month else None
+    text = None
+    if command == "create":
+        try:
+            text = await asyncio.to_thread(Path(args.text_file).read_text, encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise ConfigError(f"{args.text_file}: cannot be read ({e})") from e
+    if command in ("send", "resume"):
+        settings.require_token()
+    db = await Database.open(settings.database_path)
+    try:
+        if command == "status":
+            return await _status(db, month)
+        if command == "preview":
+            return await _preview(_newsletter(settings, db), month)
+        assert month is not None
+        if command == "send":
+            await _compose_if_missing(_newsletter(settings, db), month)
+        if command == "create":
+            assert text is not None
+            return await _create(db, month, text)
+        async with db.read() as repo:
+            newsletter = await repo.newsletters.by_month(month)
+        if newsletter is None:
+            print(f"cso-bot: there is no newsletter for {month}", file=sys.stderr)
+            return 2
+        if command == "pause":
+            done = await pause_newsletter(db, newsletter.id)
+        elif command == "cancel":
+            done = await cancel_newsletter(db, newsletter.id)
+        else:
+            return await _send(settings, _newsletter(settings, db), newsletter.id, month)
+        if not done:
+            print(f"cso-bot: the {month} newsletter is {newsletter.status}", file=sys.stderr)
+            return 2
+        print(f"{month}: {command} requested")
+        return 0
+    finally:
+        await db.close()
+
+
+def _newsletter(settings: Settings, db: Database) -> Newsletter:
+    from bot.app import build_newsletter
+    from bot.i18n import build_i18n
+    from db.coordinators import Coordinators
+    from plan import load_plan
+    from plan.clock import Clock
+    from scheduler.notifier import Notifier
+
+    i18n = build_i18n()
+    return build_newsletter(
+        settings,
+        load_plan(settings.plan_file),
+        db,
+        i18n,
+        Clock(settings.timezone),
+        Coordinators(db, settings.coordinator_ids),
+        Notifier(db, i18n),
+    )
+
+
+async def _preview(newsletter: Newsletter, month: str | None) -> int:
+    from formats.telegram_text import visible_text
+    from scheduler.newsletter.compose import as_text, month_of
+
+    clock = newsletter.clock
+    month = month or month_of(clock.now(), clock.timezone)
+    async with newsletter.issues.db.read() as repo:
+        stored = await repo.newsletters.by_month(month)
+    if stored is not None and stored.status != "draft":
+        parts, note = list(stored.parts), f"{month}: {stored.status}, as stored"
+    else:
+        parts, note = await newsletter.issues.compose(month), f"{month}: composed now, not stored"
+    print(note, file=sys.stderr)
+    print(as_text([visible_text(part) for part in parts]))
+    return 0
+
+
+async def _compose_if_missing(newsletter: Newsletter, month: str) -> None:
+    """Sending a month that has no issue yet composes it; the operator's send approves it."""
+    async with newsletter.issues.db.read() as repo:
+        if await repo.newsletters.by_month(month) is not None:
+            return
+    record = await newsletter.issues.prepare(month, approved=True)
+    print(f"{month}: composed a newsletter of {len(record.parts)} message(s)", file=sys.stderr)
+
+
+async def _create(db: Database, month: str, text: str) -> int:
+    from datetime import UTC, datetime
+
+    from formats.telegram_text import html_problem, split_message
+
+    if not text.strip():
+        print("cso-bot: the newsletter text is empty", file=sys.stderr)
+        return 2
+    parts = split_message(text.strip())
+    for number, part in enumerate(parts, start=1):
+        # Telegram would refuse the part for every subscriber alike: refuse it here, once.
+        problem = html_problem(part)
+        if problem is not None:
+            print(
+                f"cso-bot: message {number} is not valid Telegram HTML: {problem}", file=sys.stderr
+            )
+            return 2
+    async with db.transaction() as repo:
+        if await repo.newsletters.by_month(month) is not None:
+            print(f"cso-bot: a newsletter for {month} exists already", file=sys.stderr)
+            return 2
+        await repo.newsletters.create(month, parts, datetime.now(UTC), status="approved")
+    print(f"{month}: approved newsletter of {len(parts)} message(s)")
+    return 0
+
+
+async def _status(db: Database, month: str | None) -> int:
+    async with db.read() as repo:
+        if month is None:
+            newsletters = await repo.newsletters.all()
+        else:
+            one = await repo.newsletters.by_month(month)
+            newsletters = [one] if one else []
+        lines = []
+        for n in newsletters:
+            counts = await repo.newsletters.counts(n.id)
+            lines.append(
+                f"{n.month} {n.status}: pending {counts['pending']}, sent {counts['sent']}, "
+                f"failed {counts['failed']}"
+            )
+        active = await repo.subscribers.count_active()
+    if month is not None and not newsletters:
+        print(f"cso-bot: there is no newsletter for {month}", file=sys.stderr)
+        return 2
+    for line in lines:
+        print(line)
+    print(f"active subscribers: {active}")
+    return 0
+
+
+def _echo(sent: int, failed: int, remaining: int) -> None:
+    print(f"sent {sent}, failed {failed}, remaining {remaining}", file=sys.stderr)
+
+
+async def _send(settings: Settings, newsletter: Newsletter, newsletter_id: int, month: str) -> int:
+    """Send with the same progress board coordinators see in the bot, echoed on stderr."""
+    from bot.app import build_bot
+    from scheduler.newsletter.delivery import DeliveryHandle
+
+    async with newsletter.issues.db.read() as repo:
+        status = await repo.newsletters.status(newsletter_id)
+    if status == "sent":
+        print(f"{month}: already sent, nothing to do")
+        return 0
+    handle = DeliveryHandle()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        # Finish the sends in flight, so a resumed run repeats none of them.
+        loop.add_signal_handler(sig, handle.stop, "signal")
+    bot = build_bot(settings)
+    try:
+        result = await newsletter.run_send(
+            bot, newsletter_id, await newsletter.every_coordinator(), handle=handle, echo=_echo
+        )
+    finally:
+        await bot.session.close()
+    summary = result.summary
+    if summary is None:
+        print(f"cso-bot: the {month} newsletter is {status}: not sendable", file=sys.stderr)
+        return 2
+    print(
+        f"{month} {summary.status}: sent {summary.sent}, failed {summary.failed}, "
+        f"remaining {summary.remaining}; {summary.messages} messages in {summary.elapsed:.1f} s "
+        f"({summary.rate:.1f}/s), {summary.too_many_requests} x 429, {summary.retries} retries"
+    )
+    if summary.busy_with:
+        print(
+            f"cso-bot: the {month} newsletter is being sent by {summary.busy_with} right now",
+            file=sys.stderr,
+        )
+        return 2
+    if summary.error:
+        print(f"cso-bot: paused: Telegram refuses {summary.error}", file=sys.stderr)
+    return 0 if summary.status == "sent" else 1

@@ -1,29 +1,25 @@
 """/newsletter for coordinators: the coming issue's preview, a test, its introduction, approval,
-and the Pause / Resume / Cancel buttons of a send in progress."""
+and the Pause / Resume / Cancel buttons of a send in progress (one handler per button)."""
 
 from __future__ import annotations
 
 from html import escape
-from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, User
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from db import Database, NewsletterRecord
+from db import NewsletterRecord
 from formats.telegram_text import html_problem
 from handlers import commands
 from handlers.reply import answer, drop_keyboard
 from handlers.roles import COORDINATOR, HasRole, guard, refuse_non_coordinator
-from plan import Plan
-from scheduler import newsletter_job
-from scheduler.compose import month_of, next_month
-from scheduler.delivery import DeliveryRunner, cancel_newsletter, pause_newsletter
-from scheduler.newsletter_job import NewsletterCb, Runtime
+from scheduler.newsletter.delivery import cancel_newsletter, pause_newsletter
+from scheduler.newsletter.job import Newsletter
+from scheduler.newsletter.keyboards import IssueAction, NewsletterCb
 
 MAX_INTRO = 3000  # with the title, the introduction always fits in the issue's first message
 
@@ -32,130 +28,135 @@ class IntroForm(StatesGroup):
     text = State()
 
 
-def _runtime(
-    bot: Bot, db: Database, config: Any, plan: Plan, i18n: I18n, deliveries: Any
-) -> Runtime:
-    return Runtime.build(bot, db, config, plan, i18n, deliveries)
+def _chat_of(query: CallbackQuery, user: User) -> int:
+    return query.message.chat.id if query.message else user.id
 
 
-async def _issue_for_now(rt: Runtime) -> NewsletterRecord:
-    now = newsletter_job.current_time()
-    month = month_of(now, rt.timezone)
-    async with rt.db.read() as repo:
-        record = await repo.newsletters.by_month(month)
-    if record is not None and record.status in ("sent", "cancelled"):
-        month = next_month(month)
-        async with rt.db.read() as repo:
-            record = await repo.newsletters.by_month(month)
-    if record is None or record.status in ("draft", "approved"):
-        record = await newsletter_job.prepare_issue(rt, month, now)
-    return record
+async def known_issue(
+    query: CallbackQuery, callback_data: NewsletterCb, newsletter: Newsletter
+) -> dict[str, NewsletterRecord] | bool:
+    """Filter: the issue a button names, handed to the handler as `issue`."""
+    async with newsletter.issues.db.read() as repo:
+        record = await repo.newsletters.get(callback_data.id)
+    return {"issue": record} if record is not None else False
 
 
-async def cmd_newsletter(
-    message: Message, bot: Bot, db: Database, config: Any, plan: Plan, i18n: I18n,
-    deliveries: DeliveryRunner,
-) -> None:  # fmt: skip
-    rt = _runtime(bot, db, config, plan, i18n, deliveries)
-    record = await _issue_for_now(rt)
-    await newsletter_job.send_preview(
-        rt, message.chat.id, record, _("📰 The coming newsletter, as subscribers will see it.")
+async def on_unknown_issue(query: CallbackQuery) -> None:
+    await query.answer(_("There is no such newsletter."), show_alert=True)
+
+
+async def cmd_newsletter(message: Message, bot: Bot, newsletter: Newsletter) -> None:
+    record = await newsletter.issue_for_now()
+    await newsletter.preview(
+        bot,
+        [message.chat.id],
+        record,
+        lambda: _("📰 The coming newsletter, as subscribers will see it."),
     )
 
 
-async def on_action(
+async def on_test(
     query: CallbackQuery,
-    callback_data: NewsletterCb,
-    state: FSMContext,
+    issue: NewsletterRecord,
     bot: Bot,
-    db: Database,
-    config: Any,
-    plan: Plan,
-    i18n: I18n,
-    deliveries: DeliveryRunner,
+    newsletter: Newsletter,
     event_from_user: User,
 ) -> None:
-    rt = _runtime(bot, db, config, plan, i18n, deliveries)
-    async with db.read() as repo:
-        record = await repo.newsletters.get(callback_data.id)
-    if record is None:
-        await query.answer(_("There is no such newsletter."), show_alert=True)
+    await query.answer()
+    await newsletter.test_send(bot, _chat_of(query, event_from_user), issue)
+
+
+async def on_intro_asked(
+    query: CallbackQuery,
+    issue: NewsletterRecord,
+    state: FSMContext,
+    bot: Bot,
+    newsletter: Newsletter,
+    event_from_user: User,
+) -> None:
+    if issue.status not in ("draft", "approved"):
+        await query.answer(_("This newsletter can no longer be changed."), show_alert=True)
         return
-    action = callback_data.action
-    chat_id = query.message.chat.id if query.message else event_from_user.id
+    await state.set_state(IntroForm.text)
+    await state.set_data({"newsletter_id": issue.id})
+    await query.answer()
+    await bot.send_message(
+        _chat_of(query, event_from_user),
+        _(
+            "Send the introduction (up to {limit} characters; Telegram HTML such as "
+            "&lt;b&gt;bold&lt;/b&gt; is allowed). /cancel keeps the current one."
+        ).format(limit=MAX_INTRO),
+    )
+
+
+async def on_approve(
+    query: CallbackQuery,
+    issue: NewsletterRecord,
+    bot: Bot,
+    newsletter: Newsletter,
+    event_from_user: User,
+) -> None:
+    async with newsletter.issues.db.transaction() as repo:
+        approved = await repo.newsletters.approve(issue.id, event_from_user.id)
+    if not approved:
+        await query.answer(_("This newsletter is not a draft any more."), show_alert=True)
+        return
+    await query.answer(_("Approved."))
+    if isinstance(query.message, Message):
+        await drop_keyboard(query.message)
+    chat_id = _chat_of(query, event_from_user)
+    at = newsletter.send_at(issue.month)
+    if at is not None and newsletter.clock.now() >= at:
+        # Its send time has passed (it was waiting for this approval): send it now.
+        newsletter.spawn_send(bot, issue.id, {chat_id: None})
+        return
+    when = at.strftime("%d.%m.%Y %H:%M") if at else "—"
+    await bot.send_message(
+        chat_id,
+        _("✅ The {month} newsletter is approved; it goes out on {when}.").format(
+            month=issue.month, when=when
+        ),
+    )
+
+
+async def on_pause(query: CallbackQuery, issue: NewsletterRecord, newsletter: Newsletter) -> None:
+    done = await pause_newsletter(newsletter.issues.db, issue.id)
+    await query.answer(_("Pausing…") if done else _("It is not being sent."))
+
+
+async def on_cancel(
+    query: CallbackQuery,
+    issue: NewsletterRecord,
+    bot: Bot,
+    newsletter: Newsletter,
+    event_from_user: User,
+) -> None:
+    done = await cancel_newsletter(newsletter.issues.db, issue.id)
+    await query.answer(_("Cancelled.") if done else _("It can no longer be cancelled."))
+    if done and issue.status == "paused" and query.message is not None:
+        # Nothing is running to show it: say so on the same board.
+        screens: dict[int, int | None] = {
+            _chat_of(query, event_from_user): query.message.message_id
+        }
+        await newsletter.board(bot, issue, screens).finish(None, "cancelled")
+
+
+async def on_resume(
+    query: CallbackQuery,
+    issue: NewsletterRecord,
+    bot: Bot,
+    newsletter: Newsletter,
+    event_from_user: User,
+) -> None:
+    if issue.status != "paused":
+        await query.answer(_("It is not paused."), show_alert=True)
+        return
+    await query.answer(_("Resuming…"))
     message_id = query.message.message_id if query.message else None
-    if action == "test":
-        await query.answer()
-        for part in record.parts:
-            await bot.send_message(chat_id, part, reply_markup=None)
-        await bot.send_message(chat_id, _("🧪 That was the test: only you received it."))
-        return
-    if action == "intro":
-        if record.status not in ("draft", "approved"):
-            await query.answer(_("This newsletter can no longer be changed."), show_alert=True)
-            return
-        await state.set_state(IntroForm.text)
-        await state.set_data({"newsletter_id": record.id})
-        await query.answer()
-        await bot.send_message(
-            chat_id,
-            _(
-                "Send the introduction (up to {limit} characters; Telegram HTML such as "
-                "&lt;b&gt;bold&lt;/b&gt; is allowed). /cancel keeps the current one."
-            ).format(limit=MAX_INTRO),
-        )
-        return
-    if action == "approve":
-        async with db.transaction() as repo:
-            approved = await repo.newsletters.approve(record.id, event_from_user.id)
-        if not approved:
-            await query.answer(_("This newsletter is not a draft any more."), show_alert=True)
-            return
-        await query.answer(_("Approved."))
-        if isinstance(query.message, Message):
-            await drop_keyboard(query.message)
-        at = rt.send_at(record.month)
-        if at is not None and newsletter_job.current_time() >= at:
-            # Its send time has passed (it was waiting for this approval): send it now.
-            newsletter_job.spawn_send(rt, record.id, {chat_id: None})
-        else:
-            when = at.strftime("%d.%m.%Y %H:%M") if at else "—"
-            await bot.send_message(
-                chat_id,
-                _("✅ The {month} newsletter is approved; it goes out on {when}.").format(
-                    month=record.month, when=when
-                ),
-            )
-        return
-    if action == "pause":
-        done = await pause_newsletter(db, record.id)
-        await query.answer(_("Pausing…") if done else _("It is not being sent."))
-        return
-    if action == "cancel":
-        was = record.status
-        done = await cancel_newsletter(db, record.id)
-        await query.answer(_("Cancelled.") if done else _("It can no longer be cancelled."))
-        if done and was == "paused" and message_id is not None:
-            # Nothing is running to show it: say so on the same message.
-            board = newsletter_job.ProgressBoard(
-                rt, record.id, record.month, {chat_id: message_id}
-            )
-            await board.finish(None, "cancelled")
-        return
-    if action == "resume":
-        if record.status != "paused":
-            await query.answer(_("It is not paused."), show_alert=True)
-            return
-        await query.answer(_("Resuming…"))
-        newsletter_job.spawn_send(rt, record.id, {chat_id: message_id})
-        return
-    await query.answer(_("This button is out of date."), show_alert=True)
+    newsletter.spawn_send(bot, issue.id, {_chat_of(query, event_from_user): message_id})
 
 
-async def on_intro(
-    message: Message, state: FSMContext, bot: Bot, db: Database, config: Any, plan: Plan,
-    i18n: I18n, deliveries: DeliveryRunner,
-) -> None:  # fmt: skip
+async def on_intro(message: Message, state: FSMContext, bot: Bot, newsletter: Newsletter) -> None:
     text = (message.text or "").strip()
     if not text:
         await answer(message, _("Please send the introduction as text, or /cancel."))
@@ -181,7 +182,7 @@ async def on_intro(
         return
     data = await state.get_data()
     await state.clear()
-    rt = _runtime(bot, db, config, plan, i18n, deliveries)
+    db = newsletter.issues.db
     async with db.read() as repo:
         record = await repo.newsletters.get(int(data["newsletter_id"]))
     if record is None or record.status not in ("draft", "approved"):
@@ -191,12 +192,20 @@ async def on_intro(
         # What was approved has changed: it needs approving again.
         async with db.transaction() as repo:
             await repo.newsletters.set_status(record.id, "draft", only_from=("approved",))
-    record = await newsletter_job.prepare_issue(
-        rt, record.month, newsletter_job.current_time(), intro=text
+    record = await newsletter.issues.prepare(record.month, intro=text)
+    await newsletter.preview(
+        bot,
+        [message.chat.id],
+        record,
+        lambda: _("✏ The introduction is saved. The newsletter now reads:"),
     )
-    await newsletter_job.send_preview(
-        rt, message.chat.id, record, _("✏ The introduction is saved. The newsletter now reads:")
-    )
+
+
+async def on_intro_no_longer_coordinator(message: Message, state: FSMContext) -> None:
+    """Someone removed from the coordinators while writing an introduction: the dialog ends
+    and nothing changes, rather than leaving them in a state no handler of theirs answers."""
+    await state.clear()
+    await refuse_non_coordinator(message)
 
 
 async def on_intro_cancel(message: Message, state: FSMContext) -> None:
@@ -209,7 +218,18 @@ def build_router() -> Router:
     coordinators = Router(name=f"{__name__}.coordinators")
     guard(coordinators, HasRole(COORDINATOR))
     coordinators.message.register(cmd_newsletter, commands.NEWSLETTER.filter)
-    coordinators.callback_query.register(on_action, NewsletterCb.filter())
+    for action, handler in (
+        (IssueAction.test, on_test),
+        (IssueAction.intro, on_intro_asked),
+        (IssueAction.approve, on_approve),
+        (IssueAction.pause, on_pause),
+        (IssueAction.cancel, on_cancel),
+        (IssueAction.resume, on_resume),
+    ):
+        coordinators.callback_query.register(
+            handler, NewsletterCb.filter(F.action == action), known_issue
+        )
+    coordinators.callback_query.register(on_unknown_issue, NewsletterCb.filter())
     coordinators.message.register(
         on_intro_cancel, commands.CANCEL.filter, StateFilter(IntroForm.text)
     )
@@ -217,6 +237,7 @@ def build_router() -> Router:
     # Everyone else: a refusal, and nothing changes (a router tries its own handlers before its
     # children's, so this is a child placed after the coordinators').
     others = Router(name=f"{__name__}.others")
+    others.message.register(on_intro_no_longer_coordinator, StateFilter(IntroForm.text))
     others.message.register(refuse_non_coordinator, commands.NEWSLETTER.filter)
     others.callback_query.register(refuse_non_coordinator, NewsletterCb.filter())
     router.include_routers(coordinators, others)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
+from enum import StrEnum
 
 from aiogram import F, Router
 from aiogram.filters.callback_data import CallbackData
@@ -15,14 +16,24 @@ from handlers import commands
 from handlers.callbacks import MenuAction, MenuCb
 from handlers.reply import answer, show
 from handlers.subscription import unsubscribe_reply
+from plan.clock import Clock
 
 ARCHIVE_SHOWN = 24
 
 
-class NewsletterMenuCb(CallbackData, prefix="nlm"):
-    """The public newsletter menu: 'menu', 'sub', 'unsub', or 'read' an issue by month."""
+class MenuChoice(StrEnum):
+    """What a button of the public newsletter menu does."""
 
-    action: str
+    menu = "menu"
+    sub = "sub"
+    unsub = "unsub"
+    read = "read"  # an issue, by month
+
+
+class NewsletterMenuCb(CallbackData, prefix="nlm"):
+    """The public newsletter menu: the archive, subscribing, or reading an issue by month."""
+
+    action: MenuChoice
     month: str = ""
 
 
@@ -31,10 +42,13 @@ def _archive_keyboard(months: list[str]) -> InlineKeyboardMarkup:
     for month in months:
         year, number = month.split("-")
         builder.button(
-            text=f"📰 {number}.{year}", callback_data=NewsletterMenuCb(action="read", month=month)
+            text=f"📰 {number}.{year}",
+            callback_data=NewsletterMenuCb(action=MenuChoice.read, month=month),
         )
-    builder.button(text=_("🔔 Subscribe"), callback_data=NewsletterMenuCb(action="sub"))
-    builder.button(text=_("🔕 Unsubscribe"), callback_data=NewsletterMenuCb(action="unsub"))
+    builder.button(text=_("🔔 Subscribe"), callback_data=NewsletterMenuCb(action=MenuChoice.sub))
+    builder.button(
+        text=_("🔕 Unsubscribe"), callback_data=NewsletterMenuCb(action=MenuChoice.unsub)
+    )
     builder.button(text=_("⬅ Main menu"), callback_data=MenuCb(action=MenuAction.main))
     builder.adjust(
         *([3] * (len(months) // 3)), *([len(months) % 3] if len(months) % 3 else []), 2, 1
@@ -75,11 +89,15 @@ async def on_read(query: CallbackQuery, callback_data: NewsletterMenuCb, db: Dat
 
 
 async def on_subscription(
-    query: CallbackQuery, callback_data: NewsletterMenuCb, db: Database, event_from_user: User
+    query: CallbackQuery,
+    callback_data: NewsletterMenuCb,
+    db: Database,
+    event_from_user: User,
+    clock: Clock,
 ) -> None:
-    now = datetime.now(UTC)
+    now = clock.now().astimezone(UTC)
     async with db.transaction() as repo:
-        if callback_data.action == "sub":
+        if callback_data.action is MenuChoice.sub:
             chat_id = query.message.chat.id if query.message else event_from_user.id
             await repo.subscribers.subscribe(event_from_user.id, chat_id, now)
             text = _(
@@ -93,9 +111,9 @@ async def on_subscription(
 def build_router() -> Router:
     router = Router(name=__name__)
     router.message.register(cmd_newsletters, commands.NEWSLETTERS.filter)
-    router.callback_query.register(on_menu, NewsletterMenuCb.filter(F.action == "menu"))
-    router.callback_query.register(on_read, NewsletterMenuCb.filter(F.action == "read"))
+    router.callback_query.register(on_menu, NewsletterMenuCb.filter(F.action == MenuChoice.menu))
+    router.callback_query.register(on_read, NewsletterMenuCb.filter(F.action == MenuChoice.read))
     router.callback_query.register(
-        on_subscription, NewsletterMenuCb.filter(F.action.in_({"sub", "unsub"}))
+        on_subscription, NewsletterMenuCb.filter(F.action.in_({MenuChoice.sub, MenuChoice.unsub}))
     )
     return router

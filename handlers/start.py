@@ -11,7 +11,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from handlers import commands, events
 from handlers.callbacks import MenuAction, MenuCb
 from handlers.events.callbacks import EventAction, EventCb
-from handlers.newsletters import NewsletterMenuCb
+from handlers.newsletters import MenuChoice, NewsletterMenuCb
 from handlers.reply import answer, show
 
 
@@ -27,7 +27,7 @@ def main_menu() -> InlineKeyboardMarkup:
     ):
         builder.button(text=text, callback_data=MenuCb(action=action))
     builder.button(text=_("📅 Events"), callback_data=EventCb(action=EventAction.list))
-    builder.button(text=_("📰 Newsletter"), callback_data=NewsletterMenuCb(action="menu"))
+    builder.button(text=_("📰 Newsletter"), callback_data=NewsletterMenuCb(action=MenuChoice.menu))
     builder.adjust(2)
     return builder.as_markup()
 

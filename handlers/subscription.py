@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC
 
 from aiogram import F, Router
 from aiogram.enums import ChatType
@@ -12,14 +12,17 @@ from aiogram.utils.i18n import gettext as _
 from db import Database, SubscribeResult, UnsubscribeResult
 from handlers import commands
 from handlers.reply import answer
-from scheduler.newsletter_job import UnsubscribeCb
+from plan.clock import Clock
+from scheduler.newsletter.keyboards import UnsubscribeCb
 
 
 # Marked for extraction; newsletters are composed outside handlers, so the caller translates it.
-async def cmd_subscribe(message: Message, event_from_user: User, db: Database) -> None:
+async def cmd_subscribe(
+    message: Message, event_from_user: User, db: Database, clock: Clock
+) -> None:
     async with db.transaction() as repo:
         result = await repo.subscribers.subscribe(
-            event_from_user.id, message.chat.id, datetime.now(UTC)
+            event_from_user.id, message.chat.id, clock.now().astimezone(UTC)
         )
     if result is SubscribeResult.already:
         text = _("You are already subscribed to the monthly newsletter.")
@@ -51,16 +54,24 @@ def unsubscribe_reply(result: UnsubscribeResult) -> str:
     )
 
 
-async def cmd_unsubscribe(message: Message, event_from_user: User, db: Database) -> None:
+async def cmd_unsubscribe(
+    message: Message, event_from_user: User, db: Database, clock: Clock
+) -> None:
     async with db.transaction() as repo:
-        result = await repo.subscribers.unsubscribe(event_from_user.id, datetime.now(UTC))
+        result = await repo.subscribers.unsubscribe(
+            event_from_user.id, clock.now().astimezone(UTC)
+        )
     await answer(message, unsubscribe_reply(result))
 
 
-async def on_unsubscribe_button(query: CallbackQuery, event_from_user: User, db: Database) -> None:
+async def on_unsubscribe_button(
+    query: CallbackQuery, event_from_user: User, db: Database, clock: Clock
+) -> None:
     # Only the presser: the callback names nobody, so a forged one cannot reach anyone else.
     async with db.transaction() as repo:
-        result = await repo.subscribers.unsubscribe(event_from_user.id, datetime.now(UTC))
+        result = await repo.subscribers.unsubscribe(
+            event_from_user.id, clock.now().astimezone(UTC)
+        )
     await query.answer(unsubscribe_reply(result), show_alert=True)
 
 

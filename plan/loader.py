@@ -129,6 +129,11 @@ def parse_plan(raw: Any, file: str = "<plan>") -> Plan:
     for code, (path, _) in indicators.items():
         if code not in known:
             raise r.fail(f"{path}.measure", f"no measure with code {code!r} in this plan")
+    newsletter_indicator = r.optional(meta, "newsletter_indicator", "plan", str, "") or None
+    if newsletter_indicator is not None and not any(
+        i.id == newsletter_indicator for _, found in indicators.values() for i in found
+    ):
+        raise r.fail("plan.newsletter_indicator", f"no indicator with id {newsletter_indicator!r}")
     return Plan(
         id=r.field(meta, "id", "plan", str),
         title=r.field(meta, "title", "plan", str),
@@ -138,6 +143,7 @@ def parse_plan(raw: Any, file: str = "<plan>") -> Plan:
         directions=tuple(directions),
         bodies=tuple(bodies.values()),
         funding_sources=tuple(sources.values()),
+        newsletter_indicator=newsletter_indicator,
     )
 
 

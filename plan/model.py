@@ -95,6 +95,8 @@ class Plan:
     directions: tuple[Direction, ...]
     bodies: tuple[GlossaryEntry, ...]
     funding_sources: tuple[GlossaryEntry, ...]
+    # The indicator the monthly newsletter's sent issues count towards (measure 2.1.3 here).
+    newsletter_indicator: str | None = None
     _by_code: dict[str, Measure] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from html import escape
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
@@ -26,6 +26,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from db import Database
 from db.events import EventRecord
 from plan.clock import Clock
+from scheduler.notifier import Composed, Notifier
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +35,6 @@ REPORT_CHECK_EVERY = timedelta(hours=1)
 # A reminder whose moment passed while the bot was down still goes out if the event is ahead.
 MISFIRE_GRACE = 6 * 3600
 SOON = timedelta(seconds=5)
-
-
-def current_time() -> datetime:
-    """Now, from the one place every time-dependent rule of events asks (tests replace it)."""
-    return datetime.now(UTC)
 
 
 def reminder_job_id(event_id: int) -> str:
@@ -60,21 +56,13 @@ class JobPlanner(Protocol):
 
 @dataclass
 class Runtime:
-    """What a job needs besides its ids, set once at start-up (a job never carries these)."""
+    """What the event jobs need besides ids, bound once at start-up (a job never carries it)."""
 
     db: Database
     bot: Bot
     i18n: I18n
     timezone: ZoneInfo
     reminder_hours: int
-
-
-_runtime: Runtime | None = None
-
-
-def configure(runtime: Runtime | None) -> None:
-    global _runtime
-    _runtime = runtime
 
 
 def local(moment: datetime, timezone: ZoneInfo) -> str:
@@ -89,8 +77,15 @@ def forget_reminder(scheduler: JobPlanner, event_id: int) -> None:
         scheduler.remove_job(reminder_job_id(event_id))
 
 
+ReminderJob = Callable[[int], Awaitable[None]]
+
+
 def plan_reminder(
-    scheduler: JobPlanner, event: EventRecord, hours: int, now: datetime
+    scheduler: JobPlanner,
+    event: EventRecord,
+    hours: int,
+    now: datetime,
+    job: ReminderJob,
 ) -> datetime | None:
     """Plan (or re-plan) an event's reminder; return when it will run, None if not due."""
     # Removed first: a scheduler not started yet would keep both of two jobs with one id.
@@ -99,7 +94,7 @@ def plan_reminder(
         return None
     run_at = max(event.starts_at - timedelta(hours=hours), now + SOON)
     scheduler.add_job(
-        remind,
+        job,
         "date",
         run_date=run_at,
         args=[event.id],
@@ -111,40 +106,78 @@ def plan_reminder(
 
 
 class ReminderPlanner:
-    """Plans and forgets event reminders for the features that change events."""
+    """Plans and forgets event reminders for the features that change events, and at start-up
+    binds the jobs to this process's bot and plans every upcoming reminder again.
+
+    The jobs live in APScheduler's in-memory store, called with event ids: the database is the
+    memory (`reminded_at`, `report_requested_at`), so a persistent store would add nothing but
+    a second, staler record. Nothing is module-level: every dispatcher (and test) has its own.
+    """
 
     def __init__(self, scheduler: JobPlanner, hours: int, clock: Clock) -> None:
         self.scheduler = scheduler
         self.hours = hours
         self.clock = clock
+        self.jobs: EventJobs | None = None  # bound at start-up
 
     def plan(self, event: EventRecord) -> datetime | None:
-        return plan_reminder(self.scheduler, event, self.hours, self.clock.now())
+        return plan_reminder(self.scheduler, event, self.hours, self.clock.now(), self.remind)
 
     def forget(self, event_id: int) -> None:
         forget_reminder(self.scheduler, event_id)
 
+    async def remind(self, event_id: int) -> None:
+        """Job: remind those coming to an event (planned before start-up, run after it)."""
+        if self.jobs is None:
+            log.error("reminder for event %s: the reminders are not started", event_id)
+            return
+        await self.jobs.remind(event_id)
 
-async def replan_all(db: Database, scheduler: JobPlanner, hours: int, now: datetime) -> int:
-    """Plan the reminders of every upcoming event from the database; return how many."""
-    async with db.read() as repo:
-        events = await repo.events.to_remind(now)
-    return sum(plan_reminder(scheduler, e, hours, now) is not None for e in events)
+    async def start(self, bot: Bot, db: Database, i18n: I18n) -> EventJobs:
+        """Start-up: bind the jobs, re-plan reminders, check soon for events to report."""
+        self.jobs = EventJobs(Runtime(db, bot, i18n, self.clock.timezone, self.hours), self.clock)
+        now = self.clock.now()
+        async with db.read() as repo:
+            events = await repo.events.to_remind(now)
+        planned = sum(
+            plan_reminder(self.scheduler, e, self.hours, now, self.remind) is not None
+            for e in events
+        )
+        log.info("planned %d event reminders", planned)
+        self.scheduler.add_job(
+            self.jobs.check_reports,
+            "interval",
+            seconds=int(REPORT_CHECK_EVERY.total_seconds()),
+            id=REPORT_CHECK_JOB,
+            replace_existing=True,
+            next_run_time=now + SOON,
+        )
+        return self.jobs
 
 
 # --- the jobs ---------------------------------------------------------------------------------
 
 
-async def remind(event_id: int) -> None:
-    """Job: remind those coming to an event. Takes an id; everything else from the runtime."""
-    runtime = _runtime
-    if runtime is None:
-        log.error("reminder for event %s: reminders are not configured", event_id)
-        return
-    try:
-        await send_reminder(runtime, event_id, current_time())
-    except Exception:
-        log.exception("reminder for event %s failed", event_id)
+class EventJobs:
+    """The scheduled work of events, with the runtime it was bound to at start-up."""
+
+    def __init__(self, runtime: Runtime, clock: Clock) -> None:
+        self.runtime = runtime
+        self.clock = clock
+
+    async def remind(self, event_id: int) -> None:
+        """Job: remind those coming to an event; a failure is logged, never raised."""
+        try:
+            await send_reminder(self.runtime, event_id, self.clock.now())
+        except Exception:
+            log.exception("reminder for event %s failed", event_id)
+
+    async def check_reports(self) -> None:
+        """Job: ask the organisers of events that are over to report them."""
+        try:
+            await ask_for_reports(self.runtime, self.clock.now())
+        except Exception:
+            log.exception("asking for event reports failed")
 
 
 async def send_reminder(runtime: Runtime, event_id: int, now: datetime) -> int:
@@ -165,17 +198,6 @@ async def send_reminder(runtime: Runtime, event_id: int, now: datetime) -> int:
         )
 
     return await tell(runtime, people, text)
-
-
-async def check_reports() -> None:
-    """Job: ask the organisers of events that are over to report them."""
-    runtime = _runtime
-    if runtime is None:
-        return
-    try:
-        await ask_for_reports(runtime, current_time())
-    except Exception:
-        log.exception("asking for event reports failed")
 
 
 async def ask_for_reports(runtime: Runtime, now: datetime) -> int:
@@ -208,44 +230,13 @@ async def ask_for_reports(runtime: Runtime, now: datetime) -> int:
 async def tell(
     runtime: Runtime,
     people: list[int],
-    text: Any,
-    markup: Any = None,
+    text: Callable[[], str],
+    markup: Callable[[], InlineKeyboardMarkup] | None = None,
 ) -> int:
-    """Send to each person in their language; a blocked bot or a gone chat is skipped."""
-    told = 0
-    for user_id in people:
-        async with runtime.db.read() as repo:
-            user = await repo.users.get(user_id)
-        locale = runtime.i18n.default_locale
-        if user is not None and user.language in runtime.i18n.available_locales:
-            locale = user.language
-        with runtime.i18n.context(), runtime.i18n.use_locale(locale):
-            body, keyboard = text(), markup() if markup else None
-        try:
-            await runtime.bot.send_message(user_id, body, reply_markup=keyboard)
-            told += 1
-        except TelegramAPIError as e:
-            log.warning("event message to %s not delivered: %s", user_id, e)
-    return told
+    """Send to each person in their language (through the one notifier); return how many."""
 
+    def compose() -> Composed:
+        return text(), markup() if markup else None
 
-# --- start-up ---------------------------------------------------------------------------------
-
-
-async def start_reminders(
-    bot: Bot, db: Database, config: Any, scheduler: JobPlanner, i18n: I18n
-) -> None:
-    """Start-up hook: configure the jobs, re-plan reminders, check for events to report."""
-    hours = int(getattr(config, "reminder_hours", 24))
-    configure(Runtime(db, bot, i18n, config.timezone, hours))
-    now = current_time()
-    planned = await replan_all(db, scheduler, hours, now)
-    log.info("planned %d event reminders", planned)
-    scheduler.add_job(
-        check_reports,
-        "interval",
-        seconds=int(REPORT_CHECK_EVERY.total_seconds()),
-        id=REPORT_CHECK_JOB,
-        replace_existing=True,
-        next_run_time=now + SOON,
-    )
+    told = await Notifier(runtime.db, runtime.i18n).tell(runtime.bot, people, compose)
+    return len(told)

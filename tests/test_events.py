@@ -30,19 +30,6 @@ def clock() -> Clock:
     return Clock.fixed(NOW)
 
 
-@pytest.fixture(autouse=True)
-def scheduler_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The reminder jobs and their start-up still read scheduler.reminders.current_time rather
-    # than the injected Clock (the scheduler's own change); until then they are stopped here.
-    monkeypatch.setattr(reminders, "current_time", lambda: NOW)
-
-
-@pytest.fixture(autouse=True)
-def no_runtime() -> Any:
-    yield
-    reminders.configure(None)
-
-
 async def _organisation(app: App, name: str, member: int) -> int:
     async with app.db.transaction() as repo:
         org = await repo.organisations.create(name, edrpou=None, status="verified")
@@ -383,7 +370,7 @@ async def test_coordinator_cancels_an_event_and_attendees_are_told(
         await repo.events.attend(event_id, OTHER_ID, NOW)
         event = await repo.events.get(event_id)
     assert event is not None
-    reminders.plan_reminder(app.scheduler, event, 24, NOW)  # type: ignore[arg-type]
+    app.dispatcher["reminders"].plan(event)
     # Others cannot use the coordinators' buttons.
     sent = await Chat(app, MEMBER_ID).press(1, EventCb(action="drop_yes", id=event_id).pack())
     assert "лише координатори" in _alerts(sent).lower()
@@ -420,41 +407,8 @@ async def test_coordinator_moves_an_event(coordinator: Chat, app: App) -> None:
 # --- reminders --------------------------------------------------------------------------------
 
 
-async def test_reminder_job_reminds_once(app: App) -> None:
-    event_id = await _event(app)
-    other_event = await _event(app, title="Інший")
-    async with app.db.transaction() as repo:
-        await repo.events.attend(event_id, MEMBER_ID, NOW)
-        await repo.events.attend(other_event, OTHER_ID, NOW)
-    sender = Chat(app, MEMBER_ID)
-    reminders.configure(reminders.Runtime(app.db, sender.bot, app.i18n, KYIV, 24))
-    await reminders.remind(event_id)
-    sent = sender.session.requests
-    told = _to(sent, MEMBER_ID)
-    assert len(told) == 1 and "Нагадування" in told[0].text and "14.03.2026 10:00" in told[0].text
-    assert not _to(sent, OTHER_ID)
-    await reminders.remind(event_id)  # e.g. a job that ran again after a restart
-    assert len(_to(sender.session.requests, MEMBER_ID)) == 1
-
-
-async def test_start_up_plans_reminders_from_the_database(app: App) -> None:
-    due = await _event(app)
-    soon = await _event(app, starts_at=NOW + timedelta(hours=2), ends_at=NOW + timedelta(hours=3))
-    done = await _event(app)
-    await _event(app, status="cancelled")
-    await _event(app, status="pending")
-    async with app.db.transaction() as repo:
-        await repo.events.mark_reminded(done, NOW)
-    recorder = Recorder()
-    sender = Chat(app, MEMBER_ID)
-    await reminders.start_reminders(sender.bot, app.db, app.settings, recorder, app.i18n)
-    planned = {k: v["run_date"] for k, v in recorder.jobs.items() if "run_date" in v}
-    assert planned == {
-        reminders.reminder_job_id(due): datetime(2026, 3, 13, 8, 0, tzinfo=UTC),
-        # Less than 24 hours ahead: reminded right away rather than never.
-        reminders.reminder_job_id(soon): NOW + reminders.SOON,
-    }
-    assert recorder.jobs[reminders.REPORT_CHECK_JOB]["trigger"] == "interval"
+async def _no_job(event_id: int) -> None:
+    raise AssertionError("a recorder never runs its jobs")
 
 
 async def test_reminder_hours_are_configurable(app: App) -> None:
@@ -463,7 +417,7 @@ async def test_reminder_hours_are_configurable(app: App) -> None:
         event = await repo.events.get(event_id)
     assert event is not None
     recorder = Recorder()
-    run_at = reminders.plan_reminder(recorder, event, 3, NOW)
+    run_at = reminders.plan_reminder(recorder, event, 3, NOW, job=_no_job)
     assert run_at == datetime(2026, 3, 14, 7, 0, tzinfo=KYIV)
 
 

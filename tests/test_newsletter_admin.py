@@ -6,19 +6,24 @@ import asyncio
 from datetime import UTC, datetime
 
 import pytest
+from aiogram.fsm.storage.base import StorageKey
 
 from bot.app import App
-from scheduler import newsletter_job
-from scheduler.delivery import DeliveryRunner
-from scheduler.newsletter_job import NewsletterCb
+from plan.clock import Clock
+from scheduler.newsletter.delivery import DeliveryRunner
+from scheduler.newsletter.keyboards import NewsletterCb
 from tests.conftest import Chat, texts
 
 NOW = datetime(2024, 3, 5, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def frozen(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(newsletter_job, "current_time", lambda: NOW)
+@pytest.fixture
+def clock() -> Clock:
+    return Clock.fixed(NOW)
+
+
+def _runner(app: App) -> DeliveryRunner:
+    return app.dispatcher["newsletter"].deliveries
 
 
 async def _issue(app: App) -> int:
@@ -53,7 +58,7 @@ async def test_draft_test_intro_approve_send_archive(
     assert "<b>Вітаємо</b> &amp; дякуємо" in saved
 
     await coordinator.tap("✅")  # send time has passed: it goes out now
-    runner: DeliveryRunner = app.dispatcher["deliveries"]
+    runner = _runner(app)
     await asyncio.wait_for(asyncio.gather(*runner.tasks), timeout=10)
     async with app.db.read() as repo:
         record = await repo.newsletters.get(issue)
@@ -93,7 +98,7 @@ async def test_pause_resume_cancel_buttons(app: App, coordinator: Chat) -> None:
     async with app.db.read() as repo:
         assert await repo.newsletters.status(issue) == "paused"
     await coordinator.press(1, NewsletterCb(action="resume", id=issue).pack())
-    runner: DeliveryRunner = app.dispatcher["deliveries"]
+    runner = _runner(app)
     await asyncio.wait_for(asyncio.gather(*runner.tasks), timeout=10)
     async with app.db.read() as repo:
         assert await repo.newsletters.status(issue) == "sent"
@@ -101,3 +106,23 @@ async def test_pause_resume_cancel_buttons(app: App, coordinator: Chat) -> None:
     assert answer  # a sent issue can no longer be cancelled
     async with app.db.read() as repo:
         assert await repo.newsletters.status(issue) == "sent"
+
+
+async def test_a_removed_coordinator_writing_an_introduction_is_let_go(
+    app: App, coordinator: Chat
+) -> None:
+    added = Chat(app, 901)
+    async with app.db.transaction() as repo:
+        await repo.coordinators.add(901, actor=900)
+    await added.send("/newsletter")
+    issue = await _issue(app)
+    await added.press(1, NewsletterCb(action="intro", id=issue).pack())
+    async with app.db.transaction() as repo:
+        await repo.coordinators.remove(901, actor=900)
+    assert "координатор" in texts(await added.send("<b>Вступ</b>"))
+    async with app.db.read() as repo:
+        record = await repo.newsletters.get(issue)
+    assert record is not None and record.intro == ""
+    key = StorageKey(bot_id=added.bot.id, chat_id=901, user_id=901)
+    assert await app.dispatcher.storage.get_state(key) is None
+    assert "координатор" not in texts(await added.send("/start"))

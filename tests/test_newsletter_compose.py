@@ -5,7 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from scheduler.compose import IssueContent, IssueEvent, IssueProject, compose, events_of_month
+from scheduler.newsletter.compose import (
+    IssueContent,
+    IssueEvent,
+    IssueProject,
+    compose,
+    events_of_month,
+)
 
 KYIV = ZoneInfo("Europe/Kyiv")
 

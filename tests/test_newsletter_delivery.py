@@ -17,7 +17,7 @@ from aiogram.methods import SendMessage
 from bot.app import App
 from db import Database
 from fakes.bot_api import FakeBotAPI
-from scheduler.delivery import (
+from scheduler.newsletter.delivery import (
     DeliveryHandle,
     DeliveryOptions,
     DeliveryRunner,
@@ -26,10 +26,11 @@ from scheduler.delivery import (
     resume_interrupted,
     send_newsletter,
 )
-from scheduler.newsletter_job import UnsubscribeCb, unsubscribe_keyboard
+from scheduler.newsletter.keyboards import UnsubscribeCb, unsubscribe_keyboard
 from tests.conftest import COORDINATOR_ID
 
 TOKEN = "123456:DELIVERY-test-token"
+ADDED_COORDINATOR = 901
 NOW = datetime(2026, 11, 1, 10, tzinfo=UTC)
 FAST = DeliveryOptions(retry_delays=(0.05, 0.1, 0.2, 0.4), status_poll_interval=0.1)
 MARKUP = unsubscribe_keyboard("Відписатися")
@@ -280,19 +281,23 @@ async def test_the_bot_resumes_an_interrupted_newsletter_at_startup(app: App) ->
     async with app.db.transaction() as repo:
         await repo.newsletters.start_sending(newsletter, NOW)
         await repo.newsletters.part_sent(newsletter, 8001, 1, 1, 1, NOW)
+    async with app.db.transaction() as repo:  # a coordinator added in the bot sees it too
+        await repo.coordinators.add(ADDED_COORDINATOR, actor=COORDINATOR_ID)
     coordinator = Conversation(app, COORDINATOR_ID)
     dp = app.dispatcher
     await dp.emit_startup(bot=coordinator.bot, dispatcher=dp, **dp.workflow_data)
     try:
-        runner: DeliveryRunner = dp["deliveries"]
+        runner: DeliveryRunner = dp["newsletter"].deliveries
         await asyncio.wait_for(asyncio.gather(*runner.tasks), timeout=10)
     finally:
         await dp.emit_shutdown(bot=coordinator.bot, dispatcher=dp, **dp.workflow_data)
     sends = [r for r in coordinator.session.requests if isinstance(r, SendMessage)]
-    assert sorted(r.chat_id for r in sends if r.chat_id != COORDINATOR_ID) == [8002, 8003]
+    coordinators = (COORDINATOR_ID, ADDED_COORDINATOR)
+    assert sorted(r.chat_id for r in sends if r.chat_id not in coordinators) == [8002, 8003]
     # Coordinators see the progress in one message: sent 3 (one before the restart), 0 left.
-    progress = [r.text for r in sends if r.chat_id == COORDINATOR_ID]
-    assert progress == ["Розсилка за 2026-11: надіслано 3, не вдалося 0, залишилося 0."]
+    for chat_id in coordinators:
+        progress = [r.text for r in sends if r.chat_id == chat_id]
+        assert progress == ["Розсилка за 2026-11: надіслано 3, не вдалося 0, залишилося 0."]
     async with app.db.read() as repo:
         assert await repo.newsletters.status(newsletter) == "sent"
 

@@ -10,10 +10,14 @@ from typing import Any
 import pytest
 from aiogram.methods import SendMessage
 
-from bot.app import App
+from bot.app import App, build_newsletter
+from db.coordinators import Coordinators
 from db.events import NewEvent
-from scheduler import newsletter_job
-from scheduler.delivery import DeliveryRunner
+from plan.clock import Clock
+from scheduler.newsletter import job
+from scheduler.newsletter.issue import IRM_NAME
+from scheduler.newsletter.job import Newsletter
+from scheduler.notifier import Notifier
 from tests.conftest import COORDINATOR_ID, Chat
 
 NOW = datetime(2024, 3, 5, 9, 0, tzinfo=UTC)  # after 1 March 10:00 Kyiv: the send was missed
@@ -28,9 +32,9 @@ class Recorder:
         self.jobs[kwargs["id"]] = {"func": func, "trigger": trigger, **kwargs}
 
 
-@pytest.fixture(autouse=True)
-def frozen(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(newsletter_job, "current_time", lambda: NOW)
+@pytest.fixture
+def clock() -> Clock:
+    return Clock.fixed(NOW)
 
 
 async def _subscribe(app: App) -> None:
@@ -39,16 +43,23 @@ async def _subscribe(app: App) -> None:
             await repo.subscribers.subscribe(chat, chat, NOW)
 
 
-async def _start(app: App, chat: Chat, **changes: Any) -> tuple[Recorder, DeliveryRunner]:
-    """What `cso-bot run` does at start-up, with a recording scheduler; then the catch-up."""
+def _newsletter(app: App, **changes: Any) -> Newsletter:
+    """The newsletter as build_dispatcher makes it, with changed settings."""
     settings = dataclasses.replace(app.settings, **changes)
-    recorder, runner = Recorder(), DeliveryRunner()
-    await newsletter_job.start_newsletter_schedule(
-        chat.bot, app.db, settings, recorder, app.i18n, app.plan, runner
+    coordinators = Coordinators(app.db, settings.coordinator_ids)
+    clock: Clock = app.dispatcher["clock"]
+    return build_newsletter(
+        settings, app.plan, app.db, app.i18n, clock, coordinators, Notifier(app.db, app.i18n)
     )
-    await newsletter_job.newsletter_tick()  # the catch-up job, due a few seconds after start
-    await asyncio.wait_for(asyncio.gather(*runner.tasks), timeout=10)
-    return recorder, runner
+
+
+async def _start(app: App, chat: Chat, **changes: Any) -> Recorder:
+    """What `cso-bot run` does at start-up, with a recording scheduler; then the catch-up."""
+    newsletter, recorder = _newsletter(app, **changes), Recorder()
+    jobs = newsletter.start(chat.bot, recorder)
+    await jobs.tick()  # the catch-up job, due a few seconds after start
+    await asyncio.wait_for(asyncio.gather(*newsletter.deliveries.tasks), timeout=10)
+    return recorder
 
 
 def _to_subscribers(chat: Chat) -> list[int]:
@@ -62,27 +73,28 @@ def _to_subscribers(chat: Chat) -> list[int]:
 async def _activities(app: App) -> int:
     async with app.db.read() as repo:
         counted = await repo.activities.counted(app.plan.id)
-    return sum(a.indicator_id == newsletter_job.INDICATOR_ID for a in counted)
+    return sum(a.indicator_id == app.plan.newsletter_indicator for a in counted)
 
 
-async def test_a_month_missed_while_down_is_sent_at_startup_and_never_twice(app: App) -> None:
+async def test_a_month_missed_while_down_is_sent_at_startup_and_never_twice(
+    app: App, clock: Clock
+) -> None:
     await _subscribe(app)
     coordinator = Chat(app, COORDINATOR_ID)
-    rt = newsletter_job.Runtime.build(
-        coordinator.bot, app.db, app.settings, app.plan, app.i18n, DeliveryRunner()
-    )
-    issue = await newsletter_job.prepare_issue(rt, "2024-03", datetime(2024, 2, 27, tzinfo=UTC))
+    clock.set(datetime(2024, 2, 27, tzinfo=UTC))
+    issue = await _newsletter(app).issues.prepare("2024-03")
+    clock.set(NOW)
     async with app.db.transaction() as repo:
         assert await repo.newsletters.approve(issue.id, COORDINATOR_ID)
 
-    recorder, _ = await _start(app, coordinator)
-    assert recorder.jobs[newsletter_job.SEND_JOB]["trigger"].fields[2].expressions[0].first == 1
+    recorder = await _start(app, coordinator)
+    assert recorder.jobs[job.SEND_JOB]["trigger"].fields[2].expressions[0].first == 1
     assert _to_subscribers(coordinator) == SUBSCRIBERS
     async with app.db.read() as repo:
         sent = await repo.newsletters.by_month("2024-03")
         assert sent is not None and sent.status == "sent"
         activity_id = await repo.newsletters.activity_of(sent.id)
-        irm = await repo.organisations.by_name(newsletter_job.IRM_NAME)
+        irm = await repo.organisations.by_name(IRM_NAME)
     assert activity_id is not None and irm is not None and irm.status == "verified"
     assert await _activities(app) == 1
     edits = [r for r in coordinator.session.requests if r.__api_method__ == "editMessageText"]
@@ -145,15 +157,23 @@ async def test_unapproved_issue_with_send_goes_out_and_coordinators_are_told(app
     assert await _activities(app) == 1
 
 
-async def test_draft_is_prepared_before_send_time_with_a_preview(
-    app: App, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(
-        newsletter_job, "current_time", lambda: datetime(2024, 3, 30, 12, tzinfo=UTC)
-    )
+async def test_draft_is_prepared_before_send_time_with_a_preview(app: App, clock: Clock) -> None:
+    clock.set(datetime(2024, 3, 30, 12, tzinfo=UTC))
     coordinator = Chat(app, COORDINATOR_ID)
     await _start(app, coordinator)
     async with app.db.read() as repo:
         april = await repo.newsletters.by_month("2024-04")
     assert april is not None and april.status == "draft"
     assert "✅ Схвалити" in "".join(coordinator.buttons())
+
+
+def test_the_plan_names_the_indicator_sent_issues_count_towards(app: App) -> None:
+    import yaml
+
+    from plan.loader import PlanError, parse_plan
+
+    assert app.plan.newsletter_indicator == "2.1.3-newsletters"
+    raw = yaml.safe_load(app.settings.plan_file.read_text(encoding="utf-8"))
+    raw["plan"]["newsletter_indicator"] = "9.9.9-nothing"
+    with pytest.raises(PlanError, match="newsletter_indicator"):
+        parse_plan(raw)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.app import App
 from db import SubscriberRecord
-from scheduler.newsletter_job import UnsubscribeCb
+from scheduler.newsletter.keyboards import UnsubscribeCb
 from tests.conftest import USER_ID, Chat, texts
 
 

@@ -34,7 +34,7 @@ from aiogram.exceptions import (
 from aiogram.types import InlineKeyboardMarkup
 
 from db import Database, PendingDelivery
-from scheduler.rate_limit import RateLimiter
+from scheduler.newsletter.rate_limit import RateLimiter
 
 log = logging.getLogger(__name__)
 
