@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from html import escape
 
 from aiogram import Bot, F, Router
@@ -12,7 +11,6 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, User
 from aiogram.utils.i18n import gettext as _
 
-from bot.config import Settings
 from db import Database
 from db.activity_reports import ActivityRecord
 from handlers import commands
@@ -27,6 +25,7 @@ from handlers.review_views import (
 )
 from handlers.roles import COORDINATOR, HasRole, guard
 from plan import Plan
+from plan.clock import Clock
 from plan.progress import indicator_progress
 from plan.validation import MAX_DESCRIPTION, InputError, clean_text, parse_whole
 
@@ -63,7 +62,7 @@ async def on_decision(
     db: Database,
     plan: Plan,
     bot: Bot,
-    config: Settings,
+    clock: Clock,
     event_from_user: User,
 ) -> None:
     async with db.read() as repo:
@@ -81,7 +80,7 @@ async def on_decision(
         return
     if callback_data.action == "approve":
         await query.answer()
-        await _decide(query, db, plan, bot, config, event_from_user.id, record, "approve", None)
+        await _decide(query, db, plan, bot, clock, event_from_user.id, record, "approve", None)
         return
     if callback_data.action in ("return", "reject"):
         await state.set_state(ReviewForm.comment)
@@ -119,7 +118,7 @@ async def on_comment(
     db: Database,
     plan: Plan,
     bot: Bot,
-    config: Settings,
+    clock: Clock,
     event_from_user: User,
 ) -> None:
     try:
@@ -137,7 +136,7 @@ async def on_comment(
     if record is None:
         return
     await _decide(
-        message, db, plan, bot, config, event_from_user.id, record, data["decision"], comment
+        message, db, plan, bot, clock, event_from_user.id, record, data["decision"], comment
     )
 
 
@@ -147,7 +146,7 @@ async def on_original(
     db: Database,
     plan: Plan,
     bot: Bot,
-    config: Settings,
+    clock: Clock,
     event_from_user: User,
 ) -> None:
     try:
@@ -192,13 +191,13 @@ async def _decide(
     db: Database,
     plan: Plan,
     bot: Bot,
-    config: Settings,
+    clock: Clock,
     actor: int,
     record: ActivityRecord,
     decision: str,
     comment: str | None,
 ) -> None:
-    today = datetime.now(config.timezone).date()
+    today = clock.today()
     indicator = plan.indicator(record.indicator_id)
     async with db.transaction() as repo:
         before = await repo.activities.counted(plan.id)
