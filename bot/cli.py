@@ -10,7 +10,6 @@ import sqlite3
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 from typing import TextIO
 
@@ -161,9 +160,10 @@ async def _run(settings: Settings) -> None:
 async def _reports(settings: Settings, args: argparse.Namespace) -> int:
     from bot import reports
     from db import Database
+    from plan.clock import Clock
 
     plan = load_plan(settings.plan_file)
-    today = date.today()
+    today = Clock(settings.timezone).today()
     if args.command == "report":
         year = args.year if args.year is not None else default_report_year(plan, today)
         try:
@@ -191,7 +191,7 @@ async def _reports(settings: Settings, args: argparse.Namespace) -> int:
             with _output(args.out) as out:
                 await reports.export_activities(db, plan, out)
             return 0
-        progress = await reports.progress_for(db, plan, year, today)
+        progress, waiting = await reports.progress_for(db, plan, year, today)
     finally:
         await db.close()
     if args.format == "xlsx":
@@ -204,14 +204,16 @@ async def _reports(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     with _output(args.out) as out:
         if args.format == "json":
-            json.dump(report_dict(plan, year, progress), out, ensure_ascii=False, indent=2)
+            json.dump(
+                report_dict(plan, year, progress, waiting), out, ensure_ascii=False, indent=2
+            )
             out.write("\n")
         elif args.format == "csv":
             writer = csv.writer(out, lineterminator="\n")
             writer.writerow(CSV_HEADER)
             writer.writerows(csv_rows(plan, progress))
         else:
-            out.write(report_text(plan, year, progress))
+            out.write(report_text(plan, year, progress, waiting))
     return 0
 
 

@@ -11,6 +11,7 @@ from typing import Any, TextIO
 
 from db import Database, NewActivity
 from db.organisations import OrganisationRepo
+from handlers.progress import year_progress
 from plan.codes import measures_by_code, normalize_code
 from plan.model import Measure, Plan
 from plan.progress import IndicatorProgress
@@ -165,14 +166,15 @@ async def import_activities(
     csv_path: str | Path,
     create_orgs: bool = False,
     *,
-    today: date | None = None,
+    today: date,
 ) -> int:
     """Import every row of a CSV file as approved activities, or none of them.
 
     Every row is checked first; any problem raises ActivityImportError with all of them, and
     nothing is written. Otherwise all rows go in one transaction, each with an audit entry.
+    Organisations created with `create_orgs` are verified by the import (the audit entry names
+    the file): they never wait among pending registrations.
     """
-    today = today or date.today()
     path = Path(csv_path)
     try:
         lines = await asyncio.to_thread(_read_csv, path)
@@ -227,8 +229,9 @@ async def import_activities(
                 found = await repos.organisations.find(row.organisation)
                 if found is None:
                     code = row.organisation if _looks_like_code(row.organisation) else None
+                    # The import is an operator's act: what it creates is verified by it.
                     found = await repos.organisations.create(
-                        row.organisation, edrpou=code, reason=reason
+                        row.organisation, edrpou=code, status="verified", reason=reason
                     )
                 ids[key] = found.id
             activity = replace(row.activity, organisation_id=ids[key])
@@ -292,13 +295,13 @@ def check_report_year(plan: Plan, year: int) -> None:
 
 async def build_report(db: Database, plan: Plan, year: int, today: date) -> dict[str, Any]:
     """The year's progress report (see plan.report.report_dict for its shape)."""
-    return report_dict(plan, year, await progress_for(db, plan, year, today))
+    progress, waiting = await progress_for(db, plan, year, today)
+    return report_dict(plan, year, progress, waiting)
 
 
 async def progress_for(
     db: Database, plan: Plan, year: int, today: date
-) -> list[IndicatorProgress]:
-    """The progress engine's output for a year, for text and CSV renderings."""
+) -> tuple[list[IndicatorProgress], int]:
+    """The year's progress and the activities waiting for verification, for every rendering."""
     check_report_year(plan, year)
-    async with db.read() as repos:
-        return await repos.activities.progress(plan, year, today)
+    return await year_progress(db, plan, year, today)

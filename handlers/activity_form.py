@@ -17,6 +17,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from plan import Indicator, Measure, Plan
+from plan.model import cso_participants_unit
 from plan.validation import InputError
 
 
@@ -184,9 +185,13 @@ def prompt(step: State, draft: Draft, plan: Plan) -> tuple[str, InlineKeyboardMa
         )
     if step == ActivityForm.cso and indicator is not None and indicator.min_participants:
         return (
-            _(
-                "How many CSO representatives took part? (The plan asks for at least {n} per "
-                "event.)"
+            (
+                _("How many CSOs (organisations) took part? (The plan asks for at least {n}.)")
+                if cso_participants_unit(indicator) == "organisations"
+                else _(
+                    "How many CSO representatives took part? (The plan asks for at least {n} "
+                    "per event.)"
+                )
             ).format(n=indicator.min_participants.cso),
             keyboard(),
         )
