@@ -57,7 +57,7 @@ class ProjectRepo:
         added = (added_before or datetime.max.replace(tzinfo=UTC)).astimezone(UTC)
         async with self.conn.execute(
             "SELECT id, title, organisations, measures, description, link, active_until, "
-            "added_by FROM projects WHERE active_until >= ? AND created_at < ? "
+            "added_by FROM projects WHERE active_until >= ? AND created_at <= ? "
             "ORDER BY active_until, id",
             (today.isoformat(), added.isoformat(timespec="seconds")),
         ) as cur:

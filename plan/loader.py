@@ -190,9 +190,16 @@ def _indicator(
     r: _Reader, data: Mapping[str, Any], p: str, ind_id: str, measure: str, kind: str
 ) -> Indicator:
     description = r.field(data, "description", p, str)
+    part_of = data.get("part_of")
+    if part_of is not None and not isinstance(part_of, str):
+        raise r.fail(f"{p}.part_of", f"expected an indicator id, got {_type_name(part_of)}")
     if kind == "milestone":
         return Indicator(
-            id=ind_id, measure_code=measure, kind="milestone", description=description
+            id=ind_id,
+            measure_code=measure,
+            kind="milestone",
+            description=description,
+            part_of=part_of,
         )
     target = r.field(data, "target", p, int)
     if target < 1:
@@ -218,9 +225,6 @@ def _indicator(
         )
     elif data.get("min_participants_unit") is not None:
         raise r.fail(f"{p}.min_participants_unit", "given without min_participants")
-    part_of = data.get("part_of")
-    if part_of is not None and not isinstance(part_of, str):
-        raise r.fail(f"{p}.part_of", f"expected an indicator id, got {_type_name(part_of)}")
     return Indicator(
         id=ind_id,
         measure_code=measure,

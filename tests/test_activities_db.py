@@ -101,7 +101,9 @@ async def test_counted_takes_only_approved_originals_of_the_plan(
         # The organisation is still pending: its activity is loaded, and the engine will
         # not count it until the organisation is verified.
         assert counted == [
-            CountedActivity("1.1.1-trainings", date(2023, 3, 1), 1, 5, 1, id=first, verified=False),
+            CountedActivity(
+                "1.1.1-trainings", date(2023, 3, 1), 1, 5, 1, id=first, verified=False
+            ),
         ]
         assert len(await repos.activities.export_rows(plan.id)) == 1
         assert await repos.activities.count() == 7
