@@ -171,7 +171,15 @@ class ActivityRepo:
             (plan_id,),
         ) as cur:
             rows = await cur.fetchall()
-        return [ExportRow(*row[:10], partners=tuple(sorted(json.loads(row[10])))) for row in rows]
+        return [
+            ExportRow(
+                id=row[0], organisation=row[1], measure_code=row[2], indicator_id=row[3],
+                date=row[4], quantity=row[5], cso_participants=row[6],
+                council_participants=row[7], title=row[8], evidence_url=row[9],
+                partners=tuple(sorted(json.loads(row[10]))),
+            )
+            for row in rows
+        ]  # fmt: skip
 
     async def count(self, plan_id: str | None = None) -> int:
         sql = "SELECT count(*) FROM activities"
