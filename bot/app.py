@@ -23,8 +23,9 @@ from db import Database
 from db.coordinators import Coordinators
 from handlers import get_routers
 from handlers.commands import GUEST_COMMANDS, offer_coordinator_menu
-from plan import Plan, load_plan
+from plan import Plan
 from plan.clock import Clock
+from plan.plans import Plans, load_plans
 from plan.search import MeasureSearch
 from scheduler import Scheduler, build_scheduler
 from scheduler.delivery import DeliveryRunner
@@ -60,6 +61,7 @@ def build_dispatcher(
     i18n: I18n,
     scheduler: Scheduler,
     clock: Clock | None = None,
+    plans: Plans | None = None,
 ) -> Dispatcher:
     clock = clock or Clock(settings.timezone)
     dp = Dispatcher(
@@ -67,6 +69,7 @@ def build_dispatcher(
         # Long-lived objects every handler may ask for by name.
         config=settings,
         plan=plan,
+        plans=plans or Plans((plan,)),  # every plan loaded, for reports of earlier plans
         db=db,
         search=MeasureSearch(plan.measures),
         scheduler=scheduler,
@@ -90,12 +93,14 @@ def build_dispatcher(
 
 
 async def build_app(settings: Settings, clock: Clock | None = None) -> App:
-    """Load the plan (refusing an invalid one), open the database and assemble the dispatcher."""
-    plan = load_plan(settings.plan_file)
+    """Load the plans (refusing an invalid one), open the database and assemble the dispatcher;
+    `plan` is the current one (covering today, else the latest begun)."""
+    plans = load_plans(settings.plan_files)
+    plan = plans.current((clock or Clock(settings.timezone)).today())
     i18n = build_i18n()
     db = await Database.open(settings.database_path)
     scheduler = build_scheduler(settings.timezone)
-    dispatcher = build_dispatcher(settings, plan, db, i18n, scheduler, clock)
+    dispatcher = build_dispatcher(settings, plan, db, i18n, scheduler, clock, plans)
     return App(settings, plan, db, i18n, scheduler, dispatcher)
 
 

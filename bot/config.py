@@ -50,6 +50,15 @@ class Settings:
     newsletter_unapproved: str = "wait"  # an issue not approved at send time: "send" or "wait"
 
     @property
+    def plan_files(self) -> tuple[Path, ...]:
+        """PLAN_FILE may name several plans that follow one another, separated by commas."""
+        return tuple(
+            _path(part.strip(), self.plan_file)
+            for part in str(self.plan_file).split(",")
+            if part.strip()
+        )
+
+    @property
     def webhook_mode(self) -> bool:
         return self.webhook_url is not None
 

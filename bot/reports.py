@@ -14,6 +14,7 @@ from db.organisations import OrganisationRepo
 from handlers.progress import year_progress
 from plan.codes import measures_by_code, normalize_code
 from plan.model import Measure, Plan
+from plan.plans import Plans
 from plan.progress import IndicatorProgress
 from plan.report import report_dict
 from plan.validation import (
@@ -23,6 +24,7 @@ from plan.validation import (
     parse_date,
     parse_participants,
     parse_quantity,
+    read_date,
     valid_edrpou,
 )
 
@@ -162,7 +164,7 @@ def _check_row(
 
 async def import_activities(
     db: Database,
-    plan: Plan,
+    plan: Plan | Plans,
     csv_path: str | Path,
     create_orgs: bool = False,
     *,
@@ -173,8 +175,10 @@ async def import_activities(
     Every row is checked first; any problem raises ActivityImportError with all of them, and
     nothing is written. Otherwise all rows go in one transaction, each with an audit entry.
     Organisations created with `create_orgs` are verified by the import (the audit entry names
-    the file): they never wait among pending registrations.
+    the file): they never wait among pending registrations. With several plans, each activity
+    belongs to the plan whose period covers its date.
     """
+    plans = plan if isinstance(plan, Plans) else Plans((plan,))
     path = Path(csv_path)
     try:
         lines = await asyncio.to_thread(_read_csv, path)
@@ -210,7 +214,7 @@ async def import_activities(
                 problem = organisations[org.casefold()]
                 if problem:
                     row_errors.append(problem)
-            activity, problems = _check_row(plan, fields, today)
+            activity, problems = _check_row(_plan_of(plans, fields["date"]), fields, today)
             row_errors += problems
             errors += [f"line {number}: {e}" for e in row_errors]
             if activity is not None and not row_errors:
@@ -239,6 +243,15 @@ async def import_activities(
     return len(rows)
 
 
+def _plan_of(plans: Plans, raw_date: str) -> Plan:
+    """The plan covering the row's date; the latest one when none does (its check then says
+    which period is open), or when the date cannot be read (its check says so)."""
+    try:
+        return plans.covering(read_date(raw_date)) or plans.latest
+    except InputError:
+        return plans.latest
+
+
 def _read_csv(path: Path) -> list[list[str]]:
     with path.open(encoding="utf-8-sig", newline="") as f:
         return list(csv.reader(f))
@@ -258,10 +271,12 @@ async def _organisation_problem(repo: OrganisationRepo, org: str, create_orgs: b
     return None
 
 
-async def export_activities(db: Database, plan: Plan, out: TextIO) -> int:
-    """Write the plan's approved activities in the import format; return how many."""
+async def export_activities(db: Database, plan: Plan | Plans, out: TextIO) -> int:
+    """Write the approved activities of the plan (or of every plan) in the import format;
+    return how many."""
+    plans = plan if isinstance(plan, Plans) else Plans((plan,))
     async with db.read() as repos:
-        rows = await repos.activities.export_rows(plan.id)
+        rows = [r for p in plans.all for r in await repos.activities.export_rows(p.id)]
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     for r in rows:

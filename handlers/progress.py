@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from html import escape
 
@@ -74,14 +74,14 @@ def actual_of_target(p: IndicatorProgress) -> str:
 
 
 def year_buttons(
-    plan: Plan, year: int, data: Callable[[int], CallbackData]
+    years: Iterable[int], year: int, data: Callable[[int], CallbackData]
 ) -> list[InlineKeyboardButton]:
-    """A button per year of the plan; the one shown is marked."""
+    """A button per year (of a plan, or of every plan loaded); the one shown is marked."""
     return [
         InlineKeyboardButton(
             text=f"• {y} •" if y == year else str(y), callback_data=data(y).pack()
         )
-        for y in plan.years
+        for y in years
     ]
 
 
@@ -119,7 +119,7 @@ def progress_text(plan: Plan, year: int, progress: Sequence[IndicatorProgress]) 
 
 def progress_keyboard(plan: Plan, year: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    builder.row(*year_buttons(plan, year, lambda y: ProgressCb(year=y)))
+    builder.row(*year_buttons(plan.years, year, lambda y: ProgressCb(year=y)))
     return builder.as_markup()
 
 

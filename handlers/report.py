@@ -36,13 +36,13 @@ from handlers.report_files import csv_bytes, json_bytes, xlsx_bytes
 from handlers.roles import COORDINATOR, HasRole, guard
 from plan import Measure, Plan
 from plan.clock import Clock
+from plan.plans import Plans
 from plan.progress import (
     STATUSES,
     CountedActivity,
     IndicatorProgress,
     Summary,
     contributing,
-    default_report_year,
     summarize,
     summarize_by,
 )
@@ -92,8 +92,13 @@ def _back(year: int, level: ReportLevel = ReportLevel.summary, code: str = "") -
 
 
 def summary_view(
-    plan: Plan, year: int, progress: Sequence[IndicatorProgress], waiting: int = 0
+    plan: Plan,
+    year: int,
+    progress: Sequence[IndicatorProgress],
+    waiting: int = 0,
+    years: Sequence[int] = (),
 ) -> tuple[str, InlineKeyboardMarkup]:
+    """The year's summary; `years` are those of every plan loaded (default: this plan's)."""
     summaries = summarize(progress, plan)
     by_status = {s: sum(1 for p in progress if p.status == s) for s in STATUSES}
     lines = [
@@ -133,7 +138,7 @@ def summary_view(
         _button("XLSX", ReportFileCb(kind=ReportFile.xlsx, year=year)),
         _button("JSON", ReportFileCb(kind=ReportFile.json, year=year)),
     )
-    builder.row(*year_buttons(plan, year, _back))
+    builder.row(*year_buttons(years or plan.years, year, _back))
     return "\n".join(lines), builder.as_markup()
 
 
@@ -267,11 +272,12 @@ def counted_rows(
     }
 
 
-async def cmd_report(message: Message, plan: Plan, db: Database, clock: Clock) -> None:
+async def cmd_report(message: Message, plans: Plans, db: Database, clock: Clock) -> None:
     today = clock.today()
-    year = default_report_year(plan, today)
+    year = plans.report_year(today)
+    plan = plans.for_year(year) or plans.current(today)
     progress, waiting = await year_progress(db, plan, year, today)
-    await answer(message, *summary_view(plan, year, progress, waiting))
+    await answer(message, *summary_view(plan, year, progress, waiting, plans.years))
 
 
 async def _stale(query: CallbackQuery) -> None:
@@ -279,17 +285,18 @@ async def _stale(query: CallbackQuery) -> None:
 
 
 async def on_report_screen(
-    query: CallbackQuery, callback_data: ReportCb, plan: Plan, db: Database, clock: Clock
+    query: CallbackQuery, callback_data: ReportCb, plans: Plans, db: Database, clock: Clock
 ) -> None:
     year, code = callback_data.year, callback_data.code
-    if year not in plan.years:
+    plan = plans.for_year(year)
+    if plan is None:
         await _stale(query)
         return
     progress, waiting = await year_progress(db, plan, year, clock.today())
     level = callback_data.level
     view: tuple[str, InlineKeyboardMarkup] | None
     if level is ReportLevel.summary:
-        view = summary_view(plan, year, progress, waiting)
+        view = summary_view(plan, year, progress, waiting, plans.years)
     elif level is ReportLevel.direction:
         view = direction_view(plan, year, code, progress)
     elif level is ReportLevel.task:
@@ -310,10 +317,11 @@ async def on_report_screen(
 
 
 async def on_report_file(
-    query: CallbackQuery, callback_data: ReportFileCb, plan: Plan, db: Database, clock: Clock
+    query: CallbackQuery, callback_data: ReportFileCb, plans: Plans, db: Database, clock: Clock
 ) -> None:
     year = callback_data.year
-    if year not in plan.years or query.bot is None:
+    plan = plans.for_year(year)
+    if plan is None or query.bot is None:
         await _stale(query)
         return
     chat_id = query.message.chat.id if query.message is not None else query.from_user.id
