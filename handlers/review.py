@@ -286,8 +286,15 @@ async def _celebrate(
     bot: Bot, db: Database, plan: Plan, notifier: Notifier, reached: IndicatorProgress
 ) -> None:
     indicator = reached.indicator
+    # Those who reported a part ("в т.ч.": the ТОТ of 1.1.1's six) contributed to the whole.
+    counted_for = [
+        indicator.id,
+        *(i.id for i in plan.indicators if indicator in plan.wholes_of(i)),
+    ]
     async with db.read() as repo:
-        organisations = await repo.reports.contributors(plan.id, indicator.id)
+        organisations = {
+            o for i in counted_for for o in await repo.reports.contributors(plan.id, i)
+        }
         people: set[int] = set()
         for organisation_id in organisations:
             people.update(await repo.memberships.members_of(organisation_id))
