@@ -18,6 +18,7 @@ from handlers.plan_views import short
 from handlers.reply import answer, show
 from plan import Plan
 from plan.clock import Clock
+from plan.plans import Plans
 from plan.progress import (
     ACHIEVED,
     BEHIND,
@@ -27,7 +28,6 @@ from plan.progress import (
     STATUSES,
     IndicatorProgress,
     awaiting_verification,
-    default_report_year,
     plan_progress,
     summarize,
 )
@@ -117,31 +117,34 @@ def progress_text(plan: Plan, year: int, progress: Sequence[IndicatorProgress]) 
     return "\n".join(lines)
 
 
-def progress_keyboard(plan: Plan, year: int) -> InlineKeyboardMarkup:
+def progress_keyboard(years: Iterable[int], year: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    builder.row(*year_buttons(plan.years, year, lambda y: ProgressCb(year=y)))
+    builder.row(*year_buttons(years, year, lambda y: ProgressCb(year=y)))
     return builder.as_markup()
 
 
 async def _view(
-    db: Database, plan: Plan, year: int, clock: Clock
+    db: Database, plans: Plans, plan: Plan, year: int, clock: Clock
 ) -> tuple[str, InlineKeyboardMarkup]:
     progress, _waiting = await year_progress(db, plan, year, clock.today())
-    return progress_text(plan, year, progress), progress_keyboard(plan, year)
+    return progress_text(plan, year, progress), progress_keyboard(plans.years, year)
 
 
-async def cmd_progress(message: Message, plan: Plan, db: Database, clock: Clock) -> None:
-    year = default_report_year(plan, clock.today())
-    await answer(message, *await _view(db, plan, year, clock))
+async def cmd_progress(message: Message, plans: Plans, db: Database, clock: Clock) -> None:
+    today = clock.today()
+    year = plans.report_year(today)
+    plan = plans.for_year(year) or plans.current(today)
+    await answer(message, *await _view(db, plans, plan, year, clock))
 
 
 async def on_progress_year(
-    query: CallbackQuery, callback_data: ProgressCb, plan: Plan, db: Database, clock: Clock
+    query: CallbackQuery, callback_data: ProgressCb, plans: Plans, db: Database, clock: Clock
 ) -> None:
-    if callback_data.year not in plan.years:
+    plan = plans.for_year(callback_data.year)
+    if plan is None:
         await query.answer(_("This button is out of date. Send /progress again."))
         return
-    await show(query, *await _view(db, plan, callback_data.year, clock))
+    await show(query, *await _view(db, plans, plan, callback_data.year, clock))
 
 
 def build_router() -> Router:

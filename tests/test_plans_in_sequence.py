@@ -133,3 +133,11 @@ async def test_report_in_the_bot_covers_both_plans(two_plans: App, tmp_path: Pat
     assert "Виконано показників: <b>1 з 44</b>" in text  # the six trainings of 2025
     text = texts(await coordinator.tap("2023"))
     assert "Виконано показників: <b>0 з 44</b>" in text  # Annex 4's 2023 stays as it was
+
+
+async def test_progress_in_the_bot_covers_both_plans(two_plans: App) -> None:
+    chat = Chat(two_plans, 100)
+    text = texts(await chat.send("/progress"))
+    assert "<b>Виконання плану у 2026 році</b>" in text
+    assert chat.buttons() == ["2023", "2024", "2025", "• 2026 •"]
+    assert "<b>Виконання плану у 2023 році</b>" in texts(await chat.tap("2023"))
