@@ -17,6 +17,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from db import Database
 from db.activity_reports import ActivityRecord
 from plan import Plan
+from plan.model import cso_participants_unit
 from scheduler.notifier import Notifier
 
 log = logging.getLogger(__name__)
@@ -63,8 +64,16 @@ def report_lines(plan: Plan, record: ActivityRecord) -> list[str]:
     if indicator is not None and indicator.kind == "count":
         lines.append(_("<b>Quantity:</b> {value}").format(value=record.quantity))
     if record.cso_participants is not None or record.council_participants is not None:
+        # 2.4.4 counts the organisations themselves, not their people: say which.
+        organisations = (
+            indicator is not None and cso_participants_unit(indicator) == "organisations"
+        )
         lines.append(
-            _("<b>Participants:</b> CSO {cso}, City Council {council}").format(
+            (
+                _("<b>Participants:</b> CSOs (organisations) {cso}, City Council {council}")
+                if organisations
+                else _("<b>Participants:</b> CSO {cso}, City Council {council}")
+            ).format(
                 cso=record.cso_participants if record.cso_participants is not None else "—",
                 council=(
                     record.council_participants if record.council_participants is not None else "—"

@@ -280,3 +280,35 @@ async def test_a_past_month_knows_nothing_of_later(app: App, clock: Clock) -> No
     assert september.projects == ()
     current = await gather(app.db, app.plan, month_of(now, tz), now, tz)
     assert [p.title for p in current.projects] == ["Проєкт 2026"]
+
+
+# --- 3. the forum's threshold in organisations, through the dialog ----------------------------
+
+
+def _forum(organisations: str, day: str) -> list[str | tuple[str, str]]:
+    return [
+        "/activity", "2.4.4", day, "Міський форум ІГС", ("tap", "Пропустити"),
+        ("tap", "1"), organisations, "20", ("tap", "Пропустити"), ("tap", "Пропустити"),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(("organisations", "met"), [("19", False), ("20", True)])
+async def test_a_forum_is_reported_in_organisations(
+    app: App, coordinator: Chat, organisations: str, met: bool
+) -> None:
+    await _organisation(app, "ГО «Рух»", MEMBER_ID)
+    member = Chat(app, MEMBER_ID)
+    asked = await _fill(member, _forum(organisations, "10.10.2024")[:6])
+    assert "Скільки ІГС (організацій) взяли участь? (План вимагає щонайменше 20.)" in texts(asked)
+    await _fill(member, _forum(organisations, "10.10.2024")[6:])
+    sent = await member.tap("Надіслати")
+    assert f"ІГС (організацій) {organisations}, ВМР 20" in _to(sent, COORDINATOR_ID)
+    (report_id,) = await _pending_ids(app)
+    await coordinator.press(1, ReviewCb(action="approve", activity_id=report_id).pack())
+    await coordinator.send("/report")
+    sent = await coordinator.press(
+        coordinator.keyboard()[0],
+        ReportCb(level=ReportLevel.measure, year=2024, code="2.4.4").pack(),
+    )
+    assert ("Факт/план: 1/1 — виконано" in texts(sent)) is met
+    assert ("Факт/план: 0/1 — не виконано" in texts(sent)) is not met
