@@ -96,7 +96,9 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
     """Load the plans (refusing an invalid one), open the database and assemble the dispatcher;
     `plan` is the current one (covering today, else the latest begun)."""
     plans = load_plans(settings.plan_files)
-    plan = plans.current((clock or Clock(settings.timezone)).today())
+    # The plan running today, by the clock the dispatcher gets (a test's fixed one included).
+    today = (clock if isinstance(clock, Clock) else Clock(settings.timezone)).today()
+    plan = plans.current(today)
     i18n = build_i18n()
     db = await Database.open(settings.database_path)
     scheduler = build_scheduler(settings.timezone)
