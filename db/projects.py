@@ -50,11 +50,16 @@ class ProjectRepo:
         assert project_id is not None
         return project_id
 
-    async def active(self, today: date) -> list[ProjectRecord]:
+    async def active(
+        self, today: date, *, added_before: datetime | None = None
+    ) -> list[ProjectRecord]:
+        """Projects running on `today`; with `added_before`, only those known by then."""
+        added = (added_before or datetime.max.replace(tzinfo=UTC)).astimezone(UTC)
         async with self.conn.execute(
             "SELECT id, title, organisations, measures, description, link, active_until, "
-            "added_by FROM projects WHERE active_until >= ? ORDER BY active_until, id",
-            (today.isoformat(),),
+            "added_by FROM projects WHERE active_until >= ? AND created_at <= ? "
+            "ORDER BY active_until, id",
+            (today.isoformat(), added.isoformat(timespec="seconds")),
         ) as cur:
             rows = await cur.fetchall()
         return [

@@ -305,7 +305,7 @@ async def test_reaching_a_target_tells_the_contributors(
     await member.tap("Надіслати")
     (activity_id,) = await _pending_ids(app)
     sent = await coordinator.press(1, ReviewCb(action="approve", activity_id=activity_id).pack())
-    cheers = [r for r in sent if isinstance(r, SendMessage) and "Ціль досягнуто" in r.text]
+    cheers = [r for r in sent if isinstance(r, SendMessage) and "Показник виконано" in r.text]
     assert cheers and cheers[0].chat_id == MEMBER_ID
 
 
