@@ -17,6 +17,7 @@ from aiogram.utils.i18n import I18n
 from bot.config import Settings
 from bot.i18n import LOCALES, build_i18n
 from bot.middlewares import UserLocaleMiddleware, UserMiddleware
+from bot.outgoing import OutgoingPath
 from bot.newsletter import start_newsletters, stop_newsletters
 from bot.storage import DatabaseStorage
 from db import Database
@@ -102,6 +103,8 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
 def build_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
     if session is None:
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    # Every request of this bot, whoever makes it, goes one way: paced, ordered, retried.
+    session.middleware(OutgoingPath(settings.send_rate))
     return Bot(
         settings.require_token(),
         session=session,
