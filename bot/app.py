@@ -17,8 +17,9 @@ from aiogram.utils.i18n import I18n
 from bot.config import Settings
 from bot.i18n import LOCALES, build_i18n
 from bot.middlewares import UserLocaleMiddleware, UserMiddleware
-from bot.outgoing import OutgoingPath
 from bot.newsletter import start_newsletters, stop_newsletters
+from bot.outgoing import OutgoingPath
+from bot.safeguards import event_isolation, install_safeguards
 from bot.storage import DatabaseStorage
 from db import Database
 from db.coordinators import Coordinators
@@ -65,6 +66,7 @@ def build_dispatcher(
     clock = clock or Clock(settings.timezone)
     dp = Dispatcher(
         storage=DatabaseStorage(db),
+        events_isolation=event_isolation(),
         # Long-lived objects every handler may ask for by name.
         config=settings,
         plan=plan,
@@ -80,6 +82,7 @@ def build_dispatcher(
     )
     dp.update.outer_middleware(UserMiddleware())
     UserLocaleMiddleware(i18n).setup(dp)
+    install_safeguards(dp)  # before the features: groups, odd ids, a database that cannot save
     dp.include_routers(*get_routers())
     dp.startup.register(on_startup)
     dp.startup.register(start_newsletters)

@@ -29,6 +29,7 @@ notifications, reminders, the newsletter and the CLI's sends all pass through it
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import itertools
 import logging
@@ -112,7 +113,8 @@ class SendGate:
         self._wake.set()
 
     async def wait_for_pause(self) -> None:
-        while (left := self._paused_until - time.monotonic()) > 0:
+        # A pause only ever grows, so sleeping to its current end and looking again suffices.
+        while (left := self._paused_until - time.monotonic()) > 0:  # noqa: ASYNC110
             await asyncio.sleep(left)
 
     async def acquire(self, priority: Priority, chat: Any) -> None:
@@ -144,10 +146,8 @@ class SendGate:
             if start > now:
                 self._wake.clear()
                 # A pause (or nothing) may come meanwhile: re-check at the slot or when woken.
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), start - now)
-                except TimeoutError:
-                    pass
                 continue
             _, _, future = heapq.heappop(self._waiting)
             if future.done():  # its caller was cancelled

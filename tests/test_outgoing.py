@@ -34,11 +34,11 @@ class QuickSession(AiohttpSession):
 
 @asynccontextmanager
 async def running(
-    path: OutgoingPath | None = None, timeout: float = 60.0, **options: Any
+    path: OutgoingPath | None = None, request_timeout: float = 60.0, **options: Any
 ) -> AsyncIterator[tuple[FakeBotAPI, Bot, OutgoingPath]]:
     path = path or OutgoingPath(100, retry_delays=FAST)
     async with FakeBotAPI(TOKEN, **options) as api:
-        session = QuickSession(api=TelegramAPIServer.from_base(api.url), timeout=timeout)
+        session = QuickSession(api=TelegramAPIServer.from_base(api.url), timeout=request_timeout)
         session.middleware(path)
         bot = Bot(TOKEN, session=session, default=DefaultBotProperties(parse_mode="HTML"))
         try:
@@ -117,7 +117,7 @@ async def test_refused_connections_are_retried_until_the_api_is_back() -> None:
 
 
 async def test_after_a_timeout_a_send_is_not_repeated_but_an_edit_is() -> None:
-    async with running(timeout=0.5) as (api, bot, _):
+    async with running(request_timeout=0.5) as (api, bot, _):
         sent = await bot.send_message(1, "first")
         api.hang_for(0.6, hang=1.0)
         with pytest.raises(TelegramNetworkError):
