@@ -14,6 +14,7 @@ from db.members import CoordinatorRepo, MembershipRepo
 from db.newsletters import NewsletterRepo
 from db.organisations import OrganisationRepo
 from db.projects import ProjectRepo
+from db.received_updates import ReceivedUpdateRepo
 from db.subscribers import SubscriberRepo
 from db.users import UserRepo
 
@@ -67,3 +68,7 @@ class Repositories:
     @cached_property
     def projects(self) -> ProjectRepo:
         return ProjectRepo(self.conn)
+
+    @cached_property
+    def received_updates(self) -> ReceivedUpdateRepo:
+        return ReceivedUpdateRepo(self.conn)

@@ -449,6 +449,19 @@ class FakeBotAPI:
                 )
             await self._offsets_changed.wait(remaining)
 
+    async def wait_polling(
+        self,
+        timeout: float = 60.0,  # noqa: ASYNC109 - see wait_for
+    ) -> None:
+        """Wait until the bot's first getUpdates arrives (calls has it only once answered)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not self.offsets:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise TimeoutError(f"no getUpdates within {timeout} s")
+            await self._offsets_changed.wait(remaining)
+
     async def wait_for_reply(
         self,
         chat_id: int,

@@ -56,7 +56,8 @@ async def start_bot(api: FakeBotAPI, database: Path, name: str) -> Bot:
         )  # fmt: skip
     bot = Bot(process, log)
     try:
-        await api.wait_for(lambda c: c.method == "getUpdates", timeout=30)
+        # Two cold starts at once on a busy machine can take a while: 60 s before giving up.
+        await api.wait_polling(timeout=60)
     except TimeoutError:
         if process.returncode is None:
             process.kill()
