@@ -182,6 +182,7 @@ class FakeBotAPI:
         unknown_chats: Iterable[int] = (),
         flaky_every: int | None = None,
         chat_burst: int = 1,
+        first_update_id: int = 1,
     ) -> None:
         self.token = token
         self.rate_limit = rate_limit
@@ -223,7 +224,7 @@ class FakeBotAPI:
         self.allowed_updates: list[str] | None = None
 
         self._updates: list[dict[str, Any]] = []  # queued and not yet confirmed
-        self._update_ids = itertools.count(1)
+        self._update_ids = itertools.count(first_update_id)
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._file_ids = itertools.count(1)
         self._callback_ids = itertools.count(1)

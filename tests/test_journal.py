@@ -67,7 +67,9 @@ async def test_sigkill_with_50_updates_in_hand_then_each_is_handled_once(tmp_pat
         finally:
             process.kill()
             await process.wait()
-        unfinished = rows(database, "SELECT count(*) FROM received_updates WHERE handled_at IS NULL")
+        unfinished = rows(
+            database, "SELECT count(*) FROM received_updates WHERE handled_at IS NULL"
+        )
         assert unfinished[0][0] > 0, "the kill came after everything was handled"
         assert not any(c.ok for c in api.calls_of("sendMessage") if c.params["chat_id"] in PEOPLE)
 
@@ -96,9 +98,13 @@ async def test_sigkill_with_50_updates_in_hand_then_each_is_handled_once(tmp_pat
 
 
 @pytest.fixture
-async def webhook(settings: Settings, unused_tcp_port: int) -> AsyncIterator[tuple[str, App, LocalSession]]:
+async def webhook(
+    settings: Settings, unused_tcp_port: int
+) -> AsyncIterator[tuple[str, App, LocalSession]]:
     settings = replace(
-        settings, webhook_url="https://bot.example.org/tg/webhook", webhook_secret=Secret("s3cret-X")
+        settings,
+        webhook_url="https://bot.example.org/tg/webhook",
+        webhook_secret=Secret("s3cret-X"),
     )
     app = await build_app(settings)
     session = LocalSession()
@@ -151,7 +157,7 @@ async def test_webhook_answers_200_once_recorded_and_a_resent_update_is_handled_
 async def test_webhook_answers_400_to_what_is_not_an_update(
     webhook: tuple[str, App, LocalSession], body: bytes
 ) -> None:
-    url, app, session = webhook
+    url, _, session = webhook
     async with aiohttp.ClientSession() as http:
         headers = {**SECRET, "Content-Type": "application/json"}
         async with http.post(url, data=body, headers=headers) as resp:

@@ -36,7 +36,7 @@ class Bot:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
-async def start_bot(api: FakeBotAPI, database: Path, name: str) -> Bot:
+async def start_bot(api: FakeBotAPI, database: Path, name: str = "bot") -> Bot:
     """`cso-bot run` polling api, on the database file given; its log goes to <name>.log."""
     env = {
         **os.environ,
@@ -101,7 +101,12 @@ def rows(database: Path, sql: str) -> list[tuple[object, ...]]:
 
 @pytest.fixture
 async def apis() -> AsyncIterator[tuple[FakeBotAPI, FakeBotAPI]]:
-    async with FakeBotAPI(TOKEN) as first, FakeBotAPI(TOKEN) as second:
+    # One bot's updates are numbered in one sequence, whichever process receives them: the two
+    # servers share it (disjoint ranges), so each process's journal sees ids Telegram would send.
+    async with (
+        FakeBotAPI(TOKEN) as first,
+        FakeBotAPI(TOKEN, first_update_id=1_000_001) as second,
+    ):
         yield first, second
 
 
