@@ -192,6 +192,7 @@ class FakeBotAPI:
         self.chat_burst = chat_burst
         self._failing_until = 0.0
         self._failing_status = 502
+        self._floods: list[int] = []  # retry_after of the next sends to be refused with 429
         self._hanging_until = 0.0
         self._hang_seconds = 0.0
         self._site: web.TCPSite | None = None
@@ -298,6 +299,10 @@ class FakeBotAPI:
         """Answer every request but getUpdates with `status` for `seconds` from now."""
         self._failing_until = time.monotonic() + seconds
         self._failing_status = status
+
+    def flood(self, retry_after: int, sends: int = 1) -> None:
+        """Refuse the next `sends` sends with 429 and this retry_after, whatever the rate."""
+        self._floods.extend([retry_after] * sends)
 
     def hang_for(self, seconds: float, hang: float) -> None:
         """For `seconds` from now, hold each request but getUpdates `hang` seconds first."""
@@ -699,6 +704,11 @@ class FakeBotAPI:
 
     def _check_rate(self, chat_id: int) -> None:
         """Flood control; runs after validation so only sends Telegram would deliver count."""
+        if self._floods:
+            retry_after = self._floods.pop(0)
+            raise _APIError(
+                429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after}
+            )
         if self.rate_limit is None:
             return
         now = time.monotonic()
