@@ -165,7 +165,8 @@ class FakeBotAPI:
     per chat (after a burst of chat_burst), both answered 429 with parameters.retry_after;
     flaky_every=k answers every k-th send request 502 "Bad Gateway", whatever it carries.
 
-    Outages apply to every method but getUpdates: fail_for(seconds) answers 5xx for a while,
+    flood(retry_after) answers the next send 429 whatever the rate. Outages apply to every
+    method but getUpdates: fail_for(seconds) answers 5xx for a while,
     hang_for(seconds) holds each request that long before answering it, and go_offline() /
     go_online() stop and restart listening on the same port (connections refused meanwhile).
     """
