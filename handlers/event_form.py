@@ -16,6 +16,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from db.events import EventRecord
+from formats.telegram_text import shorten
 from handlers.activity_form import input_error as activity_input_error
 from plan import Plan
 from plan.codes import normalize_code
@@ -207,7 +208,8 @@ def prompt(
     if step == EventForm.organiser:
         buttons = []
         if organisation:
-            buttons.append((escape(organisation)[:60], EventCb(action="f_org")))
+            # A button label is plain text: cut, never escaped (it showed "&amp;" cut to "&a").
+            buttons.append((shorten(organisation, 60), EventCb(action="f_org")))
         return _("Who organises it? Write the name, or choose your organisation."), keyboard(
             *buttons
         )

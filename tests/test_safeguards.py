@@ -195,3 +195,14 @@ async def test_a_full_disk_is_answered_and_logged_once(
         assert await repo.subscribers.get(chat.chat.id) is None
     full_disk = [r for r in caplog.records if "disk is full" in r.getMessage()]
     assert len(full_disk) == 1 and "Traceback" not in caplog.text
+
+
+async def test_a_title_of_invisible_characters_is_refused_and_nothing_stored(
+    member: Chat,  # noqa: F811
+    app: App,
+) -> None:
+    await _fill(member, MEETING[:4])  # the title is asked next
+    before = await _state(app, MEMBER_ID)
+    sent = await member.send("\u200b\u202e\u200b")
+    assert texts(sent).startswith("⚠"), texts(sent)
+    assert await _state(app, MEMBER_ID) == before
