@@ -191,3 +191,37 @@ async def test_subscribe_then_unsubscribe_in_one_batch_leaves_the_person_unsubsc
         .fetchall()
     )
     assert not {r[0] for r in rows} & set(people)
+
+
+async def test_started_while_the_api_is_unreachable_it_waits_and_then_polls(
+    tmp_path: Path,
+) -> None:
+    async with FakeBotAPI(TOKEN) as api:
+        await api.go_offline()
+        process = await _start_bot(api, tmp_path, "INFO")
+        try:
+            for _ in range(600):  # until it has tried at least twice
+                log = (tmp_path / "bot.log").read_text(errors="replace")
+                if log.count("unreachable") >= 2:
+                    break
+                await asyncio.sleep(0.1)
+            await api.go_online()
+            await api.wait_polling(timeout=60)
+            reply = await _say(api, "/start")
+            assert "План партнерства" in reply.params["text"]
+        finally:
+            log = await _stop(process, tmp_path)
+    assert log.count("unreachable") >= 2
+    assert "Unclosed client session" not in log and "Traceback" not in log
+
+
+async def test_stopped_while_the_api_is_unreachable_it_exits_cleanly(tmp_path: Path) -> None:
+    async with FakeBotAPI(TOKEN) as api:
+        await api.go_offline()
+        process = await _start_bot(api, tmp_path, "INFO")
+        for _ in range(600):
+            if "unreachable" in (tmp_path / "bot.log").read_text(errors="replace"):
+                break
+            await asyncio.sleep(0.1)
+        log = await _stop(process, tmp_path)
+    assert "unreachable" in log and "Unclosed client session" not in log
