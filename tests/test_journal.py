@@ -4,10 +4,8 @@ the real `cso-bot run` against the fake Bot API over HTTP, and the webhook's ans
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sqlite3
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -20,29 +18,11 @@ from bot.config import Secret, Settings
 from bot.run import build_webhook_app
 from fakes.bot_api import FakeBotAPI
 from fakes.session import LocalSession
+from tests.test_two_processes import start_bot
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "123456:JOURNAL-token"
 PEOPLE = range(5001, 5051)
-
-
-async def start_bot(api: FakeBotAPI, database: Path, log: Path) -> asyncio.subprocess.Process:
-    env = {
-        **os.environ,
-        "BOT_TOKEN": api.token,
-        "TELEGRAM_API_URL": api.url,
-        "DATABASE_PATH": str(database),
-        "PLAN_FILE": str(ROOT / "data" / "annex4.yaml"),
-        "COORDINATOR_IDS": "1",
-        "LOG_LEVEL": "INFO",
-    }
-    env.pop("WEBHOOK_URL", None)
-    with log.open("ab") as out:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "run",
-            cwd=str(database.parent), env=env, stdout=out, stderr=asyncio.subprocess.STDOUT,
-        )  # fmt: skip
-    return process
 
 
 def rows(database: Path, sql: str) -> list[tuple[object, ...]]:
@@ -54,11 +34,11 @@ def rows(database: Path, sql: str) -> list[tuple[object, ...]]:
 
 
 async def test_sigkill_with_50_updates_in_hand_then_each_is_handled_once(tmp_path: Path) -> None:
-    database, log = tmp_path / "bot.sqlite3", tmp_path / "bot.log"
+    database = tmp_path / "bot.sqlite3"
     async with FakeBotAPI(TOKEN) as api:
-        process = await start_bot(api, database, log)
+        first = await start_bot(api, database, "first")
+        process = first.process
         try:
-            await api.wait_polling(timeout=60)
             # Every reply fails for now, so the 50 updates stay in hand, retried by the bot.
             api.fail_for(120)
             ids = [api.push_message(person, "/subscribe") for person in PEOPLE]
@@ -74,7 +54,8 @@ async def test_sigkill_with_50_updates_in_hand_then_each_is_handled_once(tmp_pat
         assert not any(c.ok for c in api.calls_of("sendMessage") if c.params["chat_id"] in PEOPLE)
 
         api.fail_for(0)
-        process = await start_bot(api, database, log)
+        second = await start_bot(api, database, "second")
+        process = second.process
         try:
             for person in PEOPLE:
                 await api.wait_for_reply(person, timeout=60)
@@ -82,7 +63,7 @@ async def test_sigkill_with_50_updates_in_hand_then_each_is_handled_once(tmp_pat
         finally:
             process.send_signal(signal.SIGTERM)
             await asyncio.wait_for(process.wait(), timeout=30)
-        output = log.read_text(errors="replace")
+        output = second.output()
         assert process.returncode == 0, output
     answers = {
         person: [c for c in api.calls_of("sendMessage") if c.ok and c.params["chat_id"] == person]
