@@ -178,7 +178,7 @@ USER = 100
 async def test_a_full_disk_is_answered_and_logged_once(
     app: App, chat: Chat, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    caplog.set_level(logging.INFO)
+    caplog.set_level(logging.INFO, logger="bot.safeguards")
     await chat.send("/start")
 
     @asynccontextmanager
