@@ -136,7 +136,14 @@ async def test_a_400_is_not_retried_and_logged_without_the_text() -> None:
     handler.emit = records.append  # type: ignore[method-assign]
     logger = logging.getLogger("bot.outgoing")
     logger.addHandler(handler)
-    level, logger.level = logger.level, logging.INFO  # whatever an earlier test left on root
+    # tests/test_layers.py runs import-linter in-process, whose logging set-up disables every
+    # logger that exists by then; and an earlier test's set-up may have raised the root's level.
+    level, logger.level, disabled, logger.disabled = (
+        logger.level,
+        logging.INFO,
+        logger.disabled,
+        False,
+    )
     try:
         async with running() as (api, bot, path):
             with pytest.raises(TelegramBadRequest):
@@ -144,6 +151,7 @@ async def test_a_400_is_not_retried_and_logged_without_the_text() -> None:
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
+        logger.disabled = disabled
     assert len(api.calls_of("sendMessage")) == 1 and path.stats.refused == 1
     logged = "\n".join(r.getMessage() for r in records)
     assert "sendMessage" in logged and "can't parse entities" in logged

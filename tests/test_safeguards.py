@@ -179,6 +179,8 @@ async def test_a_full_disk_is_answered_and_logged_once(
     app: App, chat: Chat, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     caplog.set_level(logging.INFO, logger="bot.safeguards")
+    # tests/test_layers.py runs import-linter in-process, which disables existing loggers.
+    monkeypatch.setattr(logging.getLogger("bot.safeguards"), "disabled", False)
     await chat.send("/start")
 
     @asynccontextmanager
