@@ -372,12 +372,19 @@ MESSAGE_LIMIT = 4096
 ECHO_LIMIT = 200
 
 
-def echo(user_text: str, limit: int = ECHO_LIMIT) -> str:
-    """User text made safe to show inside HTML, shortened to a readable length."""
+def shorten(user_text: str, limit: int) -> str:
+    """Plain text on one line, cut to `limit` characters with an ellipsis (for button labels,
+    which Telegram never parses as HTML; in a message, echo() cuts first and escapes after)."""
     text = " ".join(user_text.split())
     if len(text) > limit:
         text = text[: limit - 1] + "…"
-    return html.escape(text, quote=False)
+    return text
+
+
+def echo(user_text: str, limit: int = ECHO_LIMIT) -> str:
+    """User text made safe to show inside HTML, shortened to a readable length."""
+    # Cut before escaping: cutting after could leave half an entity such as "&a".
+    return html.escape(shorten(user_text, limit), quote=False)
 
 
 _TOKEN = re.compile(r"<[^<>]*>|&[#a-zA-Z0-9]{1,32};|[^<&\n]+|\n|[<&]")
