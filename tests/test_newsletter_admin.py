@@ -71,6 +71,12 @@ async def test_draft_test_intro_approve_send_archive(
     assert "<b>Вітаємо</b>" in texts(read)
     assert shown
 
+    # The month's name is in the reader's language.
+    await chat.send("/language")
+    await chat.tap("English")
+    await chat.send("/newsletters")
+    assert "📰 March 2024" in chat.buttons()
+
 
 async def test_forged_admin_callbacks_change_nothing(
     app: App, coordinator: Chat, chat: Chat
