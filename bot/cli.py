@@ -255,13 +255,13 @@ async def _reports(settings: Settings, args: argparse.Namespace) -> int:
         # The very bytes /report sends: the same layout, and the BOM spreadsheets need.
         from handlers.report_files import csv_bytes
 
-        _write_bytes(args.out, csv_bytes(plan, progress))
+        _write_bytes(args.out, csv_bytes(plan, year, progress, today))
         return 0
     if args.format == "xlsx":
         from handlers.report_files import write_xlsx
 
         try:
-            write_xlsx(args.out, plan, year, progress)
+            write_xlsx(args.out, plan, year, progress, today)
         except OSError as e:
             raise ConfigError(f"{args.out}: cannot be written ({e.strerror or e})") from e
         return 0

@@ -9,9 +9,11 @@ from aiogram import F, Router
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n.context import get_i18n
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from db import Database
+from formats.dates import month_label
 from handlers import commands
 from handlers.callbacks import MenuAction, MenuCb
 from handlers.reply import answer, show
@@ -39,10 +41,10 @@ class NewsletterMenuCb(CallbackData, prefix="nlm"):
 
 def _archive_keyboard(months: list[str]) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
+    locale = get_i18n().current_locale
     for month in months:
-        year, number = month.split("-")
         builder.button(
-            text=f"📰 {number}.{year}",
+            text=f"📰 {month_label(month, locale)}",
             callback_data=NewsletterMenuCb(action=MenuChoice.read, month=month),
         )
     builder.button(text=_("🔔 Subscribe"), callback_data=NewsletterMenuCb(action=MenuChoice.sub))
@@ -50,9 +52,8 @@ def _archive_keyboard(months: list[str]) -> InlineKeyboardMarkup:
         text=_("🔕 Unsubscribe"), callback_data=NewsletterMenuCb(action=MenuChoice.unsub)
     )
     builder.button(text=_("⬅ Main menu"), callback_data=MenuCb(action=MenuAction.main))
-    builder.adjust(
-        *([3] * (len(months) // 3)), *([len(months) % 3] if len(months) % 3 else []), 2, 1
-    )
+    # Two months a row: «листопад 2024» is too long for three on a phone.
+    builder.adjust(*([2] * (len(months) // 2)), *([1] if len(months) % 2 else []), 2, 1)
     return builder.as_markup()
 
 

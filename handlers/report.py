@@ -18,9 +18,11 @@ from aiogram.types import (
     Message,
 )
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n.context import get_i18n
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from db import Database, ExportRow
+from formats.dates import short_date
 from handlers import commands
 from handlers.plan_views import short
 from handlers.progress import (
@@ -208,7 +210,7 @@ def task_view(
 
 
 def _activity_line(row: ExportRow) -> str:
-    day = date.fromisoformat(row.date).strftime("%d.%m.%Y")
+    day = short_date(date.fromisoformat(row.date), get_i18n().current_locale)
     # A joint activity is credited to every organisation that ran it.
     names = ", ".join(echo(name, 60) for name in row.organisations)
     line = f"  – {day} · {echo(row.title, 80)} · <i>{names}</i>"
@@ -365,10 +367,10 @@ async def on_report_file(
         data = json_bytes(plan, year, progress, waiting)
         caption = _("The report for {year} as JSON, as <code>cso-bot report</code> writes it.")
     elif kind is ReportFile.xlsx:
-        data = await asyncio.to_thread(xlsx_bytes, plan, year, progress)
+        data = await asyncio.to_thread(xlsx_bytes, plan, year, progress, clock.today())
         caption = _("The report for {year}, laid out like Annex 4.")
     else:
-        data = csv_bytes(plan, progress)
+        data = csv_bytes(plan, year, progress, clock.today())
         caption = _("The report for {year}, laid out like Annex 4.")
     if kind is not ReportFile.docx:
         await query.answer()

@@ -6,7 +6,7 @@ import io
 from collections.abc import Callable, Sequence
 
 from plan.progress import ACHIEVED, BEHIND, NOT_MET, NOT_STARTED, ON_TRACK, IndicatorProgress
-from plan.report import progress_value
+from plan.report import progress_share, progress_value
 
 __all__ = ["COLOURS", "MAX_WIDTH_PX", "progress_chart"]
 
@@ -36,15 +36,6 @@ def _label(p: IndicatorProgress) -> str:
     return f"{p.indicator.measure_code}  {text}"
 
 
-def _share(p: IndicatorProgress) -> float:
-    if p.met:
-        return 1.0
-    # A monthly indicator is judged by its months met, not by its yearly sum.
-    if p.months_total:
-        return min((p.months_met or 0) / p.months_total, 1.0)
-    return min(p.actual / p.target, 1.0) if p.target > 0 else 0.0
-
-
 def progress_chart(
     progress: Sequence[IndicatorProgress],
     title: str,
@@ -68,7 +59,7 @@ def progress_chart(
     FigureCanvasAgg(figure)
     axes = figure.add_axes((0.02, 0.5 / height, 0.96, 1 - 1.5 / height))
     for y, p in enumerate(rows):
-        axes.barh(y, 100 * _share(p), height=0.42, color=COLOURS.get(p.status, "#9e9e9e"))
+        axes.barh(y, 100 * progress_share(p), height=0.42, color=COLOURS.get(p.status, "#9e9e9e"))
         axes.barh(y, 100, height=0.42, color="none", edgecolor="#bdbdbd", linewidth=0.8)
         axes.text(0, y - 0.34, _label(p), fontsize=14, va="bottom", ha="left", family=_FONT)
         axes.text(

@@ -10,7 +10,6 @@ from datetime import date
 from pathlib import Path
 from typing import BinaryIO
 
-from babel.dates import format_date
 from docx import Document
 from docx.document import Document as DocumentObject
 from docx.enum.section import WD_ORIENT
@@ -24,6 +23,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from db.public import PublicActivity
+from formats.dates import document_date
 from handlers.report_chart import progress_chart
 from plan.model import Measure, Plan
 from plan.progress import IndicatorProgress, summarize
@@ -35,11 +35,6 @@ LANGUAGE = "uk-UA"
 _FONT = "Times New Roman"  # what council documents use; LibreOffice maps it to Liberation Serif
 _CHART_BOX = (Cm(16.5), Cm(22.0))  # the chart fits inside this, keeping its proportions
 _NBSP = "\u00a0"
-
-
-def _day(day: date) -> str:
-    """«2 грудня 2026 р.», as Ukrainian documents write a date."""
-    return format_date(day, "d MMMM y", locale="uk") + f"{_NBSP}р."
 
 
 def _set_language(document: DocumentObject) -> None:
@@ -231,7 +226,7 @@ def build_document(
     title = document.add_paragraph(style="Title")
     title.add_run(f"Звіт про виконання плану за {year}{_NBSP}рік")
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    for text in (plan.title, plan.decision, f"Станом на {_day(today)}"):
+    for text in (plan.title, plan.decision, f"Станом на {document_date(today)}"):
         paragraph = document.add_paragraph(text)
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
     document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)

@@ -78,10 +78,16 @@ async def test_draft_test_intro_approve_send_archive(
     assert any(getattr(r, "chat_id", None) == 777 for r in coordinator.session.requests)
 
     shown = await chat.send("/newsletters")
-    assert "03.2024" in "".join(chat.buttons())
-    read = await chat.tap("03.2024")
+    assert "📰 березень 2024" in chat.buttons()
+    read = await chat.tap("березень 2024")
     assert "<b>Вітаємо</b>" in texts(read)
     assert shown
+
+    # The month's name is in the reader's language.
+    await chat.send("/language")
+    await chat.tap("English")
+    await chat.send("/newsletters")
+    assert "📰 March 2024" in chat.buttons()
 
 
 async def test_forged_admin_callbacks_change_nothing(

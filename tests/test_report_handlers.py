@@ -185,6 +185,9 @@ async def test_drill_down_to_a_measure_edits_one_message(data: App, coordinator:
     assert "Факт/план: 1/4 — не виконано" in text
     assert "Зустріч · " in text
     assert "Зустріч без кворуму" not in text
+    # A shown date reads with the month's name; ДД.ММ.РРРР is for dates people type.
+    assert "– 1 бер. 2024" in text
+    assert "01.03.2024" not in text
 
 
 async def test_a_measure_with_nothing_counted(data: App, coordinator: Chat) -> None:
@@ -227,14 +230,15 @@ async def test_exports_are_sent_as_files(data: App, coordinator: Chat) -> None:
 
     as_csv = _file(await coordinator.tap("CSV"), "sendDocument")
     assert as_csv.filename == "report-2024.csv"
+    assert as_csv.data.startswith("\ufeffЗвіт про виконання плану за 2024 рік".encode())
     rows = list(csv.reader(io.StringIO(as_csv.data.decode("utf-8-sig"))))
-    assert tuple(rows[0]) == CSV_HEADER
-    assert len(rows) == 45
-    assert next(r for r in rows if r[0] == "2.1.3")[5:] == [
-        "12",
+    assert tuple(rows[5]) == CSV_HEADER
+    assert len(rows) == 6 + 2 + 7 + 44
+    assert next(r for r in rows if r[:1] == ["2.1.3"])[6:] == [
         "12",
         "12 з 12 місяців",
-        "achieved",
+        "виконано",
+        "100",
     ]
 
     as_xlsx = _file(await coordinator.tap("XLSX"), "sendDocument")
@@ -242,8 +246,9 @@ async def test_exports_are_sent_as_files(data: App, coordinator: Chat) -> None:
     sheet = load_workbook(io.BytesIO(as_xlsx.data)).active
     assert sheet is not None
     xlsx_rows = list(sheet.iter_rows(values_only=True))
-    assert xlsx_rows[0] == CSV_HEADER
-    assert len(xlsx_rows) == 45
+    assert xlsx_rows[5] == CSV_HEADER
+    assert len(xlsx_rows) == 6 + 2 + 7 + 44
+    assert [r[8] for r in xlsx_rows if r[0] == "2.1.3"] == ["виконано"]
 
     as_json = _file(await coordinator.tap("JSON"), "sendDocument")
     assert as_json.filename == "report-2024.json"

@@ -1,19 +1,19 @@
-"""Jinja2 templates and their filters: Ukrainian dates and plurals through Babel, SVG bars."""
+"""Jinja2 templates and their filters: Ukrainian dates (formats.dates), plurals, SVG bars."""
 
 from __future__ import annotations
 
 import html
 import re
-from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
 from babel import Locale
-from babel.dates import format_date, format_datetime
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-LOCALE = "uk"
+from formats.dates import DEFAULT_LOCALE, event_time, long_date, month_year
+
+LOCALE = DEFAULT_LOCALE  # the website is Ukrainian
 COLOURS = {
     "achieved": "#1b5e20",
     "on_track": "#0d47a1",
@@ -21,21 +21,6 @@ COLOURS = {
     "not_started": "#616161",
 }
 _TAG = re.compile(r"<[^>]+>")
-
-
-def month_year(day: date) -> str:
-    """«травень 2024»: the month in the nominative (stand-alone) form, as a heading reads."""
-    return format_date(day, "LLLL y", locale=LOCALE)
-
-
-def long_date(day: date) -> str:
-    """«24 травня 2024»."""
-    return format_date(day, "d MMMM y", locale=LOCALE)
-
-
-def event_time(moment: datetime) -> str:
-    """«пт, 24 травня, 10:00» in the moment's own zone (the city's)."""
-    return format_datetime(moment, "EEE, d MMMM, HH:mm", tzinfo=moment.tzinfo, locale=LOCALE)
 
 
 def plural(n: int, one: str, few: str, many: str) -> str:

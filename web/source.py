@@ -14,9 +14,7 @@ from db import Database
 from handlers import progress as handlers_progress
 from plan.model import Plan
 from plan.progress import IndicatorProgress, Summary, default_report_year, summarize
-from plan.report import STATUS_UK
-
-_MONTHS = 12
+from plan.report import STATUS_UK, progress_share
 
 __all__ = [
     "IndicatorView",
@@ -73,12 +71,6 @@ def indicator_views(progress: Sequence[IndicatorProgress]) -> dict[str, Indicato
     """The progress by indicator id, with the bar's share worked out."""
     views = {}
     for p in progress:
-        if p.met:
-            share = 1.0
-        elif p.months_met is not None:
-            share = min(p.months_met / (p.months_total or _MONTHS), 1.0)  # as the chart does
-        else:
-            share = min(p.actual / p.target, 1.0) if p.target > 0 else 0.0
         views[p.indicator.id] = IndicatorView(
             id=p.indicator.id,
             measure_code=p.indicator.measure_code,
@@ -93,6 +85,6 @@ def indicator_views(progress: Sequence[IndicatorProgress]) -> dict[str, Indicato
             met=p.met,
             status=p.status,
             status_label=status_label(p.status),
-            share=share,
+            share=progress_share(p),  # as the chart and the files count it
         )
     return views

@@ -1,0 +1,87 @@
+"""How dates, months and event times read to people: Babel's month and day names per locale.
+
+The one owner of shown dates for the bot, the files and the website alike: «травень 2024»,
+«24 травня 2024», «пт, 24 травня, 10:00». A date someone TYPES is ДД.ММ.РРРР (TYPED_DATE),
+and an echo of what they typed uses the same form, so it reads back as it was entered.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from babel.core import Locale, UnknownLocaleError
+from babel.dates import format_date, format_datetime
+
+__all__ = [
+    "DEFAULT_LOCALE",
+    "TYPED_DATE",
+    "document_date",
+    "event_time",
+    "long_date",
+    "month_key",
+    "month_label",
+    "month_year",
+    "short_date",
+    "typed_date",
+]
+
+DEFAULT_LOCALE = "uk"  # the plan's own language: files handed to the council are Ukrainian
+TYPED_DATE = "%d.%m.%Y"  # what people type into the bot, and what a form echoes back
+_NBSP = "\u00a0"
+
+
+def _locale(locale: str | None) -> str:
+    """A locale Babel knows; anything else (a Telegram app's "pt-br" without data) is Ukrainian."""
+    if not locale:
+        return DEFAULT_LOCALE
+    try:
+        Locale.parse(locale.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        return DEFAULT_LOCALE
+    return locale.replace("-", "_")
+
+
+def month_year(day: date, locale: str | None = DEFAULT_LOCALE) -> str:
+    """«травень 2024», "May 2024": the stand-alone month, as a heading or a button reads."""
+    return format_date(day, "LLLL y", locale=_locale(locale))
+
+
+def month_key(month: str) -> date:
+    """The first day of a "YYYY-MM" month key (the newsletter's months are stored so)."""
+    year, number = month.split("-")
+    return date(int(year), int(number), 1)
+
+
+def month_label(month: str, locale: str | None = DEFAULT_LOCALE) -> str:
+    """A "YYYY-MM" month key as people read it: «травень 2024»."""
+    return month_year(month_key(month), locale)
+
+
+def long_date(day: date, locale: str | None = DEFAULT_LOCALE) -> str:
+    """«24 травня 2024», "24 May 2024"."""
+    return format_date(day, "d MMMM y", locale=_locale(locale))
+
+
+def short_date(day: date, locale: str | None = DEFAULT_LOCALE) -> str:
+    """«24 трав. 2024 р.», "24 May 2024": a date in a list line, where space is short."""
+    return format_date(day, "medium", locale=_locale(locale))
+
+
+def document_date(day: date, locale: str | None = DEFAULT_LOCALE) -> str:
+    """«24 травня 2024 р.», as a Ukrainian document dates itself; "24 May 2024" in English."""
+    text = long_date(day, locale)
+    if _locale(locale).startswith("uk"):
+        return f"{text}{_NBSP}р."
+    return text
+
+
+def event_time(moment: datetime, locale: str | None = DEFAULT_LOCALE) -> str:
+    """«пт, 24 травня, 10:00» in the moment's own zone (the city's, for the plan's events)."""
+    return format_datetime(
+        moment, "EEE, d MMMM, HH:mm", tzinfo=moment.tzinfo, locale=_locale(locale)
+    )
+
+
+def typed_date(day: date) -> str:
+    """24.05.2024: the form a date is typed in, for examples and for echoing it back."""
+    return day.strftime(TYPED_DATE)
