@@ -35,6 +35,7 @@ class MembershipRepo:
             "(SELECT m.organisation_id FROM memberships m "
             " JOIN organisations o ON o.id = m.organisation_id "
             " WHERE m.user_id = :u AND m.status = 'approved' AND o.status = 'verified' "
+            " AND o.deactivated_at IS NULL "
             " ORDER BY m.decided_at LIMIT 1)",
             {"u": user_id},
         ) as cur:
@@ -57,7 +58,8 @@ class MembershipRepo:
 
     async def pending(self) -> list[Membership]:
         return await self._select(
-            "WHERE m.status = 'pending' AND o.status = 'verified' ORDER BY m.requested_at"
+            "WHERE m.status = 'pending' AND o.status = 'verified' AND o.deactivated_at IS NULL "
+            "ORDER BY m.requested_at"
         )
 
     async def members_of(self, organisation_id: int) -> list[int]:
@@ -68,7 +70,13 @@ class MembershipRepo:
             return [int(r[0]) for r in await cur.fetchall()]
 
     async def decide(
-        self, user_id: int, organisation_id: int, *, approve: bool, actor: int
+        self,
+        user_id: int,
+        organisation_id: int,
+        *,
+        approve: bool,
+        actor: int,
+        reason: str | None = None,
     ) -> bool:
         """Approve or reject a pending request; False when it was no longer pending."""
         now = _now()
@@ -85,7 +93,7 @@ class MembershipRepo:
                 "membership",
                 organisation_id,
                 f"{'approve' if approve else 'reject'}:{user_id}",
-                None,
+                reason,
             )
         return changed
 
