@@ -15,6 +15,7 @@ class Membership:
     organisation_name: str
     status: str
     organisation_status: str
+    organisation_active: bool = True  # False once a coordinator deactivated the organisation
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,11 +114,14 @@ class MembershipRepo:
 
     async def _select(self, where: str, *params: object) -> list[Membership]:
         async with self.conn.execute(
-            "SELECT m.user_id, m.organisation_id, o.name, m.status, o.status "
+            "SELECT m.user_id, m.organisation_id, o.name, m.status, o.status, "
+            "o.deactivated_at IS NULL "
             "FROM memberships m JOIN organisations o ON o.id = m.organisation_id " + where,
             params,
         ) as cur:
-            return [Membership(*row) for row in await cur.fetchall()]
+            return [
+                Membership(r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in await cur.fetchall()
+            ]
 
 
 class CoordinatorRepo:

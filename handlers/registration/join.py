@@ -31,6 +31,8 @@ async def already_placed(db: Database, user_id: int) -> str | None:
     """Why this user cannot register or join again, if they cannot."""
     async with db.read() as repo:
         memberships = await repo.memberships.of_user(user_id)
+    # A deactivated organisation no longer holds its members: they may register or join anew.
+    memberships = [m for m in memberships if m.organisation_active]
     for m in memberships:
         if m.status == "approved" and m.organisation_status == "verified":
             return _("You already belong to «{name}».").format(name=escape(m.organisation_name))
