@@ -43,3 +43,8 @@ def person_label(who: Person) -> str:
 def _cut(text: str | None) -> str:
     text = " ".join((text or "").split())
     return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 1] + "…"
+
+
+def reported_by(who: Person) -> str:
+    """A card's line naming who sent a report (for the review card of an activity report)."""
+    return _("<b>Reported by:</b> {user}").format(user=person(who))

@@ -24,7 +24,7 @@ from aiogram.types import (
 
 from bot.app import App
 from db.users import Person, UserRepo
-from handlers.people import MAX_SHOWN, person
+from handlers.people import MAX_SHOWN, person, reported_by
 from tests.conftest import COORDINATOR_ID, USER_ID, Chat, texts
 from tests.test_coordinators import audit
 from tests.test_registration import (
@@ -80,6 +80,7 @@ async def test_a_person_is_cut_then_escaped(app: App, chat: Chat) -> None:
         assert shown.count("&lt;") == MAX_SHOWN - 1 and "…" in shown  # no entity cut in half
         assert person(Person(7)) == "id 7"
         assert person(Person(7, None, "olena")) == "@olena, id 7"
+        assert reported_by(Person(7, "Олена")) == "<b>Звіт надіслав(-ла):</b> Олена, id 7"
 
 
 async def test_names_are_kept_and_refreshed_only_when_they_change(
