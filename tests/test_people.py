@@ -250,14 +250,25 @@ async def test_verified_organisations_are_listed_edited_and_deactivated(
     sent = await coordinator.tap("Ні, залишити")
     assert await standing(app, USER_ID) == org.id
     await coordinator.tap("Деактивувати")
+    waiting = named(app, OTHER_ID, "Петро")
+    await waiting.send("/register")
+    await waiting.tap("Приєднатися")
+    await waiting.send("поділля")
+    await waiting.tap("Світло Поділля")
     sent = await coordinator.tap("Так, деактивувати")
     assert "деактивовано" in texts(sent)
+    for told in (USER_ID, OTHER_ID):  # the member, and who was waiting to join
+        (news,) = sent_to(sent, told)
+        assert "деактивували «ГО «Світло Поділля»»" in news.text
+    async with app.db.read() as repo:
+        assert [m.status for m in await repo.memberships.of_user(OTHER_ID)] == ["rejected"]
     assert await standing(app, USER_ID) is None
     assert "від імені зареєстрованої організації" in texts(await chat.send("/activity"))
     await chat.send("/register")  # free to register or join another one
     assert any("Зареєструвати нову" in label for label in chat.buttons())
     actions = [a for _, _, a in await audit(app, "organisation")]
     assert actions[-3:] == ["rename", "contact", "deactivate"]
+    assert (COORDINATOR_ID, org.id, f"reject:{OTHER_ID}") in await audit(app, "membership")
     # Gone from the list, from joining, and a second deactivation changes nothing.
     assert "Світло Поділля</b>" not in texts(await coordinator.send("/organisations"))
     before = await snapshot(app)
@@ -268,7 +279,7 @@ async def test_verified_organisations_are_listed_edited_and_deactivated(
     sent = await coordinator.press(message_id, again)
     assert "вже не є активною" in (sent[-1].text or "")
     assert await snapshot(app) == before
-    other = Chat(app, OTHER_ID)
+    other = Chat(app, 300)
     await other.send("/register")
     await other.tap("Приєднатися")
     assert "Жодна зареєстрована організація" in texts(await other.send("світл"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from html import escape
 
+from aiogram import Bot
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
@@ -22,6 +23,7 @@ from handlers.people import person
 from handlers.registration.form import MAX_NAME, input_error, parse_contact
 from handlers.reply import answer, refuse, show
 from plan.validation import InputError, clean_text
+from scheduler.notifier import Notifier
 
 MAX_LABEL = 60
 _EDITING = "org_edit"  # FSM data: [organisation id, field]
@@ -132,20 +134,39 @@ async def on_manage(
 
 
 async def on_deactivate(
-    query: CallbackQuery, callback_data: OrgManageCb, db: Database, event_from_user: User
+    query: CallbackQuery,
+    callback_data: OrgManageCb,
+    db: Database,
+    bot: Bot,
+    notifier: Notifier,
+    event_from_user: User,
 ) -> None:
+    actor = event_from_user.id
     async with db.transaction() as repo:
         org = await repo.organisations.get(callback_data.org)
-        done = await repo.organisations.deactivate(callback_data.org, actor=event_from_user.id)
+        done = await repo.organisations.deactivate(callback_data.org, actor=actor)
+        members: list[int] = []
+        if done:
+            members = await repo.memberships.members_of(callback_data.org)
+            # Nobody waits for a decision about an organisation that is gone.
+            members += await repo.memberships.reject_all_pending(callback_data.org, actor=actor)
     if org is None or not done:
         await refuse(query, _("This organisation is not an active verified one any more."))
         return
+    name = escape(org.name)
     await show(
         query,
-        _("⛔ «{name}» was deactivated: its members no longer report for it.").format(
-            name=escape(org.name)
-        ),
+        _("⛔ «{name}» was deactivated: its members no longer report for it.").format(name=name),
     )
+
+    def news() -> tuple[str, InlineKeyboardMarkup | None]:
+        text = _(
+            "⛔ The coordinators deactivated «{name}»: reports are no longer sent on its behalf. "
+            "To report for another organisation, use /register."
+        )
+        return text.format(name=name), None
+
+    await notifier.tell(bot, set(members), news)
 
 
 async def on_value(
