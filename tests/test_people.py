@@ -164,6 +164,14 @@ async def test_a_coordinator_is_named_by_a_forwarded_message(app: App, coordinat
     assert await snapshot(app) == before
     assert await state_of(app, COORDINATOR_ID) == "CoordinatorForm:user_id"  # still asking
 
+    robot = User(id=7, is_bot=True, first_name="Бот")
+    sent = await feed(
+        coordinator,
+        text="я бот",
+        forward_origin=MessageOriginUser(date=datetime.now(UTC), sender_user=robot),
+    )
+    assert "бот не може бути координатором" in texts(sent)
+    assert await snapshot(app) == before
     origin = MessageOriginUser(
         date=datetime.now(UTC),
         sender_user=User(id=NEW_ID, is_bot=False, first_name="Марія"),

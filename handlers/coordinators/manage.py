@@ -117,6 +117,8 @@ def _candidate(message: Message) -> Person | str:
         return Person(shared.user_id, shared.first_name, shared.username)
     origin = message.forward_origin
     if isinstance(origin, MessageOriginUser):
+        if origin.sender_user.is_bot:
+            return _("⚠ That message was sent by a bot; a bot cannot be a coordinator.")
         return person_of(origin.sender_user)
     if origin is not None:
         return _(
