@@ -304,6 +304,7 @@ class Form(Generic[D]):
         await self._put(turn, step)
 
     async def _put(self, turn: Turn[D], step: Step[D]) -> None:
+        """Send the step's question with its inline buttons, or with its reply keyboard."""
         if step.reply is None:
             await answer(turn.message, *self.question(turn, step))
         else:
