@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC
 from typing import Any
 
@@ -25,7 +26,8 @@ def role_of(user_id: int, standing: Standing, coordinators: Coordinators) -> str
 
 
 class UserMiddleware(BaseMiddleware):
-    """Loads the user's record (creating it on first sight only), role and organisation.
+    """Loads the user's record (creating it on first sight only), role and organisation, and
+    keeps the user's names (written only when Telegram's differ from the stored ones).
 
     Registered on the update level, so messages, callbacks and every later event type get it.
     """
@@ -39,9 +41,17 @@ class UserMiddleware(BaseMiddleware):
         if tg_user is not None:
             async with db.read() as repo:
                 record, standing = await repo.users.profile(tg_user.id)
+            names = (tg_user.first_name, tg_user.username)
             if record is None:
                 async with db.transaction() as repo:
-                    record = await repo.users.ensure(tg_user.id, clock.now().astimezone(UTC))
+                    record = await repo.users.ensure(
+                        tg_user.id, clock.now().astimezone(UTC), *names
+                    )
+            elif (record.first_name, record.username) != names:
+                # People are shown by these names: a write only when Telegram's differ.
+                async with db.transaction() as repo:
+                    await repo.users.rename(tg_user.id, *names)
+                record = replace(record, first_name=names[0], username=names[1])
         data["user_record"] = record
         data["organisation_id"] = standing.organisation_id
         data["role"] = role_of(tg_user.id, standing, coordinators) if tg_user else "guest"

@@ -15,6 +15,7 @@ class Membership:
     organisation_name: str
     status: str
     organisation_status: str
+    organisation_active: bool = True  # False once a coordinator deactivated the organisation
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,7 @@ class MembershipRepo:
             "(SELECT m.organisation_id FROM memberships m "
             " JOIN organisations o ON o.id = m.organisation_id "
             " WHERE m.user_id = :u AND m.status = 'approved' AND o.status = 'verified' "
+            " AND o.deactivated_at IS NULL "
             " ORDER BY m.decided_at LIMIT 1)",
             {"u": user_id},
         ) as cur:
@@ -57,7 +59,8 @@ class MembershipRepo:
 
     async def pending(self) -> list[Membership]:
         return await self._select(
-            "WHERE m.status = 'pending' AND o.status = 'verified' ORDER BY m.requested_at"
+            "WHERE m.status = 'pending' AND o.status = 'verified' AND o.deactivated_at IS NULL "
+            "ORDER BY m.requested_at"
         )
 
     async def members_of(self, organisation_id: int) -> list[int]:
@@ -68,7 +71,13 @@ class MembershipRepo:
             return [int(r[0]) for r in await cur.fetchall()]
 
     async def decide(
-        self, user_id: int, organisation_id: int, *, approve: bool, actor: int
+        self,
+        user_id: int,
+        organisation_id: int,
+        *,
+        approve: bool,
+        actor: int,
+        reason: str | None = None,
     ) -> bool:
         """Approve or reject a pending request; False when it was no longer pending."""
         now = _now()
@@ -85,7 +94,7 @@ class MembershipRepo:
                 "membership",
                 organisation_id,
                 f"{'approve' if approve else 'reject'}:{user_id}",
-                None,
+                reason,
             )
         return changed
 
@@ -105,11 +114,14 @@ class MembershipRepo:
 
     async def _select(self, where: str, *params: object) -> list[Membership]:
         async with self.conn.execute(
-            "SELECT m.user_id, m.organisation_id, o.name, m.status, o.status "
+            "SELECT m.user_id, m.organisation_id, o.name, m.status, o.status, "
+            "o.deactivated_at IS NULL "
             "FROM memberships m JOIN organisations o ON o.id = m.organisation_id " + where,
             params,
         ) as cur:
-            return [Membership(*row) for row in await cur.fetchall()]
+            return [
+                Membership(r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in await cur.fetchall()
+            ]
 
 
 class CoordinatorRepo:

@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 
 import aiosqlite
 
+from db.users import Person
+
 
 @dataclass(frozen=True, slots=True)
 class OrganisationRecord:
@@ -20,7 +22,9 @@ class OrganisationRecord:
 
 
 _PROFILE = (
-    "SELECT id, name, edrpou, status, contact, contact_person, areas, registered_by, created_at "
+    "SELECT id, name, edrpou, status, contact, contact_person, areas, registered_by, created_at, "
+    "(SELECT first_name FROM users WHERE users.id = registered_by), "
+    "(SELECT username FROM users WHERE users.id = registered_by) "
     "FROM organisations"
 )
 
@@ -38,6 +42,7 @@ class OrganisationProfile:
     areas: tuple[str, ...]
     registered_by: int | None
     created_at: str
+    registrant: Person | None = None  # who registered it, by name
 
 
 class OrganisationRepo:
@@ -153,7 +158,8 @@ class OrganisationRepo:
         )
         async with self.conn.execute(
             "SELECT id, name, edrpou, status, contact, created_at FROM organisations "
-            "WHERE name_key LIKE ? ESCAPE '\\' AND status != 'rejected' ORDER BY name_key LIMIT ?",
+            "WHERE name_key LIKE ? ESCAPE '\\' AND status != 'rejected' "
+            "AND deactivated_at IS NULL ORDER BY name_key LIMIT ?",
             (pattern, limit),
         ) as cur:
             return [OrganisationRecord(*row) for row in await cur.fetchall()]
@@ -183,6 +189,7 @@ class OrganisationRepo:
                 areas=tuple(json.loads(r[6] or "[]")),
                 registered_by=r[7],
                 created_at=r[8],
+                registrant=Person(r[7], r[9], r[10]) if r[7] is not None else None,
             )
             for r in rows
         ]
@@ -196,6 +203,62 @@ class OrganisationRepo:
         async with self.conn.execute(sql, params) as cur:
             row = await cur.fetchone()
         return OrganisationRecord(*row) if row else None
+
+    # --- verified organisations in coordinators' care -------------------------------------
+
+    async def active(self) -> list[OrganisationProfile]:
+        """Verified organisations not deactivated, by name."""
+        return await self._profiles(
+            "WHERE status = 'verified' AND deactivated_at IS NULL ORDER BY name_key"
+        )
+
+    async def is_deactivated(self, organisation_id: int) -> bool:
+        rows = await self.conn.execute_fetchall(
+            "SELECT 1 FROM organisations WHERE id = ? AND deactivated_at IS NOT NULL",
+            (organisation_id,),
+        )
+        return bool(list(rows))
+
+    async def edit(
+        self,
+        organisation_id: int,
+        *,
+        actor: int,
+        name: str | None = None,
+        contact: str | None = None,
+    ) -> bool:
+        """Change an active organisation's name or contact; the old value goes to the audit."""
+        before = await self.get(organisation_id)
+        if (
+            before is None
+            or before.status != "verified"
+            or await self.is_deactivated(organisation_id)
+        ):
+            return False
+        if name is not None:
+            await self.conn.execute(
+                "UPDATE organisations SET name = ?, name_key = ? WHERE id = ?",
+                (name.strip(), name_key(name), organisation_id),
+            )
+            await _log(self.conn, actor, organisation_id, "rename", f"was: {before.name}")
+        if contact is not None:
+            await self.conn.execute(
+                "UPDATE organisations SET contact = ? WHERE id = ?", (contact, organisation_id)
+            )
+            await _log(self.conn, actor, organisation_id, "contact", f"was: {before.contact}")
+        return True
+
+    async def deactivate(self, organisation_id: int, *, actor: int) -> bool:
+        """Its members stop reporting for it; False when it was not an active one."""
+        async with self.conn.execute(
+            "UPDATE organisations SET deactivated_at = ? "
+            "WHERE id = ? AND status = 'verified' AND deactivated_at IS NULL",
+            (_now(), organisation_id),
+        ) as cur:
+            changed = cur.rowcount == 1
+        if changed:
+            await _log(self.conn, actor, organisation_id, "deactivate", None)
+        return changed
 
 
 def name_key(name: str) -> str:

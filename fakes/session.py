@@ -17,6 +17,7 @@ from aiogram.client.default import Default
 from aiogram.client.session.base import BaseSession
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
+from aiogram.types import InlineKeyboardMarkup
 
 from formats.telegram_text import visible_length
 
@@ -171,7 +172,9 @@ class LocalSession(BaseSession):
 
 
 def _set_markup(message: dict[str, Any], markup: Any) -> None:
-    if markup is not None:
+    # As in Telegram, a message keeps only inline buttons; a reply keyboard (the contact
+    # button, say) belongs to the chat's input field, and its removal is no markup at all.
+    if isinstance(markup, InlineKeyboardMarkup):
         message["reply_markup"] = markup.model_dump(mode="json", exclude_none=True)
 
 

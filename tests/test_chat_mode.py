@@ -47,7 +47,7 @@ async def test_files_the_bot_sends_are_saved_and_their_paths_shown(
 
 async def test_messages_to_other_people_are_shown_as_theirs(app: App, tmp_path: Path) -> None:
     steps = ("/register", "1.1", "ГО «Тест»", "30000005", "Іван Петренко", "+380501234567")
-    screen = await _session(app, USER_ID, tmp_path, *steps, "6.1", "6.3", "7.1")
+    screen = await _session(app, USER_ID, tmp_path, *steps, "5.1", "5.3", "6.1")
     # What registration told the coordinators is marked as sent to them, not shown as ours.
     to_coordinator = [line for line in screen.splitlines() if line.startswith("  ✉ [→ 900]")]
     assert to_coordinator and "Нова організація" in to_coordinator[0]

@@ -75,13 +75,13 @@ async def test_coordinator_adds_and_removes_a_coordinator(app: App, coordinator:
     sent = await coordinator.send("/coordinators")
     assert f"{NEW_ID} — додано в боті" in texts(sent)
 
-    await coordinator.tap(f"Вилучити {NEW_ID}")
+    await coordinator.tap(f"Вилучити Тест, {NEW_ID}")
     sent = await coordinator.tap("Ні, залишити")
     assert "Нічого не змінено" in texts(sent)
     async with app.db.read() as repo:
         assert await repo.coordinators.all() == [NEW_ID]
     await coordinator.send("/coordinators")
-    await coordinator.tap(f"Вилучити {NEW_ID}")
+    await coordinator.tap(f"Вилучити Тест, {NEW_ID}")
     sent = await coordinator.tap("Так, вилучити")
     assert f"{NEW_ID} більше не координатор" in texts(sent)
     assert "лише для координаторів" in texts(await newcomer.send("/organisations"))

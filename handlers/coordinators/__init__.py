@@ -25,6 +25,9 @@ def build_router() -> Router:
         manage.on_add_cancel, CoordCb.filter(F.action == CoordAction.cancel)
     )
     desk.message.register(manage.on_add_cancel, commands.CANCEL.filter, adding)
+    # Telegram's «choose a person» answer and a forwarded message name the person; so does an id.
+    desk.message.register(manage.on_user_id, adding, F.users_shared)
+    desk.message.register(manage.on_user_id, adding, F.forward_origin)
     desk.message.register(manage.on_user_id, adding, F.text, ~F.text.startswith("/"))
     desk.callback_query.register(manage.on_remove, CoordCb.filter(F.action == CoordAction.remove))
     desk.callback_query.register(

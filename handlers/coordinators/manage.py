@@ -5,15 +5,27 @@ from __future__ import annotations
 from aiogram import Bot
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    KeyboardButtonRequestUsers,
+    Message,
+    MessageOriginUser,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    User,
+)
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from db import Database
 from db.coordinators import Coordinators
+from db.users import Person
 from handlers.commands import offer_coordinator_menu
 from handlers.coordinators.keyboards import CoordAction, CoordCb
+from handlers.people import person, person_label, person_of
 from handlers.reply import answer
 from scheduler.notifier import Notifier
 
@@ -24,18 +36,23 @@ class CoordinatorForm(StatesGroup):
     user_id = State()
 
 
-async def cmd_coordinators(message: Message, coordinators: Coordinators) -> None:
+async def cmd_coordinators(message: Message, coordinators: Coordinators, db: Database) -> None:
     added = await coordinators.added()
+    configured = sorted(coordinators.configured)
+    async with db.read() as repo:
+        people = await repo.users.people([*configured, *added])
     lines = [_("<b>Coordinators</b>"), ""]
     lines += [
-        _("{user} — from the bot's settings (cannot be removed here)").format(user=u)
-        for u in sorted(coordinators.configured)
+        _("{user} — from the bot's settings (cannot be removed here)").format(
+            user=person(people[u])
+        )
+        for u in configured
     ]
-    lines += [_("{user} — added in the bot").format(user=u) for u in added]
+    lines += [_("{user} — added in the bot").format(user=person(people[u])) for u in added]
     builder = InlineKeyboardBuilder()
     for user_id in added:
         builder.button(
-            text=_("✖ Remove {user}").format(user=user_id),
+            text=_("✖ Remove {user}").format(user=person_label(people[user_id])),
             callback_data=CoordCb(action=CoordAction.remove, user=user_id),
         )
     builder.button(text=_("➕ Add a coordinator"), callback_data=CoordCb(action=CoordAction.add))
@@ -43,23 +60,76 @@ async def cmd_coordinators(message: Message, coordinators: Coordinators) -> None
     await answer(message, "\n".join(lines), builder.as_markup())
 
 
-def _add_prompt() -> tuple[str, InlineKeyboardMarkup]:
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("✖ Cancel"), callback_data=CoordCb(action=CoordAction.cancel))
-    return (
-        _(
-            "Send the new coordinator's numeric Telegram user id, e.g. 123456789. (They can "
-            "learn it from a bot such as @userinfobot.)"
-        ),
-        builder.as_markup(),
+SHARE_REQUEST = 1  # the request_id of the «choose a person» button; Telegram echoes it back
+
+
+def _cancel_label() -> str:
+    return _("✖ Cancel")
+
+
+async def _ask_for_person(message: Message) -> None:
+    """The prompt, with Telegram's «choose a person» button (a reply keyboard)."""
+    keyboard = ReplyKeyboardMarkup(
+        keyboard=[
+            [
+                KeyboardButton(
+                    text=_("👤 Choose the person"),
+                    request_users=KeyboardButtonRequestUsers(
+                        request_id=SHARE_REQUEST,
+                        user_is_bot=False,
+                        max_quantity=1,
+                        request_name=True,
+                        request_username=True,
+                    ),
+                )
+            ],
+            [KeyboardButton(text=_cancel_label())],
+        ],
+        resize_keyboard=True,
+        one_time_keyboard=True,
     )
+    await message.answer(
+        _(
+            "Who is the new coordinator? Press «Choose the person» below, or forward any "
+            "message of theirs here, or send their numeric Telegram user id (e.g. 123456789)."
+        ),
+        reply_markup=keyboard,
+    )
+
+
+async def _say(message: Message, text: str) -> None:
+    """The dialog's last word: the «choose a person» keyboard goes away with it."""
+    await message.answer(text, reply_markup=ReplyKeyboardRemove())
 
 
 async def on_add(query: CallbackQuery, state: FSMContext) -> None:
     await query.answer()
     await state.set_state(CoordinatorForm.user_id)
     if isinstance(query.message, Message):
-        await answer(query.message, *_add_prompt())
+        await _ask_for_person(query.message)
+
+
+def _candidate(message: Message) -> Person | str:
+    """Who the message names (a shared user, a forwarded message's sender, a typed id), or why
+    it names nobody."""
+    if message.users_shared is not None and message.users_shared.users:
+        shared = message.users_shared.users[0]
+        return Person(shared.user_id, shared.first_name, shared.username)
+    origin = message.forward_origin
+    if isinstance(origin, MessageOriginUser):
+        if origin.sender_user.is_bot:
+            return _("⚠ That message was sent by a bot; a bot cannot be a coordinator.")
+        return person_of(origin.sender_user)
+    if origin is not None:
+        return _(
+            "⚠ That message does not show who sent it (their privacy settings hide it, or it "
+            "came from a channel or a group). Press «Choose the person» instead, or send their "
+            "numeric id."
+        )
+    raw = (message.text or "").strip()
+    if not raw.isascii() or not raw.isdigit() or not 0 < int(raw) < MAX_USER_ID:
+        return _("⚠ A Telegram user id is a number made of digits only.")
+    return Person(int(raw))
 
 
 async def on_user_id(
@@ -72,28 +142,33 @@ async def on_user_id(
     i18n: I18n,
     event_from_user: User,
 ) -> None:
-    raw = (message.text or "").strip()
-    if not raw.isascii() or not raw.isdigit() or not 0 < int(raw) < MAX_USER_ID:
-        await answer(message, _("⚠ A Telegram user id is a number made of digits only."))
-        await answer(message, *_add_prompt())
+    if message.text == _cancel_label():
+        await on_add_cancel(message, state)
         return
-    user_id = int(raw)
+    candidate = _candidate(message)
+    if isinstance(candidate, str):
+        await answer(message, candidate)
+        await _ask_for_person(message)
+        return
+    user_id = candidate.id
+    async with db.read() as repo:
+        known = (await repo.users.people([user_id]))[user_id]
+    # What Telegram just told about them is newer than what the bot saw (if it saw them).
+    who = person(candidate if candidate.first_name or candidate.username else known)
     if coordinators.is_configured(user_id):
         await state.clear()
-        await answer(
+        await _say(
             message,
-            _("{user} is already a coordinator (from the bot's settings).").format(user=user_id),
+            _("{user} is already a coordinator (from the bot's settings).").format(user=who),
         )
         return
     async with db.transaction() as repo:
         added = await repo.coordinators.add(user_id, actor=event_from_user.id)
     await state.clear()
     if not added:
-        await answer(message, _("{user} is already a coordinator.").format(user=user_id))
+        await _say(message, _("{user} is already a coordinator.").format(user=who))
         return
-    await answer(
-        message, _("✅ {user} is a coordinator now. See /coordinators.").format(user=user_id)
-    )
+    await _say(message, _("✅ {user} is a coordinator now. See /coordinators.").format(user=who))
     await offer_coordinator_menu(bot, i18n, user_id, offer=True)
 
     def welcome() -> tuple[str, InlineKeyboardMarkup | None]:
@@ -116,7 +191,7 @@ async def on_add_cancel(event: Message | CallbackQuery, state: FSMContext) -> No
         if isinstance(event.message, Message):
             await event.message.edit_text(text)
         return
-    await answer(event, text)
+    await _say(event, text)
 
 
 def _configured_refusal(user_id: int) -> str:
@@ -126,8 +201,13 @@ def _configured_refusal(user_id: int) -> str:
     ).format(user=user_id)
 
 
+async def _person(db: Database, user_id: int) -> str:
+    async with db.read() as repo:
+        return person((await repo.users.people([user_id]))[user_id])
+
+
 async def on_remove(
-    query: CallbackQuery, callback_data: CoordCb, coordinators: Coordinators
+    query: CallbackQuery, callback_data: CoordCb, coordinators: Coordinators, db: Database
 ) -> None:
     user_id = callback_data.user
     if coordinators.is_configured(user_id):
@@ -144,7 +224,7 @@ async def on_remove(
     if isinstance(query.message, Message):
         await answer(
             query.message,
-            _("Remove {user} from the coordinators?").format(user=user_id),
+            _("Remove {user} from the coordinators?").format(user=await _person(db, user_id)),
             builder.as_markup(),
         )
 
@@ -156,6 +236,7 @@ async def on_remove_confirmed(
     coordinators: Coordinators,
     bot: Bot,
     i18n: I18n,
+    notifier: Notifier,
     event_from_user: User,
 ) -> None:
     user_id = callback_data.user
@@ -173,7 +254,14 @@ async def on_remove_confirmed(
     await query.answer()
     await offer_coordinator_menu(bot, i18n, user_id, offer=False)
     if isinstance(query.message, Message):
-        await query.message.edit_text(_("{user} is no longer a coordinator.").format(user=user_id))
+        await query.message.edit_text(
+            _("{user} is no longer a coordinator.").format(user=await _person(db, user_id))
+        )
+
+    def farewell() -> tuple[str, InlineKeyboardMarkup | None]:
+        return _("You are no longer a coordinator of the partnership plan bot."), None
+
+    await notifier.tell(bot, [user_id], farewell)
 
 
 async def on_remove_declined(query: CallbackQuery) -> None:

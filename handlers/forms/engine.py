@@ -30,7 +30,13 @@ from aiogram.filters import StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from magic_filter import MagicFilter
@@ -141,6 +147,19 @@ class Skip:
 
 
 @dataclass(frozen=True)
+class ReplyKeys:
+    """Telegram's own answer buttons under the input field (the contact button, say).
+
+    The step's question carries this keyboard instead of its inline buttons (a message has one
+    keyboard), typing stays possible, and once an answer is stored the keyboard is removed with
+    `taken(value)`, a short acknowledgement of it.
+    """
+
+    markup: Callable[[], ReplyKeyboardMarkup]
+    taken: Callable[[Any], str]
+
+
+@dataclass(frozen=True)
 class Step(Generic[D]):
     """One question of a form.
 
@@ -161,6 +180,7 @@ class Step(Generic[D]):
     missing: Callable[[D], bool] = _never
     skip: Skip | None = None
     then: str | None = None
+    reply: ReplyKeys | None = None
 
 
 def text_step(
@@ -277,11 +297,19 @@ class Form(Generic[D]):
         turn.data.pop(self.RESUME, None)
         await turn.state.set_state(self.state_of(name))
         await turn.state.set_data(turn.data)
-        await answer(turn.message, *self.question(turn, step))
+        await self._put(turn, step)
 
     async def repeat(self, turn: Turn[D], step: Step[D]) -> None:
         """Ask the current question again, nothing stored."""
-        await answer(turn.message, *self.question(turn, step))
+        await self._put(turn, step)
+
+    async def _put(self, turn: Turn[D], step: Step[D]) -> None:
+        """Send the step's question with its inline buttons, or with its reply keyboard."""
+        if step.reply is None:
+            await answer(turn.message, *self.question(turn, step))
+        else:
+            asked = step.ask(turn)
+            await turn.message.answer(asked.text, reply_markup=step.reply.markup())
 
     def next_step(self, turn: Turn[D], after: str) -> str:
         """The step after `after`: a fixed follower, else the next that applies; while editing
@@ -309,6 +337,8 @@ class Form(Generic[D]):
             await _maybe(step.store(turn, value))
         else:
             setattr(turn.draft, step.name, value)
+        if step.reply is not None:
+            await turn.message.answer(step.reply.taken(value), reply_markup=ReplyKeyboardRemove())
         await self.advance(turn, step.name)
 
     async def refuse(self, turn: Turn[D], step: Step[D], error: InputError) -> None:

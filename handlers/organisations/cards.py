@@ -7,6 +7,8 @@ from html import escape
 from aiogram.utils.i18n import gettext as _
 
 from db.organisations import OrganisationProfile
+from db.users import Person
+from handlers.people import person
 from plan import Plan
 
 
@@ -21,14 +23,16 @@ def organisation_card(org: OrganisationProfile, plan: Plan) -> str:
             _("<b>Contact person:</b> {value}").format(value=escape(org.contact_person or dash)),
             _("<b>Phone or e-mail:</b> {value}").format(value=escape(org.contact or dash)),
             _("<b>Areas:</b> {value}").format(value="; ".join(areas) or dash),
-            _("<b>Registered by:</b> Telegram user {user}").format(user=org.registered_by or dash),
+            _("<b>Registered by:</b> {user}").format(
+                user=person(org.registrant) if org.registrant else dash
+            ),
         ]
     )
 
 
-def join_card(user_id: int, organisation_name: str) -> str:
-    return _("<b>Join request:</b> Telegram user {user} asks to join «{name}».").format(
-        user=user_id, name=escape(organisation_name)
+def join_card(requester: Person, organisation_name: str) -> str:
+    return _("<b>Join request:</b> {user} asks to join «{name}».").format(
+        user=person(requester), name=escape(organisation_name)
     )
 
 

@@ -40,3 +40,19 @@ def review_keyboard(kind: ReviewKind, org: int, user: int = 0) -> InlineKeyboard
         callback_data=OrgReviewCb(kind=kind, action=ReviewAction.reject, org=org, user=user),
     )
     return builder.as_markup()
+
+
+class ManageAction(StrEnum):
+    show = "show"
+    rename = "name"
+    contact = "contact"
+    deactivate = "off"
+    deactivate_yes = "off_yes"
+    deactivate_no = "off_no"
+
+
+class OrgManageCb(CallbackData, prefix="orgman"):
+    """A coordinator's action on verified organisation `org`."""
+
+    action: ManageAction
+    org: int

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
-from aiogram import Bot
+from aiogram import Bot, F
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
@@ -28,6 +28,7 @@ from handlers.forms import (
     FormDraft,
     FormTexts,
     Question,
+    ReplyKeys,
     Step,
     Turn,
     refusal,
@@ -36,7 +37,13 @@ from handlers.forms import (
 from handlers.organisations.cards import organisation_card
 from handlers.organisations.keyboards import ReviewKind, review_keyboard
 from handlers.registration.join import already_placed, offer_join, read_search
-from handlers.registration.keyboards import AreaCb, RegCb, areas_keyboard, cancel_button
+from handlers.registration.keyboards import (
+    AreaCb,
+    RegCb,
+    areas_keyboard,
+    cancel_button,
+    contact_keyboard,
+)
 from handlers.reply import answer
 from plan import Plan
 from plan.validation import InputError, clean_text, valid_edrpou
@@ -153,6 +160,16 @@ async def read_edrpou(turn: Turn[RegDraft], raw: str) -> Any:
     return code
 
 
+def read_contact(turn: Turn[RegDraft], raw: str) -> str:
+    """A typed phone or e-mail, or the phone number of a contact shared with the button."""
+    shared = turn.message.contact
+    return parse_contact(shared.phone_number if shared is not None else raw)
+
+
+def _contact_taken(value: Any) -> str:
+    return _("<b>Phone or e-mail:</b> {value}").format(value=escape(str(value)))
+
+
 def summary(draft: RegDraft, plan: Plan) -> tuple[str, InlineKeyboardMarkup]:
     areas = [f"{d.code}. {escape(d.title)}" for d in plan.directions if d.code in draft.areas]
     text = "\n".join(
@@ -199,9 +216,14 @@ STEPS: tuple[Step[RegDraft], ...] = (
     Step(
         "contact",
         lambda t: Question(
-            _("A phone number (e.g. +380671234567) or an e-mail address to contact them?")
+            _(
+                "A phone number (e.g. +380671234567) or an e-mail address to contact them? "
+                "Press «Share my phone number» below, or type it. /cancel stops the registration."
+            )
         ),
-        read=lambda t, raw: parse_contact(raw),
+        read=read_contact,
+        accepts=F.text | F.contact,
+        reply=ReplyKeys(markup=lambda: contact_keyboard(), taken=_contact_taken),
     ),
     # A checklist: its buttons (AreaCb) are handled below, not as answers of the step.
     Step(

@@ -17,6 +17,7 @@ from db.organisations import OrganisationRecord
 from handlers.forms import STAY, Turn
 from handlers.organisations.cards import join_card
 from handlers.organisations.keyboards import ReviewKind, review_keyboard
+from handlers.people import person_of
 from handlers.registration.keyboards import JoinAction, JoinCb, cancel_button
 from handlers.reply import answer, echo
 from plan.validation import InputError
@@ -30,6 +31,8 @@ async def already_placed(db: Database, user_id: int) -> str | None:
     """Why this user cannot register or join again, if they cannot."""
     async with db.read() as repo:
         memberships = await repo.memberships.of_user(user_id)
+    # A deactivated organisation no longer holds its members: they may register or join anew.
+    memberships = [m for m in memberships if m.organisation_active]
     for m in memberships:
         if m.status == "approved" and m.organisation_status == "verified":
             return _("You already belong to «{name}».").format(name=escape(m.organisation_name))
@@ -118,9 +121,11 @@ async def on_join(
         return
     async with db.transaction() as repo:
         org = await repo.organisations.get(callback_data.org)
-        if org is not None and org.status != "rejected":
+        closed = org is None or org.status == "rejected"
+        closed = closed or await repo.organisations.is_deactivated(callback_data.org)
+        if org is not None and not closed:
             await repo.memberships.request(event_from_user.id, org.id)
-    if org is None or org.status == "rejected":
+    if org is None or closed:
         await query.answer(_("This organisation cannot be joined."), show_alert=True)
         return
     await state.clear()
@@ -145,11 +150,12 @@ async def on_join(
         ).format(name=escape(org.name)),
     )
     user_id, name, org_id = event_from_user.id, org.name, org.id
+    requester = person_of(event_from_user)
     await notifier.tell(
         bot,
         await coordinators.all(),
         lambda: (
-            join_card(user_id, name),
+            join_card(requester, name),
             review_keyboard(ReviewKind.membership, org_id, user_id),
         ),
     )

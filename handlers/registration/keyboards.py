@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -62,3 +62,13 @@ def entry_keyboard() -> InlineKeyboardMarkup:
     )
     builder.adjust(1)
     return builder.as_markup()
+
+
+def contact_keyboard() -> ReplyKeyboardMarkup:
+    """Telegram's «share my phone number» button; typing a phone or an e-mail stays possible."""
+    return ReplyKeyboardMarkup(
+        keyboard=[[KeyboardButton(text=_("📱 Share my phone number"), request_contact=True)]],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+        input_field_placeholder="+380671234567",
+    )
