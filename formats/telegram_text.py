@@ -412,6 +412,13 @@ def _opened(stack: list[tuple[str, str]], token: str) -> None:
         stack.append((name, token))
 
 
+def _cost(piece: str) -> int:
+    """Characters a token takes in a part, with the closing tag it commits the part to."""
+    opened: list[tuple[str, str]] = []
+    _opened(opened, piece)
+    return len(piece) + len(_closing(opened))
+
+
 def _closing(stack: list[tuple[str, str]]) -> str:
     return "".join(f"</{name}>" for name, _ in reversed(stack))
 
@@ -466,7 +473,8 @@ def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
             continue
         # A part with nothing in it yet takes the piece whatever its size (only tags longer than
         # the limit could make it so), so splitting always moves on.
-        if len(piece) <= room or empty:
+        # An opening tag also brings the closing tag a cut would have to add.
+        if _cost(piece) <= room or empty:
             current.append(piece)
             size += len(piece)
             _opened(stack, piece)
