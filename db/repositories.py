@@ -13,6 +13,7 @@ from db.events import EventRepo
 from db.members import CoordinatorRepo, MembershipRepo
 from db.newsletters import NewsletterRepo
 from db.organisations import OrganisationRepo
+from db.outbox import OutboxRepo
 from db.projects import ProjectRepo
 from db.public import PublicRepo
 from db.subscribers import SubscriberRepo
@@ -72,3 +73,7 @@ class Repositories:
     @cached_property
     def public(self) -> PublicRepo:
         return PublicRepo(self.conn)
+
+    @cached_property
+    def outbox(self) -> OutboxRepo:
+        return OutboxRepo(self.conn)

@@ -32,6 +32,7 @@ from scheduler.newsletter.delivery import (
     DeliveryOptions,
     DeliveryRunner,
     DeliverySummary,
+    being_sent,
     send_newsletter,
 )
 from scheduler.newsletter.issue import Issues, Schedule
@@ -161,7 +162,10 @@ class Newsletter:
         screens: dict[int, int | None],
         echo: Echo | None = None,
     ) -> ProgressBoard:
-        return ProgressBoard(self.notifier, bot, record.id, record.month, screens, echo=echo)
+        return ProgressBoard(
+            self.notifier, bot, record.id, record.month, screens,
+            echo=echo, timezone=self.clock.timezone,
+        )  # fmt: skip
 
     async def run_send(
         self,
@@ -186,6 +190,7 @@ class Newsletter:
             reply_markup=self.unsubscribe_markup(),
             on_progress=board,
             handle=handle or self.deliveries.handle,
+            on_wait=board.waiting,
         )
         async with self.issues.db.read() as repo:
             status = await repo.newsletters.status(newsletter_id) or "missing"
@@ -221,6 +226,7 @@ class Newsletter:
         done: list[str] = []
         if await self.issues.record_sent():
             done.append("recorded")
+        done += await self._resume_orphans(bot)
         month = month_of(now, self.clock.timezone)
         at = self.send_at(month)
         if at is not None and now >= at:
@@ -230,6 +236,18 @@ class Newsletter:
             if at is not None and at - timedelta(days=self.schedule.draft_days) <= now < at:
                 done.append(await self._draft_due(bot, upcoming))
         return done
+
+    async def _resume_orphans(self, bot: Bot) -> list[str]:
+        """An issue left 'sending' by a process that is gone (a CLI send that stopped to wait
+        out an outage, say) is continued here, its waiting deliveries at their next try."""
+        async with self.issues.db.read() as repo:
+            ids = await repo.newsletters.ids_with_status("sending")
+        resumed = []
+        for newsletter_id in ids:
+            if not await being_sent(self.issues.db, newsletter_id):
+                self.spawn_send(bot, newsletter_id, await self.every_coordinator())
+                resumed.append(f"{newsletter_id}: resumed")
+        return resumed
 
     async def _draft_due(self, bot: Bot, month: str) -> str:
         async with self.issues.db.read() as repo:

@@ -1,0 +1,1 @@
+-- Placeholder on the outbox branch only: the number belongs to another branch. Delete on merge.
