@@ -143,6 +143,7 @@ async def on_startup(
     reminders: ReminderPlanner,
     newsletter: Newsletter,
     search: MeasureSearch,
+    notifier: Notifier,
 ) -> None:
     """Menus, the scheduler, and the jobs bound to this bot: reminders re-planned from the
     database; the newsletter's interrupted send resumed, its monthly job, hourly check and
@@ -153,10 +154,12 @@ async def on_startup(
         scheduler.start()
     await reminders.start(bot, db, i18n)
     newsletter.start(bot, scheduler)
+    notifier.start(bot)  # the outbox: what a previous process left unsent goes out now
 
 
-async def on_shutdown(newsletter: Newsletter) -> None:
+async def on_shutdown(newsletter: Newsletter, notifier: Notifier) -> None:
     await newsletter.stop()
+    await notifier.stop()
 
 
 async def set_commands(bot: Bot, i18n: I18n, coordinators: Iterable[int] = ()) -> None:

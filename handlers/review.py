@@ -11,7 +11,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, User
 from aiogram.utils.i18n import gettext as _
 
-from db import Database
+from db import Database, Repositories
 from db.activity_reports import ActivityRecord
 from handlers import commands
 from handlers.reply import answer, drop_keyboard, refuse
@@ -28,6 +28,7 @@ from plan import Plan
 from plan.clock import Clock
 from plan.progress import indicator_progress
 from plan.validation import MAX_DESCRIPTION, InputError, clean_text, parse_whole
+from scheduler.notifier import Notifier
 
 PENDING_SHOWN = 10
 
@@ -64,6 +65,7 @@ async def on_decision(
     bot: Bot,
     clock: Clock,
     event_from_user: User,
+    notifier: Notifier,
 ) -> None:
     async with db.read() as repo:
         record = await repo.reports.get(callback_data.activity_id)
@@ -80,7 +82,9 @@ async def on_decision(
         return
     if callback_data.action == "approve":
         await query.answer()
-        await _decide(query, db, plan, bot, clock, event_from_user.id, record, "approve", None)
+        await _decide(
+            query, db, plan, bot, clock, notifier, event_from_user.id, record, "approve", None
+        )
         return
     if callback_data.action in ("return", "reject"):
         await state.set_state(ReviewForm.comment)
@@ -120,6 +124,7 @@ async def on_comment(
     bot: Bot,
     clock: Clock,
     event_from_user: User,
+    notifier: Notifier,
 ) -> None:
     try:
         comment = clean_text(message.text or "", limit=MAX_DESCRIPTION)
@@ -136,8 +141,9 @@ async def on_comment(
     if record is None:
         return
     await _decide(
-        message, db, plan, bot, clock, event_from_user.id, record, data["decision"], comment
-    )
+        message, db, plan, bot, clock, notifier, event_from_user.id, record, data["decision"],
+        comment,
+    )  # fmt: skip
 
 
 async def on_original(
@@ -148,6 +154,7 @@ async def on_original(
     bot: Bot,
     clock: Clock,
     event_from_user: User,
+    notifier: Notifier,
 ) -> None:
     try:
         original_id = parse_whole((message.text or "").lstrip("№#"), minimum=1, maximum=10**9)
@@ -161,6 +168,7 @@ async def on_original(
             activity_id, original_id, actor=event_from_user.id
         )
         record = await repo.reports.get(activity_id)
+        told = await _tell_organisation(repo, notifier, plan, record) if marked and record else []
     if not marked or record is None:
         await answer(
             message,
@@ -178,7 +186,7 @@ async def on_original(
             id=activity_id, original=original_id
         ),
     )
-    await _tell_organisation(bot, db, plan, record)
+    await notifier.deliver(bot, told)
 
 
 async def on_review_cancel(message: Message, state: FSMContext) -> None:
@@ -192,6 +200,7 @@ async def _decide(
     plan: Plan,
     bot: Bot,
     clock: Clock,
+    notifier: Notifier,
     actor: int,
     record: ActivityRecord,
     decision: str,
@@ -204,6 +213,10 @@ async def _decide(
         changed = await repo.reports.decide(record.id, decision, actor=actor, comment=comment)
         after = await repo.activities.counted(plan.id) if changed else before
         updated = await repo.reports.get(record.id)
+        # The members hear of the decision through the outbox, committed with it.
+        told = (
+            await _tell_organisation(repo, notifier, plan, updated) if changed and updated else []
+        )
     chat_id = (
         event.message.chat.id if isinstance(event, CallbackQuery) and event.message else actor
     )
@@ -218,7 +231,7 @@ async def _decide(
     )
     if isinstance(event, CallbackQuery) and isinstance(event.message, Message):
         await drop_keyboard(event.message)
-    await _tell_organisation(bot, db, plan, updated)
+    await notifier.deliver(bot, told)
     if indicator is not None and decision == "approve":
         year = record.date.year
         was = indicator_progress(plan, indicator, before, year, today).met
@@ -227,15 +240,21 @@ async def _decide(
             await _celebrate(bot, db, plan, record.indicator_id, year)
 
 
-async def _tell_organisation(bot: Bot, db: Database, plan: Plan, record: ActivityRecord) -> None:
-    async with db.read() as repo:
-        members = set(await repo.memberships.members_of(record.organisation_id))
+async def _tell_organisation(
+    repo: Repositories, notifier: Notifier, plan: Plan, record: ActivityRecord
+) -> list[int]:
+    """Record the decision's message to the organisation's members; the outbox ids."""
+    members = set(await repo.memberships.members_of(record.organisation_id))
     if record.reported_by is not None:
         members.add(record.reported_by)
-    text = "\n".join([_("Your report was reviewed."), "", *report_lines(plan, record)])
-    if record.status == "returned":
-        text += "\n\n" + _("Correct it in /myreports and send it again.")
-    await send_quietly(bot, sorted(members), text)
+
+    def text() -> str:
+        lines = "\n".join([_("Your report was reviewed."), "", *report_lines(plan, record)])
+        if record.status == "returned":
+            lines += "\n\n" + _("Correct it in /myreports and send it again.")
+        return lines
+
+    return await notifier.enqueue(repo, members, text, "report decision")
 
 
 async def _celebrate(bot: Bot, db: Database, plan: Plan, indicator_id: str, year: int) -> None:

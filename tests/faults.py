@@ -7,10 +7,11 @@ fake's own do, so a test can watch the coordinators' board (edited in place) mea
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from aiohttp import web
 
-from fakes.bot_api import FakeBotAPI
+from fakes.bot_api import FakeBotAPI, UploadedFile
 
 
 class OutageBotAPI(FakeBotAPI):
@@ -23,6 +24,7 @@ class OutageBotAPI(FakeBotAPI):
         self.server_errors = False
         self.hang_chats: set[int] = set()
         self.refused = 0  # sends that met the outage
+        self.hung: list[int] = []  # chats whose send was held
         self.released = asyncio.Event()
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
@@ -37,8 +39,12 @@ class OutageBotAPI(FakeBotAPI):
                 return web.json_response(
                     {"ok": False, "error_code": 502, "description": "Bad Gateway"}, status=502
                 )
-            if self.hang_chats:
-                params, _ = await self._read_params(request)
-                if int(params.get("chat_id", 0)) in self.hang_chats:
-                    await self.released.wait()
         return await super()._handle(request)
+
+    async def _send_message(self, params: dict[str, Any], files: dict[str, UploadedFile]) -> Any:
+        chat_id = int(params.get("chat_id") or 0)
+        if chat_id in self.hang_chats:
+            self.hung.append(chat_id)
+            self._calls_changed.notify()
+            await self.released.wait()
+        return await super()._send_message(params, files)
