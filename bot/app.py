@@ -152,7 +152,7 @@ async def on_startup(
     await set_commands(bot, i18n, await coordinators.all())
     if not scheduler.running:
         scheduler.start()
-    await reminders.start(bot, db, i18n)
+    await reminders.start(bot, db, i18n, notifier)
     newsletter.start(bot, scheduler)
     notifier.start(bot)  # the outbox: what a previous process left unsent goes out now
 

@@ -79,6 +79,7 @@ class Notifier:
         self.name = process_name()
         self._kicked = asyncio.Event()
         self._loop: asyncio.Task[None] | None = None
+        self._stopping = False
 
     async def locale_of(self, user_id: int, repo: Repositories | None = None) -> str:
         if repo is None:
@@ -132,6 +133,8 @@ class Notifier:
                 break
             for message in batch:
                 tried.add(message.id)
+                if self._stopping and ids is None:
+                    return sorted(chat for chat, ok in done.items() if ok)
                 if message.chat_id in held:
                     outcome = _Sent.skipped
                 else:
@@ -211,12 +214,20 @@ class Notifier:
         """Something was recorded or left waiting: the loop looks at once."""
         self._kicked.set()
 
-    async def stop(self) -> None:
-        if self._loop is not None:
-            self._loop.cancel()
+    async def stop(self, grace: float = 5.0) -> None:
+        """Let the loop finish the message in hand (a cancelled transaction would leave the
+        database mid-way), then end it; what is left waits for the next start."""
+        if self._loop is None:
+            return
+        self._stopping = True
+        self.kick()
+        _, pending = await asyncio.wait({self._loop}, timeout=grace)
+        for task in pending:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._loop
-            self._loop = None
+                await task
+        self._loop = None
+        self._stopping = False
 
     async def _run(self, bot: Bot) -> None:
         async with self.db.transaction() as repo:
@@ -224,7 +235,7 @@ class Notifier:
             for holder in holders:
                 if dead_here(holder):  # killed mid-send: what it held goes out now
                     await repo.outbox.release_holder(holder)
-        while True:
+        while not self._stopping:
             self._kicked.clear()
             wait = IDLE
             try:

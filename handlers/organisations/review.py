@@ -19,7 +19,7 @@ from handlers.organisations.keyboards import (
 )
 from handlers.reply import answer
 from plan import Plan
-from scheduler.notifier import Notifier
+from scheduler.notifier import Compose, Notifier
 
 
 async def cmd_organisations(message: Message, db: Database, plan: Plan) -> None:
@@ -73,6 +73,7 @@ async def _decide_organisation(
 ) -> None:
     approve = data.action == ReviewAction.approve
     rejected_users: list[int] = []
+    ids: list[int] = []
     async with db.transaction() as repo:
         changed = await repo.organisations.decide(data.org, approve=approve, actor=actor.id)
         org = await repo.organisations.profile(data.org)
@@ -83,6 +84,13 @@ async def _decide_organisation(
                 )
             elif not approve:
                 rejected_users = await repo.memberships.reject_all_pending(org.id, actor=actor.id)
+            # Those affected hear of the decision through the outbox, committed with it.
+            registrant = {org.registered_by} if org.registered_by is not None else set()
+            registrant_news, requester_news = _organisation_news(escape(org.name), approve)
+            ids = await notifier.enqueue(repo, registrant, registrant_news, "organisation decided")
+            ids += await notifier.enqueue(
+                repo, set(rejected_users) - registrant, requester_news, "organisation decided"
+            )
     if org is None:
         await query.answer(_("There is no such organisation."), show_alert=True)
         return
@@ -102,7 +110,11 @@ async def _decide_organisation(
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_text(organisation_card(org, plan) + "\n\n" + outcome)
-    name = escape(org.name)
+    await notifier.deliver(bot, ids)
+
+
+def _organisation_news(name: str, approve: bool) -> tuple[Compose, Compose]:
+    """What the registrant and those whose requests fell with the organisation are told."""
 
     def registrant_news() -> tuple[str, InlineKeyboardMarkup | None]:
         if approve:
@@ -126,9 +138,7 @@ async def _decide_organisation(
             None,
         )
 
-    registrant = {org.registered_by} if org.registered_by is not None else set()
-    await notifier.tell(bot, registrant, registrant_news)
-    await notifier.tell(bot, set(rejected_users) - registrant, requester_news)
+    return registrant_news, requester_news
 
 
 async def _decide_join(
@@ -140,6 +150,7 @@ async def _decide_join(
     actor: User,
 ) -> None:
     approve = data.action == ReviewAction.approve
+    ids: list[int] = []
     async with db.transaction() as repo:
         changed = await repo.memberships.decide(
             data.user, data.org, approve=approve, actor=actor.id
@@ -147,6 +158,9 @@ async def _decide_join(
         found: list[Membership] = [
             m for m in await repo.memberships.of_user(data.user) if m.organisation_id == data.org
         ]
+        if changed and found:
+            news = _join_news(escape(found[0].organisation_name), approve)
+            ids = await notifier.enqueue(repo, [data.user], news, "join decided")
     if not found:
         await query.answer(_("There is no such request."), show_alert=True)
         return
@@ -169,7 +183,11 @@ async def _decide_join(
         await query.message.edit_text(
             join_card(data.user, membership.organisation_name) + "\n\n" + outcome
         )
-    name = escape(membership.organisation_name)
+    await notifier.deliver(bot, ids)
+
+
+def _join_news(name: str, approve: bool) -> Compose:
+    """What a person who asked to join is told of the decision."""
 
     def news() -> tuple[str, InlineKeyboardMarkup | None]:
         if approve:
@@ -181,4 +199,4 @@ async def _decide_join(
             text = _("❌ Your request to join «{name}» was rejected by the coordinators.")
         return text.format(name=name), None
 
-    await notifier.tell(bot, [data.user], news)
+    return news

@@ -116,10 +116,23 @@ async def on_join(
         if isinstance(query.message, Message):
             await answer(query.message, refusal)
         return
+    ids: list[int] = []
     async with db.transaction() as repo:
         org = await repo.organisations.get(callback_data.org)
         if org is not None and org.status != "rejected":
             await repo.memberships.request(event_from_user.id, org.id)
+        if org is not None and org.status not in ("rejected", "pending"):
+            # Coordinators review a request to a verified organisation: told with the request.
+            user_id, name, org_id = event_from_user.id, org.name, org.id
+            ids = await notifier.enqueue(
+                repo,
+                await coordinators.all(),
+                lambda: (
+                    join_card(user_id, name),
+                    review_keyboard(ReviewKind.membership, org_id, user_id),
+                ),
+                "join request",
+            )
     if org is None or org.status == "rejected":
         await query.answer(_("This organisation cannot be joined."), show_alert=True)
         return
@@ -144,12 +157,4 @@ async def on_join(
             "they decide."
         ).format(name=escape(org.name)),
     )
-    user_id, name, org_id = event_from_user.id, org.name, org.id
-    await notifier.tell(
-        bot,
-        await coordinators.all(),
-        lambda: (
-            join_card(user_id, name),
-            review_keyboard(ReviewKind.membership, org_id, user_id),
-        ),
-    )
+    await notifier.deliver(bot, ids)
