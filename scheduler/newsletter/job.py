@@ -14,7 +14,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from aiogram import Bot
@@ -45,6 +45,7 @@ SEND_JOB = "newsletter-send"
 CHECK_JOB = "newsletter-check"
 CHECK_EVERY = timedelta(hours=1)
 SOON = timedelta(seconds=5)
+TROUBLES_SHOWN = timedelta(days=7)  # undeliverable notifications counted on the preview
 
 Notice = Callable[[], str]
 """A notice to coordinators, composed in each one's language."""
@@ -125,9 +126,19 @@ class Newsletter:
     ) -> list[int]:
         """The issue as subscribers will see it, then the notice with the coordinators' buttons."""
         send_at = self.send_at(record.month)
+        async with self.issues.db.read() as repo:
+            waiting, failed = await repo.outbox.troubles(
+                self.clock.now().astimezone(UTC) - TROUBLES_SHOWN
+            )
 
         def series() -> list[Composed]:
             text = notice() + "\n" + status_line(record, send_at)
+            if waiting or failed:
+                # What the outbox could not deliver is visible to coordinators, here.
+                text += "\n" + _(
+                    "⚠ Notifications: {waiting} waiting for Telegram, {failed} undeliverable "
+                    "in the last 7 days."
+                ).format(waiting=waiting, failed=failed)
             return [*record.parts, (text, issue_keyboard(_, record.id, record.status))]
 
         return await self.notifier.tell_series(bot, people, series)
