@@ -15,9 +15,12 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.utils.i18n import gettext as _
 
+from bot.app import App
 from bot.i18n import build_i18n
 from db import Database
+from db.outbox import NewMessage
 from scheduler.notifier import Notifier
+from tests.conftest import Chat, texts
 from tests.faults import OutageBotAPI
 
 TOKEN = "123456:OUTBOX-token"
@@ -112,3 +115,11 @@ async def test_a_429_is_waited_out(api: OutageBotAPI, db: Database, bot: Bot) ->
         await notifier.stop()
     assert api.too_many_requests >= 1
     assert _texts(api, READER) == ["⏰ перше", "⏰ друге"]
+
+
+async def test_coordinators_see_what_could_not_be_delivered(app: App, coordinator: Chat) -> None:
+    async with app.db.transaction() as repo:
+        (failed,) = await repo.outbox.add([NewMessage(999, "x")], "test", datetime.now(UTC))
+        await repo.outbox.failed(failed, "Forbidden: bot was blocked by the user")
+    text = texts(await coordinator.send("/newsletter"))
+    assert "Сповіщення: 0 чекають на Telegram, 1 не вдалося доставити" in text
