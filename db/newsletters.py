@@ -367,6 +367,16 @@ class NewsletterRepo:
             row = await cur.fetchone()
         return int(row[0]) if row and row[0] is not None else None
 
+    async def mark_draft_told(self, newsletter_id: int, now: datetime) -> bool:
+        """Claim telling coordinators a draft is ready; False if they were told, or it is no
+        longer a draft."""
+        cur = await self.conn.execute(
+            "UPDATE newsletters SET draft_told_at = ? "
+            "WHERE id = ? AND draft_told_at IS NULL AND status = 'draft'",
+            (_iso(now), newsletter_id),
+        )
+        return cur.rowcount > 0
+
     async def mark_waiting_told(self, newsletter_id: int, now: datetime) -> bool:
         """Claim telling coordinators an unapproved issue waits; False if they were told."""
         cur = await self.conn.execute(

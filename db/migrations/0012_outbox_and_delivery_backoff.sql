@@ -23,3 +23,9 @@ CREATE TABLE outbox (
     sent_at          TEXT
 );
 CREATE INDEX outbox_due ON outbox (state, next_attempt_at, id);
+
+-- When coordinators were told a draft is ready: claimed in the transaction that records the
+-- notice in the outbox, so a crash in between neither loses nor repeats it. Drafts that exist
+-- already were announced by the code before this column.
+ALTER TABLE newsletters ADD COLUMN draft_told_at TEXT;   -- ISO 8601, UTC
+UPDATE newsletters SET draft_told_at = created_at;
