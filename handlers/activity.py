@@ -22,11 +22,12 @@ from handlers import commands
 from handlers.activity_form import ACTIVITY, ActivityCb, Draft
 from handlers.forms import CONFIRM, Act, refusal
 from handlers.reply import answer, drop_keyboard
-from handlers.review_views import announce_submission
+from handlers.review_views import announce_submission, submission_card
 from handlers.roles import ReportsForOrganisation, guard
 from plan import Plan
 from plan.clock import Clock
 from plan.validation import InputError, parse_date
+from scheduler.notifier import Notifier
 
 
 async def cmd_activity(message: Message, state: FSMContext, **deps: Any) -> None:
@@ -61,6 +62,7 @@ async def on_submit(
     bot: Bot,
     clock: Clock,
     coordinators: Coordinators,
+    notifier: Notifier,
     event_from_user: User,
     organisation_id: int,
     **deps: Any,
@@ -90,6 +92,12 @@ async def on_submit(
         activity_id = await repo.reports.submit(
             _as_report(draft, plan, organisation_id, event_from_user.id)
         )
+        # The coordinators' card is recorded with the report: a crash cannot lose it.
+        record = await repo.reports.get(activity_id)
+        assert record is not None
+        ids = await notifier.enqueue(
+            repo, await coordinators.all(), submission_card(plan, record), "new report"
+        )
     await state.clear()
     await query.answer()
     await drop_keyboard(query.message)
@@ -99,7 +107,7 @@ async def on_submit(
             "✅ Report №{id} was sent for review. You will be told the outcome; see /myreports."
         ).format(id=activity_id),
     )
-    await announce_submission(bot, db, plan, activity_id, set(await coordinators.all()))
+    await announce_submission(bot, notifier, ids, record)
 
 
 def _as_report(draft: Draft, plan: Plan, organisation_id: int, user_id: int) -> ActivityReport:

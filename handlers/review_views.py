@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from html import escape
 
 from aiogram import Bot
@@ -13,9 +13,9 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from db import Database
 from db.activity_reports import ActivityRecord
 from plan import Plan
+from scheduler.notifier import Composed, Notifier
 
 log = logging.getLogger(__name__)
 
@@ -121,15 +121,19 @@ async def send_evidence(bot: Bot, chat_id: int, record: ActivityRecord) -> None:
         log.warning("could not forward evidence of report %s: %s", record.id, e.message)
 
 
+def submission_card(plan: Plan, record: ActivityRecord) -> Callable[[], Composed]:
+    """The new report with the decision buttons, as each coordinator reads it."""
+
+    def card() -> Composed:
+        text = "\n".join([_("📝 A new report to review."), "", *report_lines(plan, record)])
+        return text, review_keyboard(record.id)
+
+    return card
+
+
 async def announce_submission(
-    bot: Bot, db: Database, plan: Plan, activity_id: int, coordinators: Iterable[int]
+    bot: Bot, notifier: Notifier, card_ids: Sequence[int], record: ActivityRecord
 ) -> None:
-    """Every coordinator gets the new report with the decision buttons."""
-    async with db.read() as repo:
-        record = await repo.reports.get(activity_id)
-    if record is None:
-        return
-    text = "\n".join([_("📝 A new report to review."), "", *report_lines(plan, record)])
-    for chat_id in sorted(set(coordinators)):
-        if await send_quietly(bot, [chat_id], text, reply_markup=review_keyboard(activity_id)):
-            await send_evidence(bot, chat_id, record)
+    """The cards recorded in the outbox go out; who got one gets the evidence file after it."""
+    for chat_id in await notifier.deliver(bot, card_ids):
+        await send_evidence(bot, chat_id, record)
