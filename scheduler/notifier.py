@@ -22,13 +22,10 @@ from typing import TypeVar
 
 from aiogram import Bot
 from aiogram.exceptions import (
-    ClientDecodeError,
     TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
-    TelegramNetworkError,
     TelegramRetryAfter,
-    TelegramServerError,
     TelegramUnauthorizedError,
 )
 from aiogram.types import InlineKeyboardMarkup
@@ -37,6 +34,7 @@ from aiogram.utils.i18n import I18n
 from db import Database, Repositories
 from db.outbox import NewMessage, OutboxMessage
 from scheduler.liveness import dead_here, process_name
+from scheduler.telegram_errors import TRANSIENT, chat_gone
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -162,14 +160,8 @@ class Notifier:
         except TelegramForbiddenError as e:
             return await self._failed(message, e.message, deactivate=True)
         except TelegramBadRequest as e:
-            gone = "chat not found" in e.message.lower()
-            return await self._failed(message, e.message, deactivate=gone)
-        except (
-            TelegramServerError,
-            TelegramNetworkError,
-            TelegramUnauthorizedError,
-            ClientDecodeError,
-        ) as e:
+            return await self._failed(message, e.message, deactivate=chat_gone(e))
+        except (*TRANSIENT, TelegramUnauthorizedError) as e:
             error = getattr(e, "message", None) or str(e)
             step = self.backoff[min(message.attempts, len(self.backoff) - 1)]
             return await self._later(message, error, step)

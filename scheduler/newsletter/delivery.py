@@ -19,13 +19,10 @@ from enum import Enum
 
 from aiogram import Bot
 from aiogram.exceptions import (
-    ClientDecodeError,
     TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
-    TelegramNetworkError,
     TelegramRetryAfter,
-    TelegramServerError,
     TelegramUnauthorizedError,
 )
 from aiogram.types import InlineKeyboardMarkup
@@ -33,6 +30,7 @@ from aiogram.types import InlineKeyboardMarkup
 from db import Database, PendingDelivery
 from scheduler.liveness import alive, process_name
 from scheduler.newsletter.rate_limit import RateLimiter
+from scheduler.telegram_errors import TRANSIENT, chat_gone
 
 log = logging.getLogger(__name__)
 
@@ -395,12 +393,12 @@ class NewsletterDelivery:
                 if any(problem in e.message.lower() for problem in CONTENT_ERRORS):
                     await self._refuse_content(part, e.message)
                     return _Outcome.stopped, attempts
-                gone = "chat not found" in e.message.lower()
+                gone = chat_gone(e)
                 await self._fail(chat_id, e.message, attempts, deactivate=gone)
                 return _Outcome.failed, attempts
             except TelegramUnauthorizedError:
                 raise  # a wrong token fails every chat alike: stop and keep them pending
-            except (TelegramServerError, TelegramNetworkError, ClientDecodeError) as e:
+            except TRANSIENT as e:
                 error = getattr(e, "message", None) or str(e)
                 if failures >= len(self.options.retry_delays):
                     await self._wait(chat_id, error, attempts, item_waits)
