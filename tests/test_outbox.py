@@ -103,14 +103,13 @@ async def test_what_meets_an_outage_waits_and_the_loop_sends_it_once(
 
 
 async def test_a_429_is_waited_out(api: OutageBotAPI, db: Database, bot: Bot) -> None:
-    api.rate_limit = 30  # also one message a second to one chat, as Telegram
+    api.rate_limit = 0.2  # one message per 5 s: the second, right after the first, meets a 429
     notifier = Notifier(db, build_i18n())
     notifier.start(bot)
     try:
-        first = await notifier.tell(bot, [READER], lambda: "⏰ перше")
-        second = await notifier.tell(bot, [READER], lambda: "⏰ друге")
-        assert first == [READER] and second == [], "the second met a 429"
-        await api.wait_for(lambda c: len(_texts(api, READER)) == 2, timeout=15)
+        told = await notifier.tell_series(bot, [READER], lambda: ["⏰ перше", "⏰ друге"])
+        assert told == [], "the second met a 429 and waits"
+        await api.wait_for(lambda c: len(_texts(api, READER)) == 2, timeout=20)
     finally:
         await notifier.stop()
     assert api.too_many_requests >= 1
