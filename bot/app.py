@@ -156,6 +156,7 @@ async def on_startup(
     reminders: ReminderPlanner,
     newsletter: Newsletter,
     search: MeasureSearch,
+    notifier: Notifier,
 ) -> None:
     """Menus, the scheduler, and the jobs bound to this bot: reminders re-planned from the
     database; the newsletter's interrupted send resumed, its monthly job, hourly check and
@@ -164,12 +165,14 @@ async def on_startup(
     await set_commands(bot, i18n, await coordinators.all())
     if not scheduler.running:
         scheduler.start()
-    await reminders.start(bot, db, i18n)
+    await reminders.start(bot, db, i18n, notifier)
     newsletter.start(bot, scheduler)
+    notifier.start(bot)  # the outbox: what a previous process left unsent goes out now
 
 
-async def on_shutdown(newsletter: Newsletter) -> None:
+async def on_shutdown(newsletter: Newsletter, notifier: Notifier) -> None:
     await newsletter.stop()
+    await notifier.stop()
 
 
 async def set_commands(bot: Bot, i18n: I18n, coordinators: Iterable[int] = ()) -> None:

@@ -8,6 +8,8 @@ import asyncio
 import re
 import signal
 import sys
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +20,10 @@ if TYPE_CHECKING:
     from scheduler.newsletter.job import Newsletter
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+# An operator's send waits in the terminal for a next try this close; beyond it, it stops and
+# says when to run it again (a running bot retries by itself).
+CLI_WAIT_AT_MOST = 300.0
+FROM_CLI = "approved from the command line"
 
 
 def add_cli(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -41,6 +47,7 @@ def add_cli(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     create.add_argument("--month", required=True, help="YYYY-MM")
     create.add_argument("--text-file", required=True, help="UTF-8 file of Telegram HTML")
     for name, what in (
+        ("approve", "approve a month's draft: the bot sends it at its send time"),
         ("pause", "pause a newsletter being sent (a running send stops within a second)"),
         ("resume", "continue a paused or interrupted newsletter (the same as send)"),
         ("cancel", "cancel a newsletter: what is not sent yet never will be"),
@@ -55,6 +62,10 @@ def _month(value: str) -> str:
     if not MONTH.match(value):
         raise ConfigError(f"--month must look like 2026-11, got {value!r}")
     return value
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M %Z") if moment else "—"
 
 
 async def run_cli(settings: Settings, args: argparse.Namespace) -> int:
@@ -86,7 +97,26 @@ async def run_cli(settings: Settings, args: argparse.Namespace) -> int:
         async with db.read() as repo:
             newsletter = await repo.newsletters.by_month(month)
         if newsletter is None:
-            print(f"cso-bot: there is no newsletter for {month}", file=sys.stderr)
+            print(
+                f"cso-bot: there is no newsletter for {month}; `cso-bot newsletter send "
+                f"--month {month}` composes and sends one, `newsletter create` stores your own",
+                file=sys.stderr,
+            )
+            return 2
+        if command in ("approve", "send") and newsletter.status == "draft":
+            async with db.transaction() as repo:
+                await repo.newsletters.approve(
+                    newsletter.id, None, how=FROM_CLI, now=datetime.now(UTC)
+                )
+            print(f"{month}: approved from the command line", file=sys.stderr)
+            if command == "approve":
+                return 0
+        if command == "approve":
+            print(
+                f"cso-bot: the {month} newsletter is {newsletter.status}: "
+                f"{_NEXT_STEP[newsletter.status].format(month=month)}",
+                file=sys.stderr,
+            )
             return 2
         if command == "pause":
             done = await pause_newsletter(db, newsletter.id)
@@ -95,12 +125,31 @@ async def run_cli(settings: Settings, args: argparse.Namespace) -> int:
         else:
             return await _send(settings, _newsletter(settings, db), newsletter.id, month)
         if not done:
-            print(f"cso-bot: the {month} newsletter is {newsletter.status}", file=sys.stderr)
+            print(
+                f"cso-bot: the {month} newsletter is {newsletter.status}, it cannot be "
+                f"{command}ed: {_NEXT_STEP[newsletter.status].format(month=month)}",
+                file=sys.stderr,
+            )
             return 2
         print(f"{month}: {command} requested")
         return 0
     finally:
         await db.close()
+
+
+# What an operator can do with an issue in each status: every refusal ends with it.
+_NEXT_STEP = {
+    "draft": "approve it with `cso-bot newsletter approve --month {month}` or send it with "
+    "`cso-bot newsletter send --month {month}`",
+    "approved": "send it now with `cso-bot newsletter send --month {month}`, or let the bot "
+    "send it at its send time",
+    "sending": "pause it with `cso-bot newsletter pause --month {month}` or cancel it with "
+    "`cso-bot newsletter cancel --month {month}`",
+    "paused": "continue with `cso-bot newsletter resume --month {month}` or cancel it with "
+    "`cso-bot newsletter cancel --month {month}`",
+    "cancelled": "a cancelled issue stays cancelled; nothing more can be done with it",
+    "sent": "it went out; `cso-bot newsletter status --month {month}` shows its deliveries",
+}
 
 
 def _newsletter(settings: Settings, db: Database) -> Newsletter:
@@ -185,10 +234,14 @@ async def _status(db: Database, month: str | None) -> int:
         lines = []
         for n in newsletters:
             counts = await repo.newsletters.counts(n.id)
-            lines.append(
+            line = (
                 f"{n.month} {n.status}: pending {counts['pending']}, sent {counts['sent']}, "
                 f"failed {counts['failed']}"
             )
+            waiting, next_try = await repo.newsletters.waiting(n.id, datetime.now(UTC))
+            if waiting:
+                line += f"; Telegram unreachable: {waiting} waiting, next try at {_when(next_try)}"
+            lines.append(line)
         active = await repo.subscribers.count_active()
     if month is not None and not newsletters:
         print(f"cso-bot: there is no newsletter for {month}", file=sys.stderr)
@@ -208,11 +261,15 @@ async def _send(settings: Settings, newsletter: Newsletter, newsletter_id: int, 
     from bot.app import build_bot
     from scheduler.newsletter.delivery import DeliveryHandle
 
-    async with newsletter.issues.db.read() as repo:
+    async with newsletter.issues.db.transaction() as repo:
         status = await repo.newsletters.status(newsletter_id)
+        if status in ("sending", "paused"):
+            # The operator asks to try again now: deliveries waiting out an outage are due.
+            await repo.newsletters.retry_now(newsletter_id)
     if status == "sent":
         print(f"{month}: already sent, nothing to do")
         return 0
+    newsletter.options = replace(newsletter.options, wait_at_most=CLI_WAIT_AT_MOST)
     handle = DeliveryHandle()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -227,7 +284,11 @@ async def _send(settings: Settings, newsletter: Newsletter, newsletter_id: int, 
         await bot.session.close()
     summary = result.summary
     if summary is None:
-        print(f"cso-bot: the {month} newsletter is {status}: not sendable", file=sys.stderr)
+        print(
+            f"cso-bot: the {month} newsletter is {status}, it cannot be sent: "
+            f"{_NEXT_STEP.get(status or '', '').format(month=month)}",
+            file=sys.stderr,
+        )
         return 2
     print(
         f"{month} {summary.status}: sent {summary.sent}, failed {summary.failed}, "
@@ -236,10 +297,20 @@ async def _send(settings: Settings, newsletter: Newsletter, newsletter_id: int, 
     )
     if summary.busy_with:
         print(
-            f"cso-bot: the {month} newsletter is being sent by {summary.busy_with} right now",
+            f"cso-bot: the {month} newsletter is being sent by {summary.busy_with} right now; "
+            f"watch it with `cso-bot newsletter status --month {month}`, or pause it with "
+            f"`cso-bot newsletter pause --month {month}` and send it from here",
             file=sys.stderr,
         )
         return 2
+    if summary.status == "sending" and summary.waiting:
+        print(
+            f"cso-bot: Telegram is unreachable: {summary.waiting} waiting, next try at "
+            f"{_when(summary.next_try)}; run `cso-bot newsletter send --month {month}` again "
+            "(a running bot retries by itself)",
+            file=sys.stderr,
+        )
+        return 1
     if summary.error:
         print(f"cso-bot: paused: Telegram refuses {summary.error}", file=sys.stderr)
     return 0 if summary.status == "sent" else 1

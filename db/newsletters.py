@@ -31,6 +31,7 @@ class PendingDelivery:
     chat_id: int
     parts_sent: int
     attempts: int
+    waits: int = 0  # outages it met so far
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,11 @@ class DeliveryRecord:
 
 def _iso(now: datetime) -> str:
     return now.isoformat(timespec="seconds")
+
+
+def _precise(moment: datetime | None) -> str | None:
+    # One format (UTC, microseconds) for next_attempt_at, so strings compare as moments do.
+    return moment.isoformat(timespec="microseconds") if moment else None
 
 
 _COLUMNS = "id, month, status, intro, parts, created_at, approved_by, started_at, finished_at"
@@ -179,16 +185,55 @@ class NewsletterRepo:
     # -- deliveries ----------------------------------------------------------------------------
 
     async def pending_batch(
-        self, newsletter_id: int, after_chat: int | None, limit: int
+        self,
+        newsletter_id: int,
+        after_chat: int | None,
+        limit: int,
+        *,
+        due_at: datetime | None = None,
     ) -> list[PendingDelivery]:
-        """The next pending deliveries in chat order, after after_chat (keyset paging)."""
+        """The next pending deliveries in chat order, after after_chat (keyset paging); with
+        due_at, only those not waiting out an outage beyond it."""
         async with self.conn.execute(
-            "SELECT chat_id, parts_sent, attempts FROM deliveries "
+            "SELECT chat_id, parts_sent, attempts, waits FROM deliveries "
             "WHERE newsletter_id = ? AND state = 'pending' AND chat_id > ? "
+            "AND (? IS NULL OR next_attempt_at IS NULL OR next_attempt_at <= ?) "
             "ORDER BY chat_id LIMIT ?",
-            (newsletter_id, -(2**63) if after_chat is None else after_chat, limit),
+            (newsletter_id, -(2**63) if after_chat is None else after_chat,
+             _precise(due_at), _precise(due_at), limit),
+        ) as cur:  # fmt: skip
+            return [PendingDelivery(r[0], r[1], r[2], r[3]) for r in await cur.fetchall()]
+
+    async def delivery_waits(
+        self, newsletter_id: int, chat_id: int, error: str, attempts: int, next_attempt: datetime
+    ) -> None:
+        """Telegram could not be reached: the delivery stays pending until next_attempt."""
+        await self.conn.execute(
+            "UPDATE deliveries SET last_error = ?, attempts = ?, next_attempt_at = ?, "
+            "waits = waits + 1 WHERE newsletter_id = ? AND chat_id = ?",
+            (error[:500], attempts, _precise(next_attempt), newsletter_id, chat_id),
+        )
+
+    async def waiting(self, newsletter_id: int, now: datetime) -> tuple[int, datetime | None]:
+        """(pending deliveries waiting out an outage, when the first is tried again)."""
+        async with self.conn.execute(
+            "SELECT count(*), min(next_attempt_at) FROM deliveries "
+            "WHERE newsletter_id = ? AND state = 'pending' AND next_attempt_at > ?",
+            (newsletter_id, _precise(now)),
         ) as cur:
-            return [PendingDelivery(r[0], r[1], r[2]) for r in await cur.fetchall()]
+            row = await cur.fetchone()
+        if not row or not row[0]:
+            return 0, None
+        return int(row[0]), datetime.fromisoformat(row[1])
+
+    async def retry_now(self, newsletter_id: int) -> int:
+        """An operator asked to try again: every waiting delivery is due now."""
+        cur = await self.conn.execute(
+            "UPDATE deliveries SET next_attempt_at = NULL "
+            "WHERE newsletter_id = ? AND state = 'pending' AND next_attempt_at IS NOT NULL",
+            (newsletter_id,),
+        )
+        return cur.rowcount
 
     async def part_sent(
         self,
@@ -249,12 +294,26 @@ class NewsletterRepo:
         )
         return cur.rowcount > 0
 
-    async def approve(self, newsletter_id: int, approved_by: int | None) -> bool:
+    async def approve(
+        self,
+        newsletter_id: int,
+        approved_by: int | None,
+        *,
+        how: str | None = None,
+        now: datetime | None = None,
+    ) -> bool:
+        """Approve a draft; with `how` (and `now`), the audit log says how it was approved."""
         cur = await self.conn.execute(
             "UPDATE newsletters SET status = 'approved', approved_by = ? "
             "WHERE id = ? AND status = 'draft'",
             (approved_by, newsletter_id),
         )
+        if cur.rowcount and how is not None and now is not None:
+            await self.conn.execute(
+                "INSERT INTO audit_log (at, actor, entity, entity_id, action, reason) "
+                "VALUES (?, ?, 'newsletter', ?, 'approve', ?)",
+                (_iso(now), approved_by, newsletter_id, how),
+            )
         return cur.rowcount > 0
 
     async def sent_issues(self, limit: int = 36) -> list[NewsletterRecord]:
@@ -307,6 +366,16 @@ class NewsletterRepo:
         ) as cur:
             row = await cur.fetchone()
         return int(row[0]) if row and row[0] is not None else None
+
+    async def mark_draft_told(self, newsletter_id: int, now: datetime) -> bool:
+        """Claim telling coordinators a draft is ready; False if they were told, or it is no
+        longer a draft."""
+        cur = await self.conn.execute(
+            "UPDATE newsletters SET draft_told_at = ? "
+            "WHERE id = ? AND draft_told_at IS NULL AND status = 'draft'",
+            (_iso(now), newsletter_id),
+        )
+        return cur.rowcount > 0
 
     async def mark_waiting_told(self, newsletter_id: int, now: datetime) -> bool:
         """Claim telling coordinators an unapproved issue waits; False if they were told."""

@@ -13,6 +13,7 @@ from db.events import EventRepo
 from db.members import CoordinatorRepo, MembershipRepo
 from db.newsletters import NewsletterRepo
 from db.organisations import OrganisationRepo
+from db.outbox import OutboxRepo
 from db.projects import ProjectRepo
 from db.public import PublicRepo
 from db.received_updates import ReceivedUpdateRepo
@@ -77,3 +78,7 @@ class Repositories:
     @cached_property
     def received_updates(self) -> ReceivedUpdateRepo:
         return ReceivedUpdateRepo(self.conn)
+
+    @cached_property
+    def outbox(self) -> OutboxRepo:
+        return OutboxRepo(self.conn)

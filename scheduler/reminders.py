@@ -63,6 +63,10 @@ class Runtime:
     i18n: I18n
     timezone: ZoneInfo
     reminder_hours: int
+    notifier: Notifier | None = None  # the bot's, whose delivery loop retries what must wait
+
+    def messenger(self) -> Notifier:
+        return self.notifier or Notifier(self.db, self.i18n)
 
 
 def local(moment: datetime, timezone: ZoneInfo) -> str:
@@ -133,9 +137,12 @@ class ReminderPlanner:
             return
         await self.jobs.remind(event_id)
 
-    async def start(self, bot: Bot, db: Database, i18n: I18n) -> EventJobs:
+    async def start(
+        self, bot: Bot, db: Database, i18n: I18n, notifier: Notifier | None = None
+    ) -> EventJobs:
         """Start-up: bind the jobs, re-plan reminders, check soon for events to report."""
-        self.jobs = EventJobs(Runtime(db, bot, i18n, self.clock.timezone, self.hours), self.clock)
+        runtime = Runtime(db, bot, i18n, self.clock.timezone, self.hours, notifier)
+        self.jobs = EventJobs(runtime, self.clock)
         now = self.clock.now()
         async with db.read() as repo:
             events = await repo.events.to_remind(now)
@@ -182,6 +189,7 @@ class EventJobs:
 
 async def send_reminder(runtime: Runtime, event_id: int, now: datetime) -> int:
     """Send the reminder once (claimed in the database first); return how many were told."""
+    notifier = runtime.messenger()
     async with runtime.db.transaction() as repo:
         event = await repo.events.get(event_id)
         if event is None or event.status != "approved" or event.starts_at <= now:
@@ -189,25 +197,28 @@ async def send_reminder(runtime: Runtime, event_id: int, now: datetime) -> int:
         if not await repo.events.mark_reminded(event_id, now):
             return 0  # went out already, e.g. before a restart
         people = await repo.events.attendees(event_id)
+        # Marked reminded and recorded in the outbox at once: a 429 or a crash delays it only.
+        ids = await notifier.enqueue(repo, people, _reminder(event, runtime.timezone), "reminder")
+    return len(await notifier.deliver(runtime.bot, ids))
 
+
+def _reminder(event: EventRecord, timezone: ZoneInfo) -> Callable[[], str]:
     def text() -> str:
         return _("⏰ Reminder: «{title}» starts {when}.\nWhere: {place}").format(
             title=escape(event.title),
-            when=local(event.starts_at, runtime.timezone),
+            when=local(event.starts_at, timezone),
             place=escape(event.place),
         )
 
-    return await tell(runtime, people, text)
+    return text
 
 
 async def ask_for_reports(runtime: Runtime, now: datetime) -> int:
     async with runtime.db.read() as repo:
         events = await repo.events.ended_unreported(now)
     asked = 0
+    notifier = runtime.messenger()
     for event in events:
-        async with runtime.db.transaction() as repo:
-            if not await repo.events.mark_report_requested(event.id, now):
-                continue
         assert event.proposed_by is not None
 
         def text(event: EventRecord = event) -> str:
@@ -223,20 +234,12 @@ async def ask_for_reports(runtime: Runtime, now: datetime) -> int:
             )
             return builder.as_markup()
 
-        asked += await tell(runtime, [event.proposed_by], text, markup)
+        def compose(event: EventRecord = event) -> Composed:
+            return text(event), markup(event)
+
+        async with runtime.db.transaction() as repo:
+            if not await repo.events.mark_report_requested(event.id, now):
+                continue
+            ids = await notifier.enqueue(repo, [event.proposed_by], compose, "report request")
+        asked += len(await notifier.deliver(runtime.bot, ids))
     return asked
-
-
-async def tell(
-    runtime: Runtime,
-    people: list[int],
-    text: Callable[[], str],
-    markup: Callable[[], InlineKeyboardMarkup] | None = None,
-) -> int:
-    """Send to each person in their language (through the one notifier); return how many."""
-
-    def compose() -> Composed:
-        return text(), markup() if markup else None
-
-    told = await Notifier(runtime.db, runtime.i18n).tell(runtime.bot, people, compose)
-    return len(told)

@@ -164,23 +164,26 @@ async def on_user_id(
         return
     async with db.transaction() as repo:
         added = await repo.coordinators.add(user_id, actor=event_from_user.id)
+        ids = (
+            await notifier.enqueue(repo, [user_id], _welcome, "coordinator added") if added else []
+        )
     await state.clear()
     if not added:
         await _say(message, _("{user} is already a coordinator.").format(user=who))
         return
     await _say(message, _("✅ {user} is a coordinator now. See /coordinators.").format(user=who))
     await offer_coordinator_menu(bot, i18n, user_id, offer=True)
+    await notifier.deliver(bot, ids)
 
-    def welcome() -> tuple[str, InlineKeyboardMarkup | None]:
-        return (
-            _(
-                "You were made a coordinator of the partnership plan bot. See /organisations "
-                "and /help."
-            ),
-            None,
-        )
 
-    await notifier.tell(bot, [user_id], welcome)
+def _welcome() -> tuple[str, InlineKeyboardMarkup | None]:
+    return (
+        _(
+            "You were made a coordinator of the partnership plan bot. See /organisations "
+            "and /help."
+        ),
+        None,
+    )
 
 
 async def on_add_cancel(event: Message | CallbackQuery, state: FSMContext) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from html import escape
+from zoneinfo import ZoneInfo
 
 from aiogram import Bot
 from aiogram.fsm.context import FSMContext
@@ -23,7 +25,7 @@ from handlers.reply import answer, drop_keyboard
 from plan import Plan
 from plan.clock import Clock
 from plan.validation import InputError
-from scheduler.notifier import Composed, Notifier
+from scheduler.notifier import Compose, Composed, Notifier
 from scheduler.reminders import ReminderPlanner
 
 
@@ -64,9 +66,14 @@ async def on_decide(
     notifier: Notifier,
 ) -> None:
     approve = callback_data.action == EventAction.approve
+    told: list[int] = []
     async with db.transaction() as repo:
         changed = await repo.events.decide(callback_data.id, approve=approve)
         event = await repo.events.get(callback_data.id)
+        if event is not None and changed and event.proposed_by is not None:
+            told = await notifier.enqueue(
+                repo, [event.proposed_by], _outcome(event, approve), "event decision"
+            )
     if event is None or not changed:
         await query.answer(_("This event was already decided."), show_alert=True)
         return
@@ -75,9 +82,10 @@ async def on_decide(
         await drop_keyboard(query.message)
     if approve:
         reminders.plan(event)
-    if event.proposed_by is None:
-        return
+    await notifier.deliver(bot, told)
 
+
+def _outcome(event: EventRecord, approve: bool) -> Callable[[], str]:
     def outcome() -> str:
         if approve:
             return _("✅ Your event «{title}» was approved and is now in /events.").format(
@@ -85,7 +93,19 @@ async def on_decide(
             )
         return _("Your event «{title}» was not approved.").format(title=escape(event.title))
 
-    await notifier.tell(bot, [event.proposed_by], outcome)
+    return outcome
+
+
+def _changed(event: EventRecord, timezone: ZoneInfo, text: Callable[[], str]) -> Compose:
+    """The notice of a change to an event, in each reader's language."""
+
+    def notice() -> str:
+        return text().format(
+            title=escape(event.title),
+            when=when_text(event.starts_at, event.ends_at, timezone),
+        )
+
+    return notice
 
 
 async def on_drop_request(
@@ -115,23 +135,22 @@ async def on_drop(
     reminders: ReminderPlanner,
     notifier: Notifier,
 ) -> None:
+    ids: list[int] = []
     async with db.transaction() as repo:
         cancelled = await repo.events.cancel(callback_data.id)
         event = await repo.events.get(callback_data.id)
         people = await repo.events.everyone(callback_data.id)
+        if event is not None and cancelled:
+            notice = _changed(
+                event, clock.timezone, lambda: _("❌ «{title}» ({when}) is cancelled.")
+            )
+            ids = await notifier.enqueue(repo, people, notice, "event cancelled")
     if event is None or not cancelled:
         await query.answer(_("This event cannot be cancelled now."), show_alert=True)
         return
     reminders.forget(event.id)
     await query.answer()
-
-    def notice() -> str:
-        return _("❌ «{title}» ({when}) is cancelled.").format(
-            title=escape(event.title),
-            when=when_text(event.starts_at, event.ends_at, clock.timezone),
-        )
-
-    told = await notifier.tell(bot, people, notice)
+    told = await notifier.deliver(bot, ids)
     await refresh(query, _("The event is cancelled; {n} people were told.").format(n=len(told)))
 
 
@@ -190,22 +209,21 @@ async def on_move_ends(
         await answer(message, "⚠ " + refusal(e))
         return
     await state.clear()
+    ids: list[int] = []
     async with db.transaction() as repo:
         moved = await repo.events.move(int(data["move_id"]), starts, ends)
         event = await repo.events.get(int(data["move_id"]))
         people = await repo.events.everyone(int(data["move_id"]))
+        if event is not None and moved:
+            notice = _changed(
+                event, clock.timezone, lambda: _("🕑 «{title}» is moved: now {when}.")
+            )
+            ids = await notifier.enqueue(repo, people, notice, "event moved")
     if event is None or not moved:
         await answer(message, _("This event cannot be moved now."))
         return
     reminders.plan(event)
-
-    def notice() -> str:
-        return _("🕑 «{title}» is moved: now {when}.").format(
-            title=escape(event.title),
-            when=when_text(event.starts_at, event.ends_at, clock.timezone),
-        )
-
-    told = await notifier.tell(bot, people, notice)
+    told = await notifier.deliver(bot, ids)
     await answer(message, _("The event is moved; {n} people were told.").format(n=len(told)))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 
 from aiogram import Bot
@@ -9,6 +10,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery, User
 from aiogram.utils.i18n import gettext as _
 
 from db import Database
+from db.events import EventRecord
 from formats.ics import CalendarEvent, calendar
 from handlers.events.browse import card
 from handlers.events.callbacks import EventAction, EventCb
@@ -73,23 +75,31 @@ async def on_leave(
 ) -> None:
     if not await _still_open(query, db, clock, callback_data.id):
         return
+    told: list[int] = []
     async with db.transaction() as repo:
         result = await repo.events.leave(callback_data.id, event_from_user.id)
         event = await repo.events.get(callback_data.id)
+        if result.promoted is not None and event is not None:
+            # The place and its news are one change: the outbox is written with it.
+            told = await notifier.enqueue(
+                repo, [result.promoted], _promoted(event, clock), "waiting list"
+            )
     assert event is not None
     await query.answer(
         _("Your answer is withdrawn.") if result.changed else _("You were not on the list.")
     )
     await refresh(query, *await card(db, plan, clock, event, event_from_user.id, role))
-    if result.promoted is not None:
+    await notifier.deliver(bot, told)
 
-        def promoted_text() -> str:
-            return _("🎉 A place freed up: you are now coming to «{title}» ({when}).").format(
-                title=escape(event.title),
-                when=when_text(event.starts_at, event.ends_at, clock.timezone),
-            )
 
-        await notifier.tell(bot, [result.promoted], promoted_text)
+def _promoted(event: EventRecord, clock: Clock) -> Callable[[], str]:
+    def promoted_text() -> str:
+        return _("🎉 A place freed up: you are now coming to «{title}» ({when}).").format(
+            title=escape(event.title),
+            when=when_text(event.starts_at, event.ends_at, clock.timezone),
+        )
+
+    return promoted_text
 
 
 async def on_ics(

@@ -329,6 +329,7 @@ async def on_submit(
         await query.message.edit_reply_markup(reply_markup=None)
         await answer(query.message, refusal_text)
         return
+    ids: list[int] = []
     async with db.transaction() as repo:
         # Someone may have registered the same organisation while this dialog was open.
         existing = await repo.organisations.by_edrpou(draft.edrpou)
@@ -345,6 +346,19 @@ async def on_submit(
             )
             await repo.memberships.request(event_from_user.id, org.id)
             profile = await repo.organisations.profile(org.id)
+            assert profile is not None
+            card = profile  # the coordinators' notice is recorded with the registration
+            ids = await notifier.enqueue(
+                repo,
+                await coordinators.all(),
+                lambda: (
+                    _("🆕 A new organisation asks to be verified (/organisations).")
+                    + "\n\n"
+                    + organisation_card(card, plan),
+                    review_keyboard(ReviewKind.organisation, card.id),
+                ),
+                "new organisation",
+            )
     await query.message.edit_reply_markup(reply_markup=None)
     if existing is not None:
         await offer_join(query.message, existing, by_code=by_code)
@@ -358,13 +372,4 @@ async def on_submit(
             "decide."
         ).format(name=escape(profile.name)),
     )
-    await notifier.tell(
-        bot,
-        await coordinators.all(),
-        lambda: (
-            _("🆕 A new organisation asks to be verified (/organisations).")
-            + "\n\n"
-            + organisation_card(profile, plan),
-            review_keyboard(ReviewKind.organisation, profile.id),
-        ),
-    )
+    await notifier.deliver(bot, ids)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from aiogram import Bot
 from aiogram.types import InlineKeyboardMarkup
@@ -33,8 +35,10 @@ class ProgressBoard:
         screens: dict[int, int | None],
         *,
         echo: Echo | None = None,
+        timezone: ZoneInfo | None = None,
     ) -> None:
         self.notifier = notifier
+        self.timezone = timezone
         self.bot = bot
         self.newsletter_id = newsletter_id
         self.month = month
@@ -59,6 +63,21 @@ class ProgressBoard:
             self.echo(sent, failed, remaining)
         await self._show(lambda: self._counts_text(), "sending")
 
+    def _waiting_text(self, waiting: int, next_try: datetime) -> str:
+        when = next_try.astimezone(self.timezone).strftime("%d.%m.%Y %H:%M")
+        return _("📡 Telegram is unreachable: {waiting} waiting, next try at {when}.").format(
+            waiting=waiting, when=when
+        )
+
+    async def waiting(self, waiting: int, next_try: datetime) -> None:
+        """The delivery engine's word that Telegram is unreachable and the send waits."""
+        if self.echo is not None:
+            sent, failed, remaining = self._counts
+            self.echo(sent, failed, remaining)
+        await self._show(
+            lambda: self._counts_text() + "\n" + self._waiting_text(waiting, next_try), "sending"
+        )
+
     async def finish(self, summary: DeliverySummary | None, status: str) -> None:
         """The last word on the board: how the run ended, and the buttons its status allows."""
         if summary is not None:
@@ -67,6 +86,8 @@ class ProgressBoard:
         def line() -> str:
             if summary is not None and summary.busy_with:
                 return _("Another process is sending it right now.")
+            if summary is not None and summary.next_try and status == "sending":
+                return self._waiting_text(summary.waiting, summary.next_try)
             if summary is not None and summary.error:
                 return _("⏸ Paused: Telegram refuses {error}.").format(error=summary.error)
             lines = {

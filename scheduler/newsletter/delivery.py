@@ -11,36 +11,34 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import socket
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 
 from aiogram import Bot
 from aiogram.exceptions import (
-    ClientDecodeError,
     TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
-    TelegramNetworkError,
     TelegramRetryAfter,
-    TelegramServerError,
     TelegramUnauthorizedError,
 )
 from aiogram.types import InlineKeyboardMarkup
 
 from db import Database, PendingDelivery
+from scheduler.liveness import alive, process_name
 from scheduler.newsletter.rate_limit import RateLimiter
 from scheduler.priority import Priority, sending_as
+from scheduler.telegram_errors import TRANSIENT, chat_gone
 
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int, int, int], Awaitable[None]]
 """Called with (sent, failed, remaining) deliveries, at most every progress_interval seconds."""
+WaitCallback = Callable[[int, datetime], Awaitable[None]]
+"""Called when Telegram is unreachable: (deliveries waiting, when the next try is)."""
 
 # 400 answers about the message, not the chat: every chat would get the same.
 CONTENT_ERRORS = ("can't parse entities", "message is too long", "text is empty", "button_data")
@@ -59,6 +57,13 @@ class DeliveryOptions:
     batch_size: int = 500  # pending rows read at a time
     per_chat_interval: float = 1.0  # seconds between two parts to one chat
     retry_delays: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0)  # after a 5xx or network error
+    # Still failing after those: the delivery waits, longer after each outage it meets
+    # (minutes, then hours; the last step repeats). It fails for good only for a permanent
+    # reason (403, chat not found, a 400 about the message).
+    outage_backoff: tuple[float, ...] = (60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600)
+    # How long a run waits in-process for the next try; None: as long as it takes (the bot).
+    # A run that would wait longer returns, the issue still 'sending' with its deliveries due.
+    wait_at_most: float | None = None
     progress_interval: float = 2.0
     status_poll_interval: float = 0.5  # how often the database status is checked
 
@@ -76,6 +81,8 @@ class DeliverySummary:
     elapsed: float = 0.0
     error: str | None = None  # why the run paused itself, if it did
     busy_with: str | None = None  # another live process sending it: this run sent nothing
+    waiting: int = 0  # pending deliveries waiting out an outage when the run ended
+    next_try: datetime | None = None  # when the first of them is tried again
 
     @property
     def rate(self) -> float:
@@ -88,11 +95,13 @@ class DeliveryHandle:
 
     def __init__(self) -> None:
         self.stop_reason: str | None = None
+        self.stopped = asyncio.Event()  # set with the stop, for whoever waits meanwhile
 
     def stop(self, reason: str = "stopped") -> None:
         """Finish the sends in flight and return; pending deliveries stay pending."""
         if self.stop_reason is None:
             self.stop_reason = reason
+        self.stopped.set()
 
     @property
     def stopping(self) -> bool:
@@ -103,6 +112,7 @@ class _Outcome(Enum):
     sent = "sent"
     failed = "failed"
     stopped = "stopped"
+    waiting = "waiting"  # Telegram unreachable: tried again after a backoff
 
 
 def _now() -> datetime:
@@ -111,23 +121,7 @@ def _now() -> datetime:
 
 def _sender_alive(sender: str, seen: str, now: datetime) -> bool:
     """Whether the process recorded as sending a newsletter may still be doing so."""
-    try:
-        seen_at = datetime.fromisoformat(seen)
-    except ValueError:
-        return False
-    if (now - seen_at).total_seconds() > SENDER_STALE_AFTER:
-        return False
-    host, _, rest = sender.partition(":")
-    pid = rest.split(":", 1)[0]
-    if host == socket.gethostname() and pid.isdigit():
-        # On this machine we need not wait for the heartbeat to age: a killed sender is gone.
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-    return True
+    return alive(sender, seen, now, SENDER_STALE_AFTER)
 
 
 async def start_newsletter(db: Database, newsletter_id: int) -> bool:
@@ -144,6 +138,13 @@ async def start_newsletter(db: Database, newsletter_id: int) -> bool:
             return True
         await repo.newsletters.start_sending(newsletter_id, _now())
     return True
+
+
+async def being_sent(db: Database, newsletter_id: int) -> bool:
+    """Whether a live process (this one or another) is sending the newsletter now."""
+    async with db.read() as repo:
+        holder = await repo.newsletters.sender(newsletter_id)
+    return holder is not None and _sender_alive(*holder, _now())
 
 
 async def pause_newsletter(db: Database, newsletter_id: int) -> bool:
@@ -172,6 +173,7 @@ class NewsletterDelivery:
         on_progress: ProgressCallback | None = None,
         handle: DeliveryHandle | None = None,
         limiter: RateLimiter | None = None,
+        on_wait: WaitCallback | None = None,
     ) -> None:
         self.db = db
         self.bot = bot
@@ -179,12 +181,14 @@ class NewsletterDelivery:
         self.options = options or DeliveryOptions()
         self.reply_markup = reply_markup
         self.on_progress = on_progress
+        self.on_wait = on_wait
+        self._wait_told = float("-inf")
         self.handle = handle or DeliveryHandle()
         self.limiter = limiter or RateLimiter(self.options.rate)
         self.parts: tuple[str, ...] = ()
         self.summary = DeliverySummary(newsletter_id, "", 0, 0, 0)
         # Who sends, so two processes (the bot and the CLI) never send one newsletter at once.
-        self.sender = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.sender = process_name()
 
     async def run(self) -> DeliverySummary:
         started = time.monotonic()
@@ -240,10 +244,13 @@ class NewsletterDelivery:
             asyncio.create_task(self._report_progress()),
         ]
         try:
-            async with asyncio.TaskGroup() as group:
-                group.create_task(self._produce(queue))
-                for _ in range(self.options.concurrency):
-                    group.create_task(self._work(queue))
+            while True:
+                async with asyncio.TaskGroup() as group:
+                    group.create_task(self._produce(queue))
+                    for _ in range(self.options.concurrency):
+                        group.create_task(self._work(queue))
+                if not await self._wait_for_next_try():
+                    break
         finally:
             for task in watchers:
                 task.cancel()
@@ -253,11 +260,12 @@ class NewsletterDelivery:
         async with self.db.transaction() as repo:
             await repo.newsletters.finish_if_done(self.newsletter_id, _now())
             s.status = await repo.newsletters.status(self.newsletter_id) or "missing"
+            s.waiting, s.next_try = await repo.newsletters.waiting(self.newsletter_id, _now())
         s.elapsed = time.monotonic() - started
         await self._progress()
         log.info(
             "newsletter %s %s: sent %d, failed %d, remaining %d; %d messages in %.1f s "
-            "(%.1f/s), %d × 429, %d retries",
+            "(%.1f/s), %d × 429, %d retries; %d waiting",
             self.newsletter_id,
             s.status,
             s.sent,
@@ -268,8 +276,45 @@ class NewsletterDelivery:
             s.rate,
             s.too_many_requests,
             s.retries,
+            s.waiting,
         )
         return s
+
+    async def _announce_wait(self) -> None:
+        async with self.db.read() as repo:
+            waiting, next_try = await repo.newsletters.waiting(self.newsletter_id, _now())
+        if not waiting or next_try is None:
+            return
+        log.warning(
+            "newsletter %s: Telegram is unreachable, %d waiting, next try at %s",
+            self.newsletter_id, waiting, next_try.isoformat(timespec="seconds"),
+        )  # fmt: skip
+        if self.on_wait is not None:
+            try:
+                await self.on_wait(waiting, next_try)
+            except Exception:
+                log.exception("progress report for newsletter %s failed", self.newsletter_id)
+
+    async def _wait_for_next_try(self) -> bool:
+        """After a pass: wait for deliveries kept back by an outage; False when the run ends."""
+        if self.handle.stopping:
+            return False
+        async with self.db.read() as repo:
+            pending = (await repo.newsletters.counts(self.newsletter_id))["pending"]
+            waiting, next_try = await repo.newsletters.waiting(self.newsletter_id, _now())
+        if not pending:
+            return False
+        if not waiting or next_try is None:
+            return True  # their next try came during the pass: another pass, now
+        s = self.summary
+        s.waiting, s.next_try = waiting, next_try
+        pause = (next_try - _now()).total_seconds()
+        if self.options.wait_at_most is not None and pause > self.options.wait_at_most:
+            return False
+        await self._announce_wait()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.handle.stopped.wait(), max(pause, 0.0))
+        return not self.handle.stopping
 
     # -- the pipeline --------------------------------------------------------------------------
 
@@ -280,7 +325,7 @@ class NewsletterDelivery:
             while not self.handle.stopping:
                 async with self.db.read() as repo:
                     batch = await repo.newsletters.pending_batch(
-                        self.newsletter_id, after, self.options.batch_size
+                        self.newsletter_id, after, self.options.batch_size, due_at=_now()
                     )
                 if not batch:
                     break
@@ -316,12 +361,14 @@ class NewsletterDelivery:
                 wait = last_confirmed + self.options.per_chat_interval - time.monotonic()
                 if wait > 0:
                     await asyncio.sleep(wait)
-            outcome, attempts = await self._send_part(chat_id, part, attempts)
+            outcome, attempts = await self._send_part(chat_id, part, attempts, item.waits)
             if outcome is not _Outcome.sent:
                 return
             last_confirmed = time.monotonic()
 
-    async def _send_part(self, chat_id: int, part: int, attempts: int) -> tuple[_Outcome, int]:
+    async def _send_part(
+        self, chat_id: int, part: int, attempts: int, item_waits: int
+    ) -> tuple[_Outcome, int]:
         last = part == len(self.parts) - 1
         failures = 0
         while True:
@@ -349,16 +396,16 @@ class NewsletterDelivery:
                 if any(problem in e.message.lower() for problem in CONTENT_ERRORS):
                     await self._refuse_content(part, e.message)
                     return _Outcome.stopped, attempts
-                gone = "chat not found" in e.message.lower()
+                gone = chat_gone(e)
                 await self._fail(chat_id, e.message, attempts, deactivate=gone)
                 return _Outcome.failed, attempts
             except TelegramUnauthorizedError:
                 raise  # a wrong token fails every chat alike: stop and keep them pending
-            except (TelegramServerError, TelegramNetworkError, ClientDecodeError) as e:
+            except TRANSIENT as e:
                 error = getattr(e, "message", None) or str(e)
                 if failures >= len(self.options.retry_delays):
-                    await self._fail(chat_id, error, attempts, deactivate=False)
-                    return _Outcome.failed, attempts
+                    await self._wait(chat_id, error, attempts, item_waits)
+                    return _Outcome.waiting, attempts
                 self.summary.retries += 1
                 await asyncio.sleep(self.options.retry_delays[failures])
                 failures += 1
@@ -389,6 +436,24 @@ class NewsletterDelivery:
             error,
         )
         await pause_newsletter(self.db, self.newsletter_id)
+
+    async def _wait(self, chat_id: int, error: str, attempts: int, waits: int) -> None:
+        """Keep the delivery pending until its next try: the outage is not the chat's fault."""
+        backoff = self.options.outage_backoff
+        step = backoff[min(waits, len(backoff) - 1)]
+        async with self.db.transaction() as repo:
+            await repo.newsletters.delivery_waits(
+                self.newsletter_id, chat_id, error, attempts, _now() + timedelta(seconds=step)
+            )
+        log.info(
+            "newsletter %s to chat %s waits %.0f s: %s", self.newsletter_id, chat_id, step, error
+        )
+        # Telegram is down for everyone: nobody tries again before this step is over, and
+        # coordinators hear why the send waits.
+        self.limiter.pause(step)
+        if time.monotonic() - self._wait_told >= self.options.progress_interval:
+            self._wait_told = time.monotonic()
+            await self._announce_wait()
 
     async def _fail(self, chat_id: int, error: str, attempts: int, *, deactivate: bool) -> None:
         async with self.db.transaction() as repo:
@@ -441,13 +506,14 @@ async def send_newsletter(
     reply_markup: InlineKeyboardMarkup | None = None,
     on_progress: ProgressCallback | None = None,
     handle: DeliveryHandle | None = None,
+    on_wait: WaitCallback | None = None,
 ) -> DeliverySummary | None:
     """Start (or resume) a newsletter and send it; None if its status forbids sending."""
     if not await start_newsletter(db, newsletter_id):
         return None
     delivery = NewsletterDelivery(
         db, bot, newsletter_id, options, reply_markup=reply_markup,
-        on_progress=on_progress, handle=handle,
+        on_progress=on_progress, handle=handle, on_wait=on_wait,
     )  # fmt: skip
     return await delivery.run()
 

@@ -14,7 +14,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from aiogram import Bot
@@ -22,7 +22,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from apscheduler.triggers.cron import CronTrigger
 
-from db import NewsletterRecord
+from db import NewsletterRecord, Repositories
 from db.coordinators import Coordinators
 from plan.clock import Clock
 from scheduler.newsletter.board import Echo, ProgressBoard
@@ -32,11 +32,12 @@ from scheduler.newsletter.delivery import (
     DeliveryOptions,
     DeliveryRunner,
     DeliverySummary,
+    being_sent,
     send_newsletter,
 )
 from scheduler.newsletter.issue import Issues, Schedule
 from scheduler.newsletter.keyboards import UNSUBSCRIBE_LABEL, issue_keyboard, unsubscribe_keyboard
-from scheduler.notifier import Composed, Notifier
+from scheduler.notifier import Composed, ComposeSeries, Notifier
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ SEND_JOB = "newsletter-send"
 CHECK_JOB = "newsletter-check"
 CHECK_EVERY = timedelta(hours=1)
 SOON = timedelta(seconds=5)
+TROUBLES_SHOWN = timedelta(days=7)  # undeliverable notifications counted on the preview
 
 Notice = Callable[[], str]
 """A notice to coordinators, composed in each one's language."""
@@ -123,13 +125,29 @@ class Newsletter:
         self, bot: Bot, people: list[int], record: NewsletterRecord, notice: Notice
     ) -> list[int]:
         """The issue as subscribers will see it, then the notice with the coordinators' buttons."""
+        async with self.issues.db.read() as repo:
+            series = await self._preview_series(repo, record, notice)
+        return await self.notifier.tell_series(bot, people, series)
+
+    async def _preview_series(
+        self, repo: Repositories, record: NewsletterRecord, notice: Notice
+    ) -> ComposeSeries:
         send_at = self.send_at(record.month)
+        waiting, failed = await repo.outbox.troubles(
+            self.clock.now().astimezone(UTC) - TROUBLES_SHOWN
+        )
 
         def series() -> list[Composed]:
             text = notice() + "\n" + status_line(record, send_at)
+            if waiting or failed:
+                # What the outbox could not deliver is visible to coordinators, here.
+                text += "\n" + _(
+                    "⚠ Notifications: {waiting} waiting for Telegram, {failed} undeliverable "
+                    "in the last 7 days."
+                ).format(waiting=waiting, failed=failed)
             return [*record.parts, (text, issue_keyboard(_, record.id, record.status))]
 
-        return await self.notifier.tell_series(bot, people, series)
+        return series
 
     async def test_send(self, bot: Bot, chat_id: int, record: NewsletterRecord) -> None:
         """The issue to one coordinator only, as subscribers get it but without its button."""
@@ -139,14 +157,16 @@ class Newsletter:
 
         await self.notifier.tell_series(bot, [chat_id], series)
 
-    async def tell_coordinators(
-        self, bot: Bot, record: NewsletterRecord, notice: Notice, *, preview: bool
-    ) -> None:
+    async def record_for_coordinators(
+        self, repo: Repositories, record: NewsletterRecord, notice: Notice, *, preview: bool
+    ) -> list[int]:
+        """The notice (after the issue, if `preview`) to every coordinator, into the outbox in
+        the caller's transaction; its ids, for `notifier.deliver` after the commit."""
         people = await self.coordinators.all()
         if preview:
-            await self.preview(bot, people, record, notice)
-        else:
-            await self.notifier.tell(bot, people, notice)
+            series = await self._preview_series(repo, record, notice)
+            return await self.notifier.enqueue_series(repo, people, series, "newsletter")
+        return await self.notifier.enqueue(repo, people, notice, "newsletter")
 
     async def every_coordinator(self) -> dict[int, int | None]:
         """A board's screens for every coordinator, none shown yet."""
@@ -161,7 +181,10 @@ class Newsletter:
         screens: dict[int, int | None],
         echo: Echo | None = None,
     ) -> ProgressBoard:
-        return ProgressBoard(self.notifier, bot, record.id, record.month, screens, echo=echo)
+        return ProgressBoard(
+            self.notifier, bot, record.id, record.month, screens,
+            echo=echo, timezone=self.clock.timezone,
+        )  # fmt: skip
 
     async def run_send(
         self,
@@ -186,6 +209,7 @@ class Newsletter:
             reply_markup=self.unsubscribe_markup(),
             on_progress=board,
             handle=handle or self.deliveries.handle,
+            on_wait=board.waiting,
         )
         async with self.issues.db.read() as repo:
             status = await repo.newsletters.status(newsletter_id) or "missing"
@@ -221,6 +245,7 @@ class Newsletter:
         done: list[str] = []
         if await self.issues.record_sent():
             done.append("recorded")
+        done += await self._resume_orphans(bot)
         month = month_of(now, self.clock.timezone)
         at = self.send_at(month)
         if at is not None and now >= at:
@@ -231,19 +256,37 @@ class Newsletter:
                 done.append(await self._draft_due(bot, upcoming))
         return done
 
+    async def _resume_orphans(self, bot: Bot) -> list[str]:
+        """An issue left 'sending' by a process that is gone (a CLI send that stopped to wait
+        out an outage, say) is continued here, its waiting deliveries at their next try."""
+        async with self.issues.db.read() as repo:
+            ids = await repo.newsletters.ids_with_status("sending")
+        resumed = []
+        for newsletter_id in ids:
+            if not await being_sent(self.issues.db, newsletter_id):
+                self.spawn_send(bot, newsletter_id, await self.every_coordinator())
+                resumed.append(f"{newsletter_id}: resumed")
+        return resumed
+
     async def _draft_due(self, bot: Bot, month: str) -> str:
         async with self.issues.db.read() as repo:
-            if await repo.newsletters.by_month(month) is not None:
+            record = await repo.newsletters.by_month(month)
+        if record is None:
+            record = await self.issues.prepare(month)
+        elif record.status != "draft":
+            return f"{month}: {record.status}"
+        async with self.issues.db.transaction() as repo:
+            if not await repo.newsletters.mark_draft_told(record.id, self.clock.now()):
                 return f"{month}: draft exists"
-        record = await self.issues.prepare(month)
-        await self.tell_coordinators(
-            bot,
-            record,
-            lambda: _(
-                "📰 The draft of the {month} newsletter is ready. Check it and approve it."
-            ).format(month=month),
-            preview=True,
-        )
+            ids = await self.record_for_coordinators(
+                repo,
+                record,
+                lambda: _(
+                    "📰 The draft of the {month} newsletter is ready. Check it and approve it."
+                ).format(month=month),
+                preview=True,
+            )
+        await self.notifier.deliver(bot, ids)
         return f"{month}: draft"
 
     async def _send_due(self, bot: Bot, month: str) -> str:
@@ -261,29 +304,31 @@ class Newsletter:
             record = await self.issues.prepare(month)  # the freshest content
             async with self.issues.db.transaction() as repo:
                 await repo.newsletters.approve(record.id, None)
-            await self.tell_coordinators(
-                bot,
-                record,
-                lambda: _(
-                    "The {month} newsletter was not approved by its send time; it goes out as "
-                    "drafted (NEWSLETTER_UNAPPROVED=send)."
-                ).format(month=month),
-                preview=False,
-            )
+                told = await self.record_for_coordinators(
+                    repo,
+                    record,
+                    lambda: _(
+                        "The {month} newsletter was not approved by its send time; it goes out "
+                        "as drafted (NEWSLETTER_UNAPPROVED=send)."
+                    ).format(month=month),
+                    preview=False,
+                )
+            await self.notifier.deliver(bot, told)
             self.spawn_send(bot, record.id, await self.every_coordinator())
             return f"{month}: sending unapproved"
+        ids: list[int] = []
         async with self.issues.db.transaction() as repo:
-            first = await repo.newsletters.mark_waiting_told(record.id, self.clock.now())
-        if first:
-            await self.tell_coordinators(
-                bot,
-                record,
-                lambda: _(
-                    "The {month} newsletter was not approved by its send time, so it waits "
-                    "(NEWSLETTER_UNAPPROVED=wait). Approve it and it goes out at once."
-                ).format(month=month),
-                preview=True,
-            )
+            if await repo.newsletters.mark_waiting_told(record.id, self.clock.now()):
+                ids = await self.record_for_coordinators(
+                    repo,
+                    record,
+                    lambda: _(
+                        "The {month} newsletter was not approved by its send time, so it waits "
+                        "(NEWSLETTER_UNAPPROVED=wait). Approve it and it goes out at once."
+                    ).format(month=month),
+                    preview=True,
+                )
+        await self.notifier.deliver(bot, ids)
         return f"{month}: waiting"
 
     # -- start-up ------------------------------------------------------------------------------
