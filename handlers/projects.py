@@ -173,11 +173,13 @@ PROJECT = Form(
     callback=ProjectCb,
     steps=STEPS,
     texts=FormTexts(
-        discard_question=lambda: _("The project was not added."),
+        discard_question=lambda: _("Discard this project? What you have entered will be lost."),
         discarded=lambda: _("The project was not added."),
+        offer=lambda: _("You have an unfinished project. Continue it?"),
     ),
     refusal=refusal,
     ask_before_discard=False,
+    command=commands.NEWPROJECT.name,
 )
 
 
@@ -194,6 +196,8 @@ async def cmd_projects(message: Message, db: Database, clock: Clock) -> None:
 
 
 async def cmd_newproject(message: Message, state: FSMContext, **deps: Any) -> None:
+    if await PROJECT.resume_if_open(message, state, deps):
+        return
     await PROJECT.start(message, state, deps, ProjectDraft())
 
 

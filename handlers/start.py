@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiogram import F, Router
 from aiogram.filters import CommandStart
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -11,6 +12,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from handlers import commands, events
 from handlers.callbacks import MenuAction, MenuCb
 from handlers.events.callbacks import EventAction, EventCb
+from handlers.forms import offer_kept
 from handlers.newsletters import MenuChoice, NewsletterMenuCb
 from handlers.reply import answer, show
 
@@ -53,16 +55,21 @@ def help_text(role: str) -> str:
     return "\n".join(lines)
 
 
-async def cmd_start(message: Message) -> None:
+# The main menu offers back any form the person left mid-way (the command that led here left it).
+async def cmd_start(message: Message, state: FSMContext) -> None:
     await answer(message, welcome_text(), main_menu())
+    await offer_kept(message, state)
 
 
-async def cmd_help(message: Message, role: str) -> None:
+async def cmd_help(message: Message, role: str, state: FSMContext) -> None:
     await answer(message, help_text(role), main_menu())
+    await offer_kept(message, state)
 
 
-async def on_menu(query: CallbackQuery) -> None:
+async def on_menu(query: CallbackQuery, state: FSMContext) -> None:
     await show(query, welcome_text(), main_menu())
+    if isinstance(query.message, Message):
+        await offer_kept(query.message, state)
 
 
 async def on_help(query: CallbackQuery, role: str) -> None:
