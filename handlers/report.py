@@ -30,7 +30,7 @@ from handlers.progress import (
     year_buttons,
     year_progress,
 )
-from handlers.reply import answer, echo, show
+from handlers.reply import ChatAction, answer, echo, preparing, show
 from handlers.report_chart import progress_chart
 from handlers.report_files import csv_bytes, json_bytes, xlsx_bytes
 from handlers.roles import COORDINATOR, HasRole, guard
@@ -339,7 +339,6 @@ async def on_report_file(
     if kind is ReportFile.chart:
         await query.answer(_("Drawing the chart…"))
         title = _("Progress of indicators in {year}").format(year=year)
-        png = await asyncio.to_thread(progress_chart, progress, title)
         caption = "\n".join(
             [
                 _("Indicators met in {year}: {met} of {total}.").format(
@@ -349,11 +348,13 @@ async def on_report_file(
                 " ".join(f"{STATUS_EMOJI[s]} {status_name(s)}" for s in STATUSES),
             ]
         )
-        await query.bot.send_photo(
-            chat_id,
-            BufferedInputFile(png, filename=f"progress-{year}.png"),
-            caption=caption[:_CAPTION_LIMIT],
-        )
+        async with preparing(query.bot, chat_id, ChatAction.UPLOAD_PHOTO):
+            png = await asyncio.to_thread(progress_chart, progress, title)
+            await query.bot.send_photo(
+                chat_id,
+                BufferedInputFile(png, filename=f"progress-{year}.png"),
+                caption=caption[:_CAPTION_LIMIT],
+            )
         return
     if kind is ReportFile.json:
         data = json_bytes(plan, year, progress)
@@ -365,11 +366,12 @@ async def on_report_file(
         data = csv_bytes(plan, progress)
         caption = _("The report for {year}, laid out like Annex 4.")
     await query.answer()
-    await query.bot.send_document(
-        chat_id,
-        BufferedInputFile(data, filename=f"report-{year}.{kind.value}"),
-        caption=caption.format(year=year),
-    )
+    async with preparing(query.bot, chat_id):
+        await query.bot.send_document(
+            chat_id,
+            BufferedInputFile(data, filename=f"report-{year}.{kind.value}"),
+            caption=caption.format(year=year),
+        )
 
 
 async def refuse_report(message: Message) -> None:

@@ -11,6 +11,7 @@ from aiogram.utils.i18n import gettext as _
 
 from db import Database
 from handlers.progress import year_progress
+from handlers.reply import preparing
 from handlers.report import refuse_report_button
 from handlers.report_docx import docx_bytes
 from handlers.roles import COORDINATOR, HasRole, guard
@@ -40,13 +41,16 @@ async def on_report_docx(
     progress = await year_progress(db, plan, year, today)
     async with db.read() as repos:
         activities = await repos.public.activities(plan.id, year)
-    # python-docx and the chart take a second or two: off the event loop.
-    data = await asyncio.to_thread(docx_bytes, plan, year, progress, activities, today)
-    await query.bot.send_document(
-        chat_id,
-        BufferedInputFile(data, filename=f"report-{year}.docx"),
-        caption=_("The report for {year} as a document for the public review.").format(year=year),
-    )
+    async with preparing(query.bot, chat_id):
+        # python-docx and the chart take a second or two: off the event loop.
+        data = await asyncio.to_thread(docx_bytes, plan, year, progress, activities, today)
+        await query.bot.send_document(
+            chat_id,
+            BufferedInputFile(data, filename=f"report-{year}.docx"),
+            caption=_("The report for {year} as a document for the public review.").format(
+                year=year
+            ),
+        )
 
 
 def build_router() -> Router:
