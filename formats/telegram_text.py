@@ -370,14 +370,19 @@ def visible_length(text: str) -> int:
 
 MESSAGE_LIMIT = 4096
 ECHO_LIMIT = 200
+BUTTON_TEXT_LIMIT = 60  # a button label longer than this is cut on a phone anyway
+
+
+def short(text: str, limit: int = BUTTON_TEXT_LIMIT) -> str:
+    """Text on one line, cut to `limit` characters with an ellipsis: the one rule for cutting a
+    label (a button, a line of a list, a chart's axis) or an echo of what a person typed."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def echo(user_text: str, limit: int = ECHO_LIMIT) -> str:
     """User text made safe to show inside HTML, shortened to a readable length."""
-    text = " ".join(user_text.split())
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return html.escape(text, quote=False)
+    return html.escape(short(user_text, limit), quote=False)
 
 
 _TOKEN = re.compile(r"<[^<>]*>|&[#a-zA-Z0-9]{1,32};|[^<&\n]+|\n|[<&]")

@@ -40,7 +40,7 @@ from handlers.forms import (
     text_step,
 )
 from handlers.forms.measures import read_measures
-from handlers.reply import answer, drop_keyboard
+from handlers.reply import answer, drop_keyboard, short
 from handlers.roles import COORDINATOR
 from plan import Plan
 from plan.clock import Clock
@@ -115,7 +115,7 @@ def ask_organiser(turn: Turn[EventDraft]) -> Question:
     own = turn.data.get("org_name")
     return Question(
         _("Who organises it? Write the name, or choose your organisation."),
-        [(escape(own)[:60], OWN)] if own else [],
+        [(short(own), OWN)] if own else [],
     )
 
 
