@@ -7,16 +7,18 @@ cleared so plain text is a search again, and the draft is kept and offered back.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from aiogram.fsm.storage.base import StorageKey
 
 from bot.app import App
+from db.events import NewEvent
 from handlers.callbacks import MenuAction, MenuCb
-from handlers.forms import KEPT
+from handlers.forms import KEPT, Kept, KeptCb
 from plan.clock import Clock
+from scheduler.reminders import ReportEventCb
 from tests.conftest import COORDINATOR_ID, Chat, texts
 
 NOW = datetime(2026, 3, 10, 10, 0, tzinfo=UTC)
@@ -200,3 +202,36 @@ async def test_every_form_is_left_and_offered_back_alike(
     assert offer in texts(await chat.send(command))
     sent = await chat.tap("Продовжити")
     assert next_question in texts(sent)
+
+
+async def test_a_second_draft_of_the_same_form_never_overwrites_the_first(
+    member: Chat, app: App
+) -> None:
+    await _fill(member, HALF_A_REPORT)
+    await member.send("/plan")
+    # The report of an event opens the same form, pre-filled, while the first draft is kept.
+    async with app.db.transaction() as repo:
+        event_id = await repo.events.create(
+            NewEvent(
+                title="Форум ІГС", starts_at=NOW - timedelta(hours=3),
+                ends_at=NOW - timedelta(hours=1), place="Вінниця", organiser="ГО «Рух»",
+                organisation_id=None, measures=("2.4.4",), description="", capacity=None,
+                status="approved", proposed_by=MEMBER_ID, created_by=MEMBER_ID,
+            ),
+            NOW - timedelta(days=2),
+        )  # fmt: skip
+    sent = await member.press(1, ReportEventCb(event_id=event_id).pack())
+    assert "Перевірте звіт" in texts(sent)
+    sent = await member.send("/start")
+    assert texts(sent).count(OFFER) == 2
+    assert set(await _kept(app, member)) == {"ActivityForm", "ActivityForm.2"}
+    # Continuing one while the other is open keeps the other aside in its turn.
+    sent = await member.press(1, KeptCb(action=Kept.resume, slot="ActivityForm").pack())
+    assert "Що було зроблено" in texts(sent)
+    await member.press(1, KeptCb(action=Kept.resume, slot="ActivityForm.2").pack())
+    assert await _state(app, member) == "ActivityForm:confirm"
+    kept = await _kept(app, member)
+    assert list(kept) == ["ActivityForm"]
+    assert kept["ActivityForm"]["data"]["draft"]["date"] == "2024-03-14"
+    data = await app.dispatcher.storage.get_data(_key(member))
+    assert data["draft"]["title"] == "Форум ІГС"

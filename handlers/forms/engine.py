@@ -77,10 +77,10 @@ class Kept(StrEnum):
 
 
 class KeptCb(CallbackData, prefix="kept"):
-    """A button of the offer to continue a form left mid-way; `form` names the form."""
+    """A button of the offer to continue a form left mid-way; `slot` names the kept draft."""
 
     action: Kept
-    form: str
+    slot: str
 
 
 KEPT = "kept"
@@ -397,67 +397,69 @@ class Form(Generic[D]):
         data.pop(self.RESUME, None)
         drafts = _kept(state)
         kept = await drafts.get_data()
-        kept[self.name] = {"state": raw_state, "data": data}
+        slot, n = self.name, 1
+        while slot in kept:  # a second draft of the form never overwrites the first
+            n += 1
+            slot = f"{self.name}.{n}"
+        kept[slot] = {"state": raw_state, "data": data}
         await drafts.set_data(kept)
         await state.clear()
 
-    async def kept(self, state: FSMContext) -> dict[str, Any] | None:
-        """The draft kept when the person left this form, if any."""
-        entry = (await _kept(state).get_data()).get(self.name)
-        return entry if isinstance(entry, dict) else None
+    def owns(self, slot: str) -> bool:
+        """Whether a kept draft's slot (the form's name, then a number from the second on) is
+        this form's."""
+        return slot.partition(".")[0] == self.name
 
-    async def forget_kept(self, state: FSMContext) -> None:
+    async def kept(self, state: FSMContext) -> list[str]:
+        """The slots of this form's drafts kept when the person left it, oldest first."""
+        return [slot for slot in await _kept(state).get_data() if self.owns(slot)]
+
+    async def forget_kept(self, state: FSMContext, slot: str) -> None:
         drafts = _kept(state)
         kept = await drafts.get_data()
-        if kept.pop(self.name, None) is not None:
+        if kept.pop(slot, None) is not None:
             await drafts.set_data(kept)
 
-    def _offer_keyboard(self) -> InlineKeyboardMarkup:
+    def _kept_keyboard(self, slot: str, *buttons: tuple[str, Kept]) -> InlineKeyboardMarkup:
         builder = InlineKeyboardBuilder()
-        builder.button(
-            text=_("▶ Continue"), callback_data=KeptCb(action=Kept.resume, form=self.name)
-        )
-        builder.button(
-            text=_("🗑 Discard"), callback_data=KeptCb(action=Kept.discard, form=self.name)
-        )
+        for text, action in buttons:
+            builder.button(text=text, callback_data=KeptCb(action=action, slot=slot))
         return builder.as_markup()
 
-    async def offer(self, message: Message, state: FSMContext) -> bool:
-        """Ask whether to continue the kept draft, if there is one."""
-        if await self.kept(state) is None:
-            return False
-        await answer(message, self.texts.offer(), self._offer_keyboard())
-        return True
+    async def offer(self, message: Message, state: FSMContext, slot: str | None = None) -> bool:
+        """Ask whether to continue a kept draft (`slot`, else each of this form's), if any."""
+        slots = [slot] if slot is not None else await self.kept(state)
+        for each in slots:
+            keyboard = self._kept_keyboard(
+                each, (_("▶ Continue"), Kept.resume), (_("🗑 Discard"), Kept.discard)
+            )
+            await answer(message, self.texts.offer(), keyboard)
+        return bool(slots)
 
     async def on_kept(
         self, query: CallbackQuery, callback_data: KeptCb, state: FSMContext, **deps: Any
     ) -> None:
         """The offer's buttons: continue where the person left off, or discard (asking first)."""
-        kept = await self.kept(state)
-        if kept is None or not isinstance(query.message, Message):
+        slot = callback_data.slot
+        kept = (await _kept(state).get_data()).get(slot)
+        if not isinstance(kept, dict) or not isinstance(query.message, Message):
             await query.answer(_("There is nothing to continue."), show_alert=True)
             if isinstance(query.message, Message):
                 await drop_keyboard(query.message)
             return
         await query.answer()
         if callback_data.action == Kept.discard:
-            builder = InlineKeyboardBuilder()
-            builder.button(
-                text=_("Yes, discard it"), callback_data=KeptCb(action=Kept.drop, form=self.name)
+            keyboard = self._kept_keyboard(
+                slot, (_("Yes, discard it"), Kept.drop), (_("No, continue"), Kept.resume)
             )
-            builder.button(
-                text=_("No, continue"), callback_data=KeptCb(action=Kept.resume, form=self.name)
-            )
-            await query.message.edit_text(
-                self.texts.discard_question(), reply_markup=builder.as_markup()
-            )
+            await query.message.edit_text(self.texts.discard_question(), reply_markup=keyboard)
             return
         if callback_data.action == Kept.drop:
-            await self.forget_kept(state)
+            await self.forget_kept(state, slot)
             await query.message.edit_text(self.texts.discarded())
             return
         await leave(state)  # a dialog opened since is kept aside in its turn
-        await self.forget_kept(state)
+        await self.forget_kept(state, slot)
         await state.set_state(kept["state"])
         await state.set_data(kept["data"])
         await drop_keyboard(query.message)
@@ -597,7 +599,7 @@ class Form(Generic[D]):
         router.callback_query.register(
             self.on_edit, cb.filter(F.action == Act.edit), StateFilter(self.state_of(CONFIRM))
         )
-        router.callback_query.register(self.on_kept, KeptCb.filter(F.form == self.name))
+        router.callback_query.register(self.on_kept, KeptCb.filter(F.slot.func(self.owns)))
 
     def register_fallbacks(self, router: Router) -> None:
         """Anything else typed inside the dialog gets the question again (register last)."""
@@ -628,8 +630,10 @@ async def leave(state: FSMContext) -> None:
 
 async def offer_kept(message: Message, state: FSMContext) -> None:
     """Offer back every form the person left mid-way (the main menu does)."""
-    for form in Form.declared.values():
-        await form.offer(message, state)
+    for slot in await _kept(state).get_data():
+        form = Form.declared.get(slot.partition(".")[0])
+        if form is not None:
+            await form.offer(message, state, slot)
 
 
 def _command(text: str) -> str:
