@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import CommandStart
+from aiogram.filters import CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
@@ -66,6 +66,12 @@ async def cmd_help(message: Message, role: str, state: FSMContext) -> None:
     await offer_kept(message, state)
 
 
+async def cmd_cancel_outside(message: Message, state: FSMContext) -> None:
+    """/cancel with no dialog open: say so, and offer the drafts kept from left forms."""
+    await answer(message, _("There is no dialog to leave. The main menu: /start"))
+    await offer_kept(message, state)
+
+
 async def on_menu(query: CallbackQuery, state: FSMContext) -> None:
     await show(query, welcome_text(), main_menu())
     if isinstance(query.message, Message):
@@ -84,6 +90,7 @@ def build_router() -> Router:
     )
     router.message.register(cmd_start, commands.START.filter)
     router.message.register(cmd_help, commands.HELP.filter)
+    router.message.register(cmd_cancel_outside, commands.CANCEL.filter, StateFilter(None))
     router.callback_query.register(on_menu, MenuCb.filter(F.action == MenuAction.main))
     router.callback_query.register(on_help, MenuCb.filter(F.action == MenuAction.help))
     return router

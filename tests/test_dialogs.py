@@ -235,3 +235,15 @@ async def test_a_second_draft_of_the_same_form_never_overwrites_the_first(
     assert kept["ActivityForm"]["data"]["draft"]["date"] == "2024-03-14"
     data = await app.dispatcher.storage.get_data(_key(member))
     assert data["draft"]["title"] == "Форум ІГС"
+
+
+async def test_cancel_outside_a_dialog_says_so_and_offers_the_draft(
+    member: Chat, app: App
+) -> None:
+    sent = await member.send("/cancel")
+    assert "немає діалогу" in texts(sent) and OFFER not in texts(sent)
+    await _fill(member, HALF_A_REPORT)
+    await member.send("/plan")
+    sent = await member.send("/cancel")
+    assert "немає діалогу" in texts(sent) and OFFER in texts(sent)
+    assert "ActivityForm" in await _kept(app, member), "/cancel alone discards nothing kept"
