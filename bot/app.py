@@ -24,8 +24,9 @@ from db.coordinators import Coordinators
 from formats.site import SiteLinks
 from handlers import get_routers
 from handlers.commands import GUEST_COMMANDS, offer_coordinator_menu
-from plan import Plan, load_plan
+from plan import Plan
 from plan.clock import Clock
+from plan.plans import Plans, load_plans
 from plan.search import MeasureSearch
 from scheduler import Scheduler, build_scheduler
 from scheduler.newsletter.delivery import DeliveryOptions
@@ -87,6 +88,7 @@ def build_dispatcher(
     i18n: I18n,
     scheduler: Scheduler,
     clock: Clock | None = None,
+    plans: Plans | None = None,
 ) -> Dispatcher:
     clock = clock or Clock(settings.timezone)
     coordinators = Coordinators(db, settings.coordinator_ids)
@@ -95,6 +97,7 @@ def build_dispatcher(
         storage=DatabaseStorage(db),
         # Long-lived objects every handler may ask for by name, each as narrow as its use.
         plan=plan,
+        plans=plans or Plans((plan,)),  # every plan loaded, for reports of earlier plans
         db=db,
         search=MeasureSearch(plan.measures),
         scheduler=scheduler,
@@ -115,12 +118,16 @@ def build_dispatcher(
 
 
 async def build_app(settings: Settings, clock: Clock | None = None) -> App:
-    """Load the plan (refusing an invalid one), open the database and assemble the dispatcher."""
-    plan = load_plan(settings.plan_file)
+    """Load the plans (refusing an invalid one), open the database and assemble the dispatcher;
+    `plan` is the current one (covering today, else the latest begun)."""
+    plans = load_plans(settings.plan_files)
+    # The plan running today, by the clock the dispatcher gets (a test's fixed one included).
+    today = (clock if isinstance(clock, Clock) else Clock(settings.timezone)).today()
+    plan = plans.current(today)
     i18n = build_i18n()
     db = await Database.open(settings.database_path)
     scheduler = build_scheduler(settings.timezone)
-    dispatcher = build_dispatcher(settings, plan, db, i18n, scheduler, clock)
+    dispatcher = build_dispatcher(settings, plan, db, i18n, scheduler, clock, plans)
     return App(settings, plan, db, i18n, scheduler, dispatcher)
 
 

@@ -10,7 +10,6 @@ import sqlite3
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date
 from importlib import metadata
 from pathlib import Path
 from typing import TextIO
@@ -20,6 +19,7 @@ from bot.logs import setup_logging
 from db import DatabaseError
 from plan import PlanError, load_plan
 from plan.export import plan_to_dict
+from plan.plans import load_plans
 from plan.progress import default_report_year
 from plan.report import report_dict, report_text
 
@@ -69,7 +69,17 @@ def build_parser() -> argparse.ArgumentParser:
     exports.add_argument("--out", help="file to write (default: standard output)")
 
     report = commands.add_parser("report", help="the plan's progress for a year")
-    report.add_argument("--year", type=int, help="calendar year (default: the current one)")
+    report.add_argument(
+        "--year",
+        type=int,
+        help="calendar year (default: the current year if a loaded plan runs in it, else the "
+        "last year of the latest plan)",
+    )
+    report.add_argument(
+        "--plan",
+        dest="plan_id",
+        help="the id of the plan to report on (default: the plan running in --year)",
+    )
     report.add_argument(
         "--format", choices=["text", "json", "csv", "xlsx", "docx"], default="text"
     )
@@ -184,11 +194,24 @@ async def _run(settings: Settings) -> None:
 async def _reports(settings: Settings, args: argparse.Namespace) -> int:
     from bot import reports
     from db import Database
+    from plan.clock import Clock
 
-    plan = load_plan(settings.plan_file)
-    today = date.today()
+    plans = load_plans(settings.plan_files)
+    today = Clock(settings.timezone).today()
+    plan = plans.current(today)
     if args.command == "report":
-        year = args.year if args.year is not None else default_report_year(plan, today)
+        chosen = plans.by_id(args.plan_id) if args.plan_id else None
+        if args.plan_id and chosen is None:
+            known = ", ".join(p.id for p in plans.all)
+            print(f"cso-bot: no plan {args.plan_id!r} is loaded ({known})", file=sys.stderr)
+            return 2
+        if args.year is not None:
+            year = args.year
+        elif chosen is not None:
+            year = default_report_year(chosen, today)
+        else:
+            year = plans.report_year(today)
+        plan = chosen or plans.for_year(year) or plan
         try:
             reports.check_report_year(plan, year)
         except reports.ReportYearError as e:
@@ -202,7 +225,7 @@ async def _reports(settings: Settings, args: argparse.Namespace) -> int:
         if args.command == "activities" and args.activities_command == "import":
             try:
                 count = await reports.import_activities(
-                    db, plan, args.file, args.create_orgs, today=today
+                    db, plans, args.file, args.create_orgs, today=today
                 )
             except reports.ActivityImportError as e:
                 for error in e.errors:
@@ -212,9 +235,9 @@ async def _reports(settings: Settings, args: argparse.Namespace) -> int:
             return 0
         if args.command == "activities":
             with _output(args.out) as out:
-                await reports.export_activities(db, plan, out)
+                await reports.export_activities(db, plans, out)
             return 0
-        progress = await reports.progress_for(db, plan, year, today)
+        progress, waiting = await reports.progress_for(db, plan, year, today)
         if args.format == "docx":
             async with db.read() as repos:
                 activities = await repos.public.activities(plan.id, year)
@@ -244,10 +267,12 @@ async def _reports(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     with _output(args.out) as out:
         if args.format == "json":
-            json.dump(report_dict(plan, year, progress), out, ensure_ascii=False, indent=2)
+            json.dump(
+                report_dict(plan, year, progress, waiting), out, ensure_ascii=False, indent=2
+            )
             out.write("\n")
         else:
-            out.write(report_text(plan, year, progress))
+            out.write(report_text(plan, year, progress, waiting))
     return 0
 
 

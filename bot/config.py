@@ -54,6 +54,15 @@ class Settings:
     web_public_url: str | None = None  # where people reach the site; the bot links to it
 
     @property
+    def plan_files(self) -> tuple[Path, ...]:
+        """PLAN_FILE may name several plans that follow one another, separated by commas."""
+        return tuple(
+            _path(part.strip(), self.plan_file)
+            for part in str(self.plan_file).split(",")
+            if part.strip()
+        )
+
+    @property
     def webhook_mode(self) -> bool:
         return self.webhook_url is not None
 

@@ -49,10 +49,20 @@ class UserMiddleware(BaseMiddleware):
 
 
 class UserLocaleMiddleware(I18nMiddleware):
-    """The language the user chose; Ukrainian until they choose."""
+    """The language the user chose with /language; until they choose, their Telegram app's
+    language when the bot speaks it (uk, en), else Ukrainian.
+
+    Telegram shows the command menu in the app's language, so answering in it from the first
+    message keeps the menu and the replies in one language.
+    """
 
     async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
         record: UserRecord | None = data.get("user_record")
         if record is not None and record.language in self.i18n.available_locales:
             return record.language
+        tg_user: User | None = data.get("event_from_user")
+        app_language = (tg_user.language_code or "") if tg_user else ""
+        primary = app_language.split("-")[0].lower()
+        if primary in self.i18n.available_locales:
+            return primary
         return self.i18n.default_locale

@@ -12,8 +12,10 @@ from typing import Any, TextIO
 from db import Database, NewActivity
 from db.organisations import OrganisationRepo
 from formats.spreadsheet_csv import BOM, CsvFileError, read_rows
+from handlers.progress import year_progress
 from plan.codes import measures_by_code, normalize_code
 from plan.model import Measure, Plan
+from plan.plans import Plans
 from plan.progress import IndicatorProgress
 from plan.report import report_dict
 from plan.validation import (
@@ -23,6 +25,7 @@ from plan.validation import (
     parse_date,
     parse_participants,
     parse_quantity,
+    read_date,
     valid_edrpou,
 )
 
@@ -179,18 +182,21 @@ def _check_row(
 
 async def import_activities(
     db: Database,
-    plan: Plan,
+    plan: Plan | Plans,
     csv_path: str | Path,
     create_orgs: bool = False,
     *,
-    today: date | None = None,
+    today: date,
 ) -> int:
     """Import every row of a CSV file as approved activities, or none of them.
 
     Every row is checked first; any problem raises ActivityImportError with all of them, and
     nothing is written. Otherwise all rows go in one transaction, each with an audit entry.
+    Organisations created with `create_orgs` are verified by the import (the audit entry names
+    the file): they never wait among pending registrations. With several plans, each activity
+    belongs to the plan whose period covers its date.
     """
-    today = today or date.today()
+    plans = plan if isinstance(plan, Plans) else Plans((plan,))
     path = Path(csv_path)
     try:
         lines = read_rows(await asyncio.to_thread(path.read_bytes))
@@ -234,7 +240,7 @@ async def import_activities(
                 problem = organisations[org.casefold()]
                 if problem:
                     row_errors.append(problem)
-            activity, problems = _check_row(plan, fields, today)
+            activity, problems = _check_row(_plan_of(plans, fields["date"]), fields, today)
             row_errors += problems
             errors += [f"line {number}: {e}" for e in row_errors]
             if activity is not None and not row_errors:
@@ -253,13 +259,23 @@ async def import_activities(
                 found = await repos.organisations.find(row.organisation)
                 if found is None:
                     code = row.organisation if _looks_like_code(row.organisation) else None
+                    # The import is an operator's act: what it creates is verified by it.
                     found = await repos.organisations.create(
-                        row.organisation, edrpou=code, reason=reason
+                        row.organisation, edrpou=code, status="verified", reason=reason
                     )
                 ids[key] = found.id
             activity = replace(row.activity, organisation_id=ids[key])
             await repos.activities.add_approved(activity, actor=None, reason=reason)
     return len(rows)
+
+
+def _plan_of(plans: Plans, raw_date: str) -> Plan:
+    """The plan covering the row's date; the latest one when none does (its check then says
+    which period is open), or when the date cannot be read (its check says so)."""
+    try:
+        return plans.covering(read_date(raw_date)) or plans.latest
+    except InputError:
+        return plans.latest
 
 
 def _looks_like_code(value: str) -> bool:
@@ -276,13 +292,15 @@ async def _organisation_problem(repo: OrganisationRepo, org: str, create_orgs: b
     return None
 
 
-async def export_activities(db: Database, plan: Plan, out: TextIO) -> int:
-    """Write the plan's approved activities in the import format; return how many.
+async def export_activities(db: Database, plan: Plan | Plans, out: TextIO) -> int:
+    """Write the approved activities of the plan (or of every plan) in the import format;
+    return how many.
 
     The text starts with a BOM, so a spreadsheet opens it as UTF-8 and shows the Cyrillic.
     """
+    plans = plan if isinstance(plan, Plans) else Plans((plan,))
     async with db.read() as repos:
-        rows = await repos.activities.export_rows(plan.id)
+        rows = [r for p in plans.all for r in await repos.activities.export_rows(p.id)]
     out.write(BOM)
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
@@ -317,13 +335,13 @@ def check_report_year(plan: Plan, year: int) -> None:
 
 async def build_report(db: Database, plan: Plan, year: int, today: date) -> dict[str, Any]:
     """The year's progress report (see plan.report.report_dict for its shape)."""
-    return report_dict(plan, year, await progress_for(db, plan, year, today))
+    progress, waiting = await progress_for(db, plan, year, today)
+    return report_dict(plan, year, progress, waiting)
 
 
 async def progress_for(
     db: Database, plan: Plan, year: int, today: date
-) -> list[IndicatorProgress]:
-    """The progress engine's output for a year, for text and CSV renderings."""
+) -> tuple[list[IndicatorProgress], int]:
+    """The year's progress and the activities waiting for verification, for every rendering."""
     check_report_year(plan, year)
-    async with db.read() as repos:
-        return await repos.activities.progress(plan, year, today)
+    return await year_progress(db, plan, year, today)

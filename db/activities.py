@@ -1,14 +1,14 @@
-"""Activities reported against the plan's indicators, and what the progress engine counts."""
+"""Activities reported against the plan's indicators, loaded for the progress engine to count."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import aiosqlite
 
-from plan.model import Plan
-from plan.progress import CountedActivity, IndicatorProgress, plan_progress
+from plan.progress import CountedActivity
 
 ACTIVITY_STATUSES: tuple[str, ...] = ("draft", "submitted", "returned", "approved", "rejected")
 
@@ -33,8 +33,9 @@ class NewActivity:
 
 @dataclass(frozen=True, slots=True)
 class ExportRow:
-    """One approved activity as the CSV export lays it out."""
+    """One approved activity as the CSV export and the drill-down lay it out."""
 
+    id: int
     organisation: str
     measure_code: str
     indicator_id: str
@@ -44,6 +45,11 @@ class ExportRow:
     council_participants: int | None
     title: str
     evidence_url: str | None
+    partners: tuple[str, ...] = ()  # a joint activity is credited to these organisations too
+
+    @property
+    def organisations(self) -> tuple[str, ...]:
+        return (self.organisation, *self.partners)
 
 
 class ActivityRepo:
@@ -123,40 +129,57 @@ class ActivityRepo:
         )
 
     async def counted(self, plan_id: str) -> list[CountedActivity]:
-        """The approved, non-duplicate activities of a plan, as the progress engine takes them."""
-        # Served from a covering index (0007); the engine needs no order.
+        """The approved, non-duplicate activities of a plan, as the progress engine takes them.
+
+        Those of a rejected organisation are left out; those of one still pending come with
+        `verified=False`: the engine decides what counts, and says how many wait.
+        """
+        # Served from a covering index (0009) and the organisations' primary key.
         rows = await self.conn.execute_fetchall(
-            "SELECT indicator_id, date, quantity, cso_participants, council_participants "
-            "FROM activities WHERE plan_id = ? AND status = 'approved' AND duplicate_of IS NULL",
+            "SELECT a.id, a.indicator_id, a.date, a.quantity, a.cso_participants, "
+            "a.council_participants, o.status = 'verified' "
+            "FROM activities a JOIN organisations o ON o.id = a.organisation_id "
+            "WHERE a.plan_id = ? AND a.status = 'approved' AND a.duplicate_of IS NULL "
+            "AND o.status != 'rejected'",
             (plan_id,),
         )
         return [
             CountedActivity(
-                indicator_id=row[0],
-                date=date.fromisoformat(row[1]),
-                quantity=row[2],
-                cso_participants=row[3],
-                council_participants=row[4],
+                id=row[0],
+                indicator_id=row[1],
+                date=date.fromisoformat(row[2]),
+                quantity=row[3],
+                cso_participants=row[4],
+                council_participants=row[5],
+                verified=bool(row[6]),
             )
             for row in rows
         ]
 
-    async def progress(self, plan: Plan, year: int, today: date) -> list[IndicatorProgress]:
-        """Every indicator's progress in a year, by the plan's own rules over what counts."""
-        return plan_progress(plan, await self.counted(plan.id), year, today)
-
     async def export_rows(self, plan_id: str) -> list[ExportRow]:
-        """The approved, non-duplicate activities of a plan, in date order, for the CSV export."""
+        """The approved, non-duplicate activities of a plan, in date order, each with the
+        partners a joint report credited it to, for the CSV export and the drill-down."""
         async with self.conn.execute(
-            "SELECT o.name, a.measure_code, a.indicator_id, a.date, a.quantity, "
-            "a.cso_participants, a.council_participants, a.title, a.evidence_url "
+            "SELECT a.id, o.name, a.measure_code, a.indicator_id, a.date, a.quantity, "
+            "a.cso_participants, a.council_participants, a.title, a.evidence_url, "
+            "(SELECT json_group_array(p.name) FROM activity_credits c "
+            " JOIN organisations p ON p.id = c.organisation_id "
+            " WHERE c.activity_id = a.id AND c.organisation_id != a.organisation_id) "
             "FROM activities a JOIN organisations o ON o.id = a.organisation_id "
             "WHERE a.plan_id = ? AND a.status = 'approved' AND a.duplicate_of IS NULL "
             "ORDER BY a.date, a.id",
             (plan_id,),
         ) as cur:
             rows = await cur.fetchall()
-        return [ExportRow(*row) for row in rows]
+        return [
+            ExportRow(
+                id=row[0], organisation=row[1], measure_code=row[2], indicator_id=row[3],
+                date=row[4], quantity=row[5], cso_participants=row[6],
+                council_participants=row[7], title=row[8], evidence_url=row[9],
+                partners=tuple(sorted(json.loads(row[10]))),
+            )
+            for row in rows
+        ]  # fmt: skip
 
     async def count(self, plan_id: str | None = None) -> int:
         sql = "SELECT count(*) FROM activities"

@@ -91,10 +91,14 @@ class ProjectRepo:
             (datetime.now(UTC).isoformat(timespec="seconds"), actor, project_id, action, reason),
         )
 
-    async def active(self, today: date) -> list[ProjectRecord]:
+    async def active(
+        self, today: date, *, added_before: datetime | None = None
+    ) -> list[ProjectRecord]:
+        """Projects running on `today`; with `added_before`, only those known by then."""
+        added = (added_before or datetime.max.replace(tzinfo=UTC)).astimezone(UTC)
         async with self.conn.execute(
-            _SELECT + " WHERE active_until >= ? ORDER BY active_until, id",
-            (today.isoformat(),),
+            _SELECT + " WHERE active_until >= ? AND created_at <= ? ORDER BY active_until, id",
+            (today.isoformat(), added.isoformat(timespec="seconds")),
         ) as cur:
             rows = await cur.fetchall()
         return [_record(r) for r in rows]

@@ -36,6 +36,7 @@ from handlers.plan_views import short
 from handlers.reply import answer
 from plan import Indicator, Measure, Plan
 from plan.codes import measures_by_code
+from plan.model import cso_participants_unit
 from plan.validation import (
     MAX_DESCRIPTION,
     MAX_TITLE,
@@ -207,11 +208,15 @@ def ask_quantity(turn: Turn[Draft]) -> Question:
 def ask_cso(turn: Turn[Draft]) -> Question:
     indicator = _indicator(turn)
     assert indicator is not None and indicator.min_participants is not None
-    return Question(
-        _(
+    question = (
+        # 2.4.4 counts the organisations themselves ("мінімум 20 ІГС"), 2.1.2 their people.
+        _("How many CSOs (organisations) took part? (The plan asks for at least {n}.)")
+        if cso_participants_unit(indicator) == "organisations"
+        else _(
             "How many CSO representatives took part? (The plan asks for at least {n} per event.)"
-        ).format(n=indicator.min_participants.cso)
+        )
     )
+    return Question(question.format(n=indicator.min_participants.cso))
 
 
 def ask_council(turn: Turn[Draft]) -> Question:
@@ -393,7 +398,11 @@ def field_lines(draft: Draft, measure: Measure | None, indicator: Indicator | No
         lines.append(_("<b>Quantity:</b> {value}").format(value=draft.quantity or dash))
     if indicator is not None and indicator.min_participants:
         lines.append(
-            _("<b>Participants:</b> CSO {cso}, City Council {council}").format(
+            (
+                _("<b>Participants:</b> CSOs (organisations) {cso}, City Council {council}")
+                if cso_participants_unit(indicator) == "organisations"
+                else _("<b>Participants:</b> CSO {cso}, City Council {council}")
+            ).format(
                 cso=dash if draft.cso is None else draft.cso,
                 council=dash if draft.council is None else draft.council,
             )
@@ -424,7 +433,18 @@ def meets_thresholds(draft: Draft, indicator: Indicator) -> bool:
 
 def warning_below_thresholds(indicator: Indicator) -> str:
     assert indicator.min_participants is not None
-    return _(
-        "⚠ Below the plan's minimum ({cso} CSO and {council} City Council representatives): "
-        "the report can be submitted, but it will not count towards this result."
-    ).format(cso=indicator.min_participants.cso, council=indicator.min_participants.council)
+    warning = (
+        _(
+            "⚠ Below the plan's minimum ({cso} CSOs and {council} City Council "
+            "representatives): the report can be submitted, but it will not count towards "
+            "this result."
+        )
+        if cso_participants_unit(indicator) == "organisations"
+        else _(
+            "⚠ Below the plan's minimum ({cso} CSO and {council} City Council representatives): "
+            "the report can be submitted, but it will not count towards this result."
+        )
+    )
+    return warning.format(
+        cso=indicator.min_participants.cso, council=indicator.min_participants.council
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from html import escape
 
@@ -17,26 +17,34 @@ from handlers import commands
 from handlers.plan_views import short
 from handlers.reply import answer, show
 from plan import Plan
+from plan.clock import Clock
+from plan.plans import Plans
 from plan.progress import (
     ACHIEVED,
     BEHIND,
+    NOT_MET,
     NOT_STARTED,
     ON_TRACK,
+    STATUSES,
     IndicatorProgress,
-    default_report_year,
+    awaiting_verification,
+    plan_progress,
     summarize,
 )
+from plan.report import STATUS_SYMBOL
 
-STATUS_EMOJI = {ACHIEVED: "✅", ON_TRACK: "🔵", BEHIND: "🟠", NOT_STARTED: "⚪"}
+STATUS_EMOJI = STATUS_SYMBOL
 _TITLE_CHARS = 60
 
 
 async def year_progress(
     db: Database, plan: Plan, year: int, today: date
-) -> list[IndicatorProgress]:
-    """The year's progress, computed by the plan's rules over the approved activities."""
+) -> tuple[list[IndicatorProgress], int]:
+    """The year's progress by the plan's rules, and how many approved activities wait for
+    their organisation's verification (they do not count until then)."""
     async with db.read() as repo:
-        return await repo.activities.progress(plan, year, today)
+        counted = await repo.activities.counted(plan.id)
+    return plan_progress(plan, counted, year, today), awaiting_verification(plan, counted)
 
 
 class ProgressCb(CallbackData, prefix="prg"):
@@ -46,6 +54,7 @@ class ProgressCb(CallbackData, prefix="prg"):
 def status_name(status: str) -> str:
     names = {
         ACHIEVED: _("achieved"),
+        NOT_MET: _("not achieved"),
         ON_TRACK: _("on track"),
         BEHIND: _("behind"),
         NOT_STARTED: _("not started"),
@@ -54,26 +63,25 @@ def status_name(status: str) -> str:
 
 
 def status_legend() -> str:
-    return " ".join(f"{STATUS_EMOJI[s]} {status_name(s)}" for s in STATUS_EMOJI)
+    return " ".join(f"{STATUS_EMOJI[s]} {status_name(s)}" for s in STATUSES)
 
 
 def actual_of_target(p: IndicatorProgress) -> str:
-    """actual/target as the JSON report has them, with the months met of a monthly indicator."""
-    value = f"{p.actual}/{p.target}"
-    if p.months_met is not None:
-        value += " " + _("(months met: {n})").format(n=p.months_met)
-    return value
+    """actual/target, or the months met of a monthly indicator: "9 of 12 months"."""
+    if p.months_total is not None:
+        return _("{met} of {total} months").format(met=p.months_met or 0, total=p.months_total)
+    return f"{p.actual}/{p.target}"
 
 
 def year_buttons(
-    plan: Plan, year: int, data: Callable[[int], CallbackData]
+    years: Iterable[int], year: int, data: Callable[[int], CallbackData]
 ) -> list[InlineKeyboardButton]:
-    """A button per year of the plan; the one shown is marked."""
+    """A button per year (of a plan, or of every plan loaded); the one shown is marked."""
     return [
         InlineKeyboardButton(
             text=f"• {y} •" if y == year else str(y), callback_data=data(y).pack()
         )
-        for y in plan.years
+        for y in years
     ]
 
 
@@ -109,29 +117,34 @@ def progress_text(plan: Plan, year: int, progress: Sequence[IndicatorProgress]) 
     return "\n".join(lines)
 
 
-def progress_keyboard(plan: Plan, year: int) -> InlineKeyboardMarkup:
+def progress_keyboard(years: Iterable[int], year: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    builder.row(*year_buttons(plan, year, lambda y: ProgressCb(year=y)))
+    builder.row(*year_buttons(years, year, lambda y: ProgressCb(year=y)))
     return builder.as_markup()
 
 
-async def _view(db: Database, plan: Plan, year: int) -> tuple[str, InlineKeyboardMarkup]:
-    progress = await year_progress(db, plan, year, date.today())
-    return progress_text(plan, year, progress), progress_keyboard(plan, year)
+async def _view(
+    db: Database, plans: Plans, plan: Plan, year: int, clock: Clock
+) -> tuple[str, InlineKeyboardMarkup]:
+    progress, _waiting = await year_progress(db, plan, year, clock.today())
+    return progress_text(plan, year, progress), progress_keyboard(plans.years, year)
 
 
-async def cmd_progress(message: Message, plan: Plan, db: Database) -> None:
-    year = default_report_year(plan, date.today())
-    await answer(message, *await _view(db, plan, year))
+async def cmd_progress(message: Message, plans: Plans, db: Database, clock: Clock) -> None:
+    today = clock.today()
+    year = plans.report_year(today)
+    plan = plans.for_year(year) or plans.current(today)
+    await answer(message, *await _view(db, plans, plan, year, clock))
 
 
 async def on_progress_year(
-    query: CallbackQuery, callback_data: ProgressCb, plan: Plan, db: Database
+    query: CallbackQuery, callback_data: ProgressCb, plans: Plans, db: Database, clock: Clock
 ) -> None:
-    if callback_data.year not in plan.years:
+    plan = plans.for_year(callback_data.year)
+    if plan is None:
         await query.answer(_("This button is out of date. Send /progress again."))
         return
-    await show(query, *await _view(db, plan, callback_data.year))
+    await show(query, *await _view(db, plans, plan, callback_data.year, clock))
 
 
 def build_router() -> Router:

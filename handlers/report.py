@@ -35,14 +35,16 @@ from handlers.report_chart import progress_chart
 from handlers.report_files import csv_bytes, json_bytes, xlsx_bytes
 from handlers.roles import COORDINATOR, HasRole, guard
 from plan import Measure, Plan
+from plan.clock import Clock
+from plan.plans import Plans
 from plan.progress import (
     STATUSES,
     CountedActivity,
     IndicatorProgress,
     Summary,
-    default_report_year,
-    indicator_progress,
+    contributing,
     summarize,
+    summarize_by,
 )
 
 MAX_ACTIVITIES = 5  # per indicator on a measure's screen; the exports have them all
@@ -77,10 +79,6 @@ class ReportFileCb(CallbackData, prefix="repf"):
     year: int
 
 
-def _today() -> date:
-    return date.today()
-
-
 def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=short(text), callback_data=data.pack())
 
@@ -89,29 +87,18 @@ def _met(s: Summary) -> str:
     return _("{met} of {total}").format(met=s.met, total=s.total)
 
 
-def _group(
-    plan: Plan, progress: Sequence[IndicatorProgress], key: str
-) -> dict[str, list[IndicatorProgress]]:
-    """Progress grouped by the measure's `key` attribute (direction_code, task_code or code)."""
-    groups: dict[str, list[IndicatorProgress]] = {}
-    for p in progress:
-        measure = plan.measure(p.indicator.measure_code)
-        if measure is not None:
-            groups.setdefault(getattr(measure, key), []).append(p)
-    return groups
-
-
-def _count(progress: Sequence[IndicatorProgress]) -> Summary:
-    return Summary(met=sum(p.met for p in progress), total=len(progress))
-
-
 def _back(year: int, level: ReportLevel = ReportLevel.summary, code: str = "") -> ReportCb:
     return ReportCb(level=level, year=year, code=code)
 
 
 def summary_view(
-    plan: Plan, year: int, progress: Sequence[IndicatorProgress]
+    plan: Plan,
+    year: int,
+    progress: Sequence[IndicatorProgress],
+    waiting: int = 0,
+    years: Sequence[int] = (),
 ) -> tuple[str, InlineKeyboardMarkup]:
+    """The year's summary; `years` are those of every plan loaded (default: this plan's)."""
     summaries = summarize(progress, plan)
     by_status = {s: sum(1 for p in progress if p.status == s) for s in STATUSES}
     lines = [
@@ -121,6 +108,16 @@ def summary_view(
         ),
         "",
         *(f"{STATUS_EMOJI[s]} {status_name(s)}: {by_status[s]}" for s in STATUSES),
+    ]
+    if waiting:
+        lines += [
+            "",
+            _(
+                "⏳ Activities waiting for their organisation's verification: {n}. They count "
+                "once a coordinator verifies the organisation (/organisations)."
+            ).format(n=waiting),
+        ]
+    lines += [
         "",
         _("<b>By direction</b>"),
     ]
@@ -141,7 +138,7 @@ def summary_view(
         _button("XLSX", ReportFileCb(kind=ReportFile.xlsx, year=year)),
         _button("JSON", ReportFileCb(kind=ReportFile.json, year=year)),
     )
-    builder.row(*year_buttons(plan, year, _back))
+    builder.row(*year_buttons(years or plan.years, year, _back))
     return "\n".join(lines), builder.as_markup()
 
 
@@ -151,19 +148,17 @@ def direction_view(
     direction = plan.direction(code)
     if direction is None:
         return None
-    by_task = _group(plan, progress, "task_code")
-    own = [p for t in direction.tasks for p in by_task.get(t.code, [])]
+    by_task = summarize_by(progress, plan, "task")
+    whole = summarize(progress, plan)[code]
     lines = [
         _("<b>Direction {code}, {year}</b>").format(code=escape(code), year=year),
         escape(direction.title),
-        _("Indicators met: <b>{met} of {total}</b>").format(
-            met=_count(own).met, total=_count(own).total
-        ),
+        _("Indicators met: <b>{met} of {total}</b>").format(met=whole.met, total=whole.total),
         "",
     ]
     builder = InlineKeyboardBuilder()
     for task in direction.tasks:
-        s = _count(by_task.get(task.code, []))
+        s = by_task[task.code]
         lines.append(f"{task.code}. {escape(short(task.title, _TITLE_CHARS))}: {_met(s)}")
         builder.row(
             _button(
@@ -181,19 +176,17 @@ def task_view(
     task = plan.task(code)
     if task is None:
         return None
-    by_measure = _group(plan, progress, "code")
-    own = [p for m in task.measures for p in by_measure.get(m.code, [])]
+    by_measure = summarize_by(progress, plan, "measure")
+    whole = summarize_by(progress, plan, "task")[code]
     lines = [
         _("<b>Task {code}, {year}</b>").format(code=escape(code), year=year),
         escape(task.title),
-        _("Indicators met: <b>{met} of {total}</b>").format(
-            met=_count(own).met, total=_count(own).total
-        ),
+        _("Indicators met: <b>{met} of {total}</b>").format(met=whole.met, total=whole.total),
         "",
     ]
     builder = InlineKeyboardBuilder()
     for measure in task.measures:
-        s = _count(by_measure.get(measure.code, []))
+        s = by_measure[measure.code]
         lines.append(f"{measure.code}. {escape(short(measure.title, _TITLE_CHARS))}: {_met(s)}")
         builder.row(
             _button(
@@ -211,31 +204,11 @@ def task_view(
     return "\n".join(lines), builder.as_markup()
 
 
-def contributing(
-    plan: Plan, measure: Measure, rows: Sequence[ExportRow], year: int, today: date
-) -> dict[str, list[ExportRow]]:
-    """The activities that make up each indicator's actual in `year`, by the engine's own rules."""
-    result: dict[str, list[ExportRow]] = {i.id: [] for i in measure.indicators}
-    indicators = {i.id: i for i in measure.indicators}
-    for row in rows:
-        indicator = indicators.get(row.indicator_id)
-        if indicator is None:
-            continue
-        one = CountedActivity(
-            indicator_id=row.indicator_id,
-            date=date.fromisoformat(row.date),
-            quantity=row.quantity,
-            cso_participants=row.cso_participants,
-            council_participants=row.council_participants,
-        )
-        if indicator_progress(plan, indicator, [one], year, today).counted:
-            result[indicator.id].append(row)
-    return result
-
-
 def _activity_line(row: ExportRow) -> str:
     day = date.fromisoformat(row.date).strftime("%d.%m.%Y")
-    line = f"  – {day} · {echo(row.title, 80)} · <i>{echo(row.organisation, 60)}</i>"
+    # A joint activity is credited to every organisation that ran it.
+    names = ", ".join(echo(name, 60) for name in row.organisations)
+    line = f"  – {day} · {echo(row.title, 80)} · <i>{names}</i>"
     if row.quantity > 1:
         line += f" (×{row.quantity})"
     return line
@@ -284,11 +257,27 @@ def measure_view(
     return "\n".join(lines), builder.as_markup()
 
 
-async def cmd_report(message: Message, plan: Plan, db: Database) -> None:
-    today = _today()
-    year = default_report_year(plan, today)
-    progress = await year_progress(db, plan, year, today)
-    await answer(message, *summary_view(plan, year, progress))
+def counted_rows(
+    plan: Plan,
+    measure: Measure,
+    rows: Sequence[ExportRow],
+    counted: Sequence[CountedActivity],
+    year: int,
+) -> dict[str, list[ExportRow]]:
+    """The activities that make up each indicator's actual in `year`, as the engine chose them."""
+    by_id = {row.id: row for row in rows}
+    return {
+        i.id: [by_id[a.id] for a in contributing(plan, i, counted, year) if a.id in by_id]
+        for i in measure.indicators
+    }
+
+
+async def cmd_report(message: Message, plans: Plans, db: Database, clock: Clock) -> None:
+    today = clock.today()
+    year = plans.report_year(today)
+    plan = plans.for_year(year) or plans.current(today)
+    progress, waiting = await year_progress(db, plan, year, today)
+    await answer(message, *summary_view(plan, year, progress, waiting, plans.years))
 
 
 async def _stale(query: CallbackQuery) -> None:
@@ -296,17 +285,18 @@ async def _stale(query: CallbackQuery) -> None:
 
 
 async def on_report_screen(
-    query: CallbackQuery, callback_data: ReportCb, plan: Plan, db: Database
+    query: CallbackQuery, callback_data: ReportCb, plans: Plans, db: Database, clock: Clock
 ) -> None:
-    year, code, today = callback_data.year, callback_data.code, _today()
-    if year not in plan.years:
+    year, code = callback_data.year, callback_data.code
+    plan = plans.for_year(year)
+    if plan is None:
         await _stale(query)
         return
-    progress = await year_progress(db, plan, year, today)
+    progress, waiting = await year_progress(db, plan, year, clock.today())
     level = callback_data.level
     view: tuple[str, InlineKeyboardMarkup] | None
     if level is ReportLevel.summary:
-        view = summary_view(plan, year, progress)
+        view = summary_view(plan, year, progress, waiting, plans.years)
     elif level is ReportLevel.direction:
         view = direction_view(plan, year, code, progress)
     elif level is ReportLevel.task:
@@ -317,7 +307,8 @@ async def on_report_screen(
         if measure is not None:
             async with db.read() as repos:
                 rows = await repos.activities.export_rows(plan.id)
-            activities = contributing(plan, measure, rows, year, today)
+                counted = await repos.activities.counted(plan.id)
+            activities = counted_rows(plan, measure, rows, counted, year)
         view = measure_view(plan, year, code, progress, activities)
     if view is None:
         await _stale(query)
@@ -326,14 +317,15 @@ async def on_report_screen(
 
 
 async def on_report_file(
-    query: CallbackQuery, callback_data: ReportFileCb, plan: Plan, db: Database
+    query: CallbackQuery, callback_data: ReportFileCb, plans: Plans, db: Database, clock: Clock
 ) -> None:
     year = callback_data.year
-    if year not in plan.years or query.bot is None:
+    plan = plans.for_year(year)
+    if plan is None or query.bot is None:
         await _stale(query)
         return
     chat_id = query.message.chat.id if query.message is not None else query.from_user.id
-    progress = await year_progress(db, plan, year, _today())
+    progress, waiting = await year_progress(db, plan, year, clock.today())
     whole = summarize(progress, plan)[""]
     kind = callback_data.kind
     if kind is ReportFile.chart:
@@ -344,12 +336,16 @@ async def on_report_file(
                 _("Indicators met in {year}: {met} of {total}.").format(
                     year=year, met=whole.met, total=whole.total
                 ),
-                _("Each bar is the actual against the target, capped at 100%."),
+                _(
+                    "Each bar is the actual against the target, capped at 100%; a monthly "
+                    "indicator's bar is its months met."
+                ),
                 " ".join(f"{STATUS_EMOJI[s]} {status_name(s)}" for s in STATUSES),
             ]
         )
         async with preparing(query.bot, chat_id, ChatAction.UPLOAD_PHOTO):
-            png = await asyncio.to_thread(progress_chart, progress, title)
+            # The thread gets a copy of this context, so the figures are in the reader's language.
+            png = await asyncio.to_thread(progress_chart, progress, title, actual_of_target)
             await query.bot.send_photo(
                 chat_id,
                 BufferedInputFile(png, filename=f"progress-{year}.png"),
@@ -357,7 +353,7 @@ async def on_report_file(
             )
         return
     if kind is ReportFile.json:
-        data = json_bytes(plan, year, progress)
+        data = json_bytes(plan, year, progress, waiting)
         caption = _("The report for {year} as JSON, as <code>cso-bot report</code> writes it.")
     elif kind is ReportFile.xlsx:
         data = await asyncio.to_thread(xlsx_bytes, plan, year, progress)

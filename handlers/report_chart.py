@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from plan.progress import ACHIEVED, BEHIND, NOT_STARTED, ON_TRACK, IndicatorProgress
+from plan.progress import ACHIEVED, BEHIND, NOT_MET, NOT_STARTED, ON_TRACK, IndicatorProgress
+from plan.report import progress_value
 
 __all__ = ["COLOURS", "MAX_WIDTH_PX", "progress_chart"]
 
@@ -13,9 +14,9 @@ MAX_WIDTH_PX = 1280
 _DPI = 100
 _ROW_INCHES = 0.62
 _LABEL_CHARS = 70
-_MONTHS = 12
 COLOURS = {
     ACHIEVED: "#2e7d32",
+    NOT_MET: "#c62828",
     ON_TRACK: "#64b5f6",
     BEHIND: "#ef6c00",
     NOT_STARTED: "#9e9e9e",
@@ -35,23 +36,22 @@ def _label(p: IndicatorProgress) -> str:
     return f"{p.indicator.measure_code}  {text}"
 
 
-def _value(p: IndicatorProgress) -> str:
-    # A monthly indicator is judged by its months met, not by its yearly sum.
-    if p.months_met is not None:
-        return f"{p.months_met}/{_MONTHS}"
-    return f"{p.actual}/{p.target}"
-
-
 def _share(p: IndicatorProgress) -> float:
     if p.met:
         return 1.0
-    if p.months_met is not None:
-        return min(p.months_met / _MONTHS, 1.0)
+    # A monthly indicator is judged by its months met, not by its yearly sum.
+    if p.months_total:
+        return min((p.months_met or 0) / p.months_total, 1.0)
     return min(p.actual / p.target, 1.0) if p.target > 0 else 0.0
 
 
-def progress_chart(progress: Sequence[IndicatorProgress], title: str) -> bytes:
-    """PNG of actual/target per indicator (capped at 100%), sorted by measure code.
+def progress_chart(
+    progress: Sequence[IndicatorProgress],
+    title: str,
+    value: Callable[[IndicatorProgress], str] = progress_value,
+) -> bytes:
+    """PNG of actual/target per indicator (capped at 100%), sorted by measure code; `value`
+    writes the figure beside each bar ("3/6", "9 з 12 місяців"), in the reader's language.
 
     Each indicator's label sits above its bar so the whole width is left for the bars; the
     figure grows in height with the number of indicators and is MAX_WIDTH_PX wide.
@@ -74,14 +74,14 @@ def progress_chart(progress: Sequence[IndicatorProgress], title: str) -> bytes:
         axes.text(
             101.5,
             y,
-            _value(p),
+            value(p),
             fontsize=14,
             va="center",
             ha="left",
             family=_FONT,
             fontweight="bold",
         )
-    axes.set_xlim(0, 118)
+    axes.set_xlim(0, 130)  # room after the bars for "9 з 12 місяців"
     axes.set_ylim(n - 0.5, -0.95)
     axes.set_yticks([])
     axes.set_xticks([0, 25, 50, 75, 100])

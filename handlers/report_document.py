@@ -38,7 +38,7 @@ async def on_report_docx(
     chat_id = query.message.chat.id if query.message is not None else query.from_user.id
     await query.answer(_("Preparing the document…"))
     today = clock.today()
-    progress = await year_progress(db, plan, year, today)
+    progress, _waiting = await year_progress(db, plan, year, today)
     async with db.read() as repos:
         activities = await repos.public.activities(plan.id, year)
     async with preparing(query.bot, chat_id):

@@ -27,6 +27,7 @@ _WIDTHS = {
     "expected_result": 60,
     "target": 10,
     "actual": 10,
+    "progress": 18,
     "status": 14,
 }
 _NUMBERS = frozenset({"target", "actual"})
@@ -41,9 +42,11 @@ def csv_bytes(plan: Plan, progress: Sequence[IndicatorProgress]) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-def json_bytes(plan: Plan, year: int, progress: Sequence[IndicatorProgress]) -> bytes:
+def json_bytes(
+    plan: Plan, year: int, progress: Sequence[IndicatorProgress], waiting: int = 0
+) -> bytes:
     """The report in `cso-bot report --format json`'s shape."""
-    text = json.dumps(report_dict(plan, year, progress), ensure_ascii=False, indent=2)
+    text = json.dumps(report_dict(plan, year, progress, waiting), ensure_ascii=False, indent=2)
     return (text + "\n").encode("utf-8")
 
 

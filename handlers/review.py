@@ -17,17 +17,18 @@ from handlers import commands
 from handlers.reply import answer, drop_keyboard, refuse
 from handlers.review_views import (
     ReviewCb,
+    interested,
     report_lines,
     review_keyboard,
     send_evidence,
-    send_quietly,
     status_label,
 )
 from handlers.roles import COORDINATOR, HasRole, guard
 from plan import Plan
 from plan.clock import Clock
-from plan.progress import indicator_progress
+from plan.progress import IndicatorProgress, met_pairs, newly_met, plan_progress
 from plan.validation import MAX_DESCRIPTION, InputError, clean_text, parse_whole
+from scheduler.notifier import Notifier
 
 PENDING_SHOWN = 10
 
@@ -37,9 +38,24 @@ class ReviewForm(StatesGroup):
     original = State()
 
 
-async def cmd_pending(message: Message, db: Database, plan: Plan) -> None:
+async def cmd_pending(message: Message, db: Database, plan: Plan, event_from_user: User) -> None:
     async with db.read() as repo:
-        pending = await repo.reports.pending(limit=PENDING_SHOWN + 1)
+        waiting = await repo.reports.pending()
+    # Four eyes: a coordinator's own organisation's reports are for the other coordinators.
+    pending = []
+    others = 0
+    for record in waiting:
+        if event_from_user.id in await interested(db, record):
+            others += 1
+        else:
+            pending.append(record)
+    if others:
+        await answer(
+            message,
+            _("Reports of your own organisation waiting for another coordinator: {n}.").format(
+                n=others
+            ),
+        )
     if not pending:
         await answer(message, _("No reports are waiting for review. 🎉"))
         return
@@ -63,12 +79,21 @@ async def on_decision(
     plan: Plan,
     bot: Bot,
     clock: Clock,
+    notifier: Notifier,
     event_from_user: User,
 ) -> None:
     async with db.read() as repo:
         record = await repo.reports.get(callback_data.activity_id)
     if record is None:
         await query.answer(_("There is no such report."), show_alert=True)
+        return
+    if event_from_user.id in await interested(db, record):
+        await query.answer(
+            _(
+                "Report №{id} is from your own organisation: another coordinator decides on it."
+            ).format(id=record.id),
+            show_alert=True,
+        )
         return
     if record.status != "submitted":
         await query.answer(
@@ -80,7 +105,9 @@ async def on_decision(
         return
     if callback_data.action == "approve":
         await query.answer()
-        await _decide(query, db, plan, bot, clock, event_from_user.id, record, "approve", None)
+        await _decide(
+            query, db, plan, bot, clock, notifier, event_from_user.id, record, "approve", None
+        )
         return
     if callback_data.action in ("return", "reject"):
         await state.set_state(ReviewForm.comment)
@@ -119,6 +146,7 @@ async def on_comment(
     plan: Plan,
     bot: Bot,
     clock: Clock,
+    notifier: Notifier,
     event_from_user: User,
 ) -> None:
     try:
@@ -136,7 +164,16 @@ async def on_comment(
     if record is None:
         return
     await _decide(
-        message, db, plan, bot, clock, event_from_user.id, record, data["decision"], comment
+        message,
+        db,
+        plan,
+        bot,
+        clock,
+        notifier,
+        event_from_user.id,
+        record,
+        data["decision"],
+        comment,
     )
 
 
@@ -146,7 +183,7 @@ async def on_original(
     db: Database,
     plan: Plan,
     bot: Bot,
-    clock: Clock,
+    notifier: Notifier,
     event_from_user: User,
 ) -> None:
     try:
@@ -178,7 +215,7 @@ async def on_original(
             id=activity_id, original=original_id
         ),
     )
-    await _tell_organisation(bot, db, plan, record)
+    await _tell_organisation(bot, db, plan, notifier, record)
 
 
 async def on_review_cancel(message: Message, state: FSMContext) -> None:
@@ -192,17 +229,14 @@ async def _decide(
     plan: Plan,
     bot: Bot,
     clock: Clock,
+    notifier: Notifier,
     actor: int,
     record: ActivityRecord,
     decision: str,
     comment: str | None,
 ) -> None:
-    today = clock.today()
-    indicator = plan.indicator(record.indicator_id)
     async with db.transaction() as repo:
-        before = await repo.activities.counted(plan.id)
         changed = await repo.reports.decide(record.id, decision, actor=actor, comment=comment)
-        after = await repo.activities.counted(plan.id) if changed else before
         updated = await repo.reports.get(record.id)
     chat_id = (
         event.message.chat.id if isinstance(event, CallbackQuery) and event.message else actor
@@ -218,40 +252,64 @@ async def _decide(
     )
     if isinstance(event, CallbackQuery) and isinstance(event.message, Message):
         await drop_keyboard(event.message)
-    await _tell_organisation(bot, db, plan, updated)
-    if indicator is not None and decision == "approve":
-        year = record.date.year
-        was = indicator_progress(plan, indicator, before, year, today).met
-        now = indicator_progress(plan, indicator, after, year, today)
-        if now.met and not was:
-            await _celebrate(bot, db, plan, record.indicator_id, year)
+    await _tell_organisation(bot, db, plan, notifier, updated)
+    if decision == "approve":
+        for reached in await _reached_by(db, plan, clock, record):
+            await _celebrate(bot, db, plan, notifier, reached)
 
 
-async def _tell_organisation(bot: Bot, db: Database, plan: Plan, record: ActivityRecord) -> None:
+async def _reached_by(
+    db: Database, plan: Plan, clock: Clock, record: ActivityRecord
+) -> list[IndicatorProgress]:
+    """The indicators this approval newly met in its year: its own, and through `part_of`
+    the whole it is part of. The plan's rule (`newly_met`), with and without the report."""
     async with db.read() as repo:
-        members = set(await repo.memberships.members_of(record.organisation_id))
-    if record.reported_by is not None:
-        members.add(record.reported_by)
-    text = "\n".join([_("Your report was reviewed."), "", *report_lines(plan, record)])
-    if record.status == "returned":
-        text += "\n\n" + _("Correct it in /myreports and send it again.")
-    await send_quietly(bot, sorted(members), text)
+        counted = await repo.activities.counted(plan.id)
+    year, today = record.date.year, clock.today()
+    before = plan_progress(plan, [a for a in counted if a.id != record.id], year, today)
+    return newly_met(plan_progress(plan, counted, year, today), met_pairs(before))
 
 
-async def _celebrate(bot: Bot, db: Database, plan: Plan, indicator_id: str, year: int) -> None:
-    indicator = plan.indicator(indicator_id)
-    if indicator is None:
-        return
+async def _tell_organisation(
+    bot: Bot, db: Database, plan: Plan, notifier: Notifier, record: ActivityRecord
+) -> None:
+    def compose() -> str:
+        text = "\n".join([_("Your report was reviewed."), "", *report_lines(plan, record)])
+        if record.status == "returned":
+            text += "\n\n" + _("Correct it in /myreports and send it again.")
+        return text
+
+    await notifier.tell(bot, await interested(db, record), compose)
+
+
+async def _celebrate(
+    bot: Bot, db: Database, plan: Plan, notifier: Notifier, reached: IndicatorProgress
+) -> None:
+    indicator = reached.indicator
+    # Those who reported a part ("в т.ч.": the ТОТ of 1.1.1's six) contributed to the whole.
+    counted_for = [
+        indicator.id,
+        *(i.id for i in plan.indicators if indicator in plan.wholes_of(i)),
+    ]
     async with db.read() as repo:
-        organisations = await repo.reports.contributors(plan.id, indicator_id)
+        organisations = {
+            o for i in counted_for for o in await repo.reports.contributors(plan.id, i)
+        }
         people: set[int] = set()
         for organisation_id in organisations:
             people.update(await repo.memberships.members_of(organisation_id))
-    text = _(
-        "🎉 Target reached: «{description}» (measure {code}) for {year}. Thank you for your "
-        "contribution!"
-    ).format(description=escape(indicator.description), code=indicator.measure_code, year=year)
-    await send_quietly(bot, sorted(people), text)
+    await notifier.tell(
+        bot,
+        people,
+        lambda: _(
+            "🎉 Indicator achieved: «{description}» (measure {code}) for {year}. Thank you for "
+            "your contribution!"
+        ).format(
+            description=escape(indicator.description),
+            code=indicator.measure_code,
+            year=reached.year,
+        ),
+    )
 
 
 async def on_not_coordinator(event: Message | CallbackQuery) -> None:

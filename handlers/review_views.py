@@ -11,11 +11,14 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n.context import get_i18n
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from db import Database
 from db.activity_reports import ActivityRecord
 from plan import Plan
+from plan.model import cso_participants_unit
+from scheduler.notifier import Notifier
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +64,16 @@ def report_lines(plan: Plan, record: ActivityRecord) -> list[str]:
     if indicator is not None and indicator.kind == "count":
         lines.append(_("<b>Quantity:</b> {value}").format(value=record.quantity))
     if record.cso_participants is not None or record.council_participants is not None:
+        # 2.4.4 counts the organisations themselves, not their people: say which.
+        organisations = (
+            indicator is not None and cso_participants_unit(indicator) == "organisations"
+        )
         lines.append(
-            _("<b>Participants:</b> CSO {cso}, City Council {council}").format(
+            (
+                _("<b>Participants:</b> CSOs (organisations) {cso}, City Council {council}")
+                if organisations
+                else _("<b>Participants:</b> CSO {cso}, City Council {council}")
+            ).format(
                 cso=record.cso_participants if record.cso_participants is not None else "—",
                 council=(
                     record.council_participants if record.council_participants is not None else "—"
@@ -97,16 +108,14 @@ def review_keyboard(activity_id: int) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-async def send_quietly(bot: Bot, chat_ids: Iterable[int], text: str, **kwargs: object) -> int:
-    """Tell several people something; one who blocked the bot must not stop the others."""
-    delivered = 0
-    for chat_id in chat_ids:
-        try:
-            await bot.send_message(chat_id, text, **kwargs)  # type: ignore[arg-type]
-            delivered += 1
-        except TelegramAPIError as e:
-            log.warning("could not notify chat %s: %s", chat_id, e.message)
-    return delivered
+async def interested(db: Database, record: ActivityRecord) -> set[int]:
+    """Who may not decide on a report (four eyes): its reporter and every member of the
+    reporting organisation. They hear the outcome; another coordinator decides."""
+    async with db.read() as repo:
+        people = set(await repo.memberships.members_of(record.organisation_id))
+    if record.reported_by is not None:
+        people.add(record.reported_by)
+    return people
 
 
 async def send_evidence(bot: Bot, chat_id: int, record: ActivityRecord) -> None:
@@ -122,14 +131,44 @@ async def send_evidence(bot: Bot, chat_id: int, record: ActivityRecord) -> None:
 
 
 async def announce_submission(
-    bot: Bot, db: Database, plan: Plan, activity_id: int, coordinators: Iterable[int]
+    bot: Bot,
+    db: Database,
+    plan: Plan,
+    activity_id: int,
+    coordinators: Iterable[int],
+    notifier: Notifier | None = None,
 ) -> None:
-    """Every coordinator gets the new report with the decision buttons."""
+    """The coordinators who may decide get the new report with the decision buttons.
+
+    A coordinator who belongs to the reporting organisation, or reported it, does not (four
+    eyes). When no coordinator is left, the report waits and every coordinator is told why.
+    """
+    # The notifier is a dispatcher kwarg; a caller that has none yet gets the same one.
+    notifier = notifier or Notifier(db, get_i18n())
     async with db.read() as repo:
         record = await repo.reports.get(activity_id)
     if record is None:
         return
-    text = "\n".join([_("📝 A new report to review."), "", *report_lines(plan, record)])
-    for chat_id in sorted(set(coordinators)):
-        if await send_quietly(bot, [chat_id], text, reply_markup=review_keyboard(activity_id)):
-            await send_evidence(bot, chat_id, record)
+    everyone = set(coordinators)
+    deciders = everyone - await interested(db, record)
+    if not deciders:
+        await notifier.tell(
+            bot,
+            everyone,
+            lambda: _(
+                "⏳ Report №{id} of {organisation} waits for review: every coordinator belongs "
+                "to that organisation or reported it, and no one decides on their own "
+                "organisation's report. Add another coordinator with /coordinators."
+            ).format(id=record.id, organisation=escape(record.organisation_name)),
+        )
+        return
+    told = await notifier.tell(
+        bot,
+        deciders,
+        lambda: (
+            "\n".join([_("📝 A new report to review."), "", *report_lines(plan, record)]),
+            review_keyboard(activity_id),
+        ),
+    )
+    for chat_id in told:
+        await send_evidence(bot, chat_id, record)

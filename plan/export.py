@@ -20,6 +20,13 @@ def indicator_to_dict(indicator: Indicator) -> dict[str, Any]:
         "min_participants": (
             {"cso": minimum.cso, "council": minimum.council} if minimum is not None else None
         ),
+        # The unit each threshold is counted in (2.4.4 counts organisations, not people).
+        "min_participants_unit": (
+            {"cso": minimum.cso_unit, "council": minimum.council_unit}
+            if minimum is not None
+            else None
+        ),
+        "part_of": indicator.part_of,
     }
 
 

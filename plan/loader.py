@@ -12,6 +12,7 @@ import yaml
 
 from plan.model import (
     KINDS,
+    PARTICIPANT_UNITS,
     PERIODS,
     Direction,
     GlossaryEntry,
@@ -123,6 +124,7 @@ def parse_plan(raw: Any, file: str = "<plan>") -> Plan:
     sources = _glossary(r, glossary.get("funding"), "glossary.funding")
 
     indicators = _indicators(r, root.get("indicators"))
+    _check_parts(r, indicators)
     directions = _directions(r, root.get("directions"), bodies, sources, indicators)
 
     known = {m.code for d in directions for t in d.tasks for m in t.measures}
@@ -194,9 +196,16 @@ def _indicator(
     r: _Reader, data: Mapping[str, Any], p: str, ind_id: str, measure: str, kind: str
 ) -> Indicator:
     description = r.field(data, "description", p, str)
+    part_of = data.get("part_of")
+    if part_of is not None and not isinstance(part_of, str):
+        raise r.fail(f"{p}.part_of", f"expected an indicator id, got {_type_name(part_of)}")
     if kind == "milestone":
         return Indicator(
-            id=ind_id, measure_code=measure, kind="milestone", description=description
+            id=ind_id,
+            measure_code=measure,
+            kind="milestone",
+            description=description,
+            part_of=part_of,
         )
     target = r.field(data, "target", p, int)
     if target < 1:
@@ -216,7 +225,12 @@ def _indicator(
         council = r.optional(mp, "council", f"{p}.min_participants", int, 0)
         if cso < 0 or council < 0:
             raise r.fail(f"{p}.min_participants", "thresholds cannot be negative")
-        minimum = MinParticipants(cso=cso, council=council)
+        units = _units(r, data, p)
+        minimum = MinParticipants(
+            cso=cso, council=council, cso_unit=units["cso"], council_unit=units["council"]
+        )
+    elif data.get("min_participants_unit") is not None:
+        raise r.fail(f"{p}.min_participants_unit", "given without min_participants")
     return Indicator(
         id=ind_id,
         measure_code=measure,
@@ -226,7 +240,53 @@ def _indicator(
         period=cast(Any, period),
         unit=r.field(data, "unit", p, str),
         min_participants=minimum,
+        part_of=part_of,
     )
+
+
+def _units(r: _Reader, data: Mapping[str, Any], p: str) -> dict[str, Any]:
+    """The unit of each threshold (people unless the plan says organisations)."""
+    units: dict[str, Any] = {"cso": "people", "council": "people"}
+    if data.get("min_participants_unit") is None:
+        return units
+    path = f"{p}.min_participants_unit"
+    raw = r.mapping(data["min_participants_unit"], path)
+    unknown = set(raw) - set(units)
+    if unknown:
+        raise r.fail(path, f"unknown keys {sorted(unknown)}")
+    for side, unit in raw.items():
+        if unit not in PARTICIPANT_UNITS:
+            raise r.fail(
+                f"{path}.{side}",
+                f"unknown unit {unit!r}; expected one of {', '.join(PARTICIPANT_UNITS)}",
+            )
+        units[side] = unit
+    return units
+
+
+def _check_parts(r: _Reader, by_measure: _IndicatorIndex) -> None:
+    """`part_of` names another count indicator of the same measure, and never loops."""
+    for path, own in by_measure.values():
+        ids = {i.id: i for i in own}
+        for indicator in own:
+            if indicator.part_of is None:
+                continue
+            where = f"{path} ({indicator.id}).part_of"
+            whole = ids.get(indicator.part_of)
+            if whole is None:
+                raise r.fail(
+                    where,
+                    f"{indicator.part_of!r} is not an indicator of measure "
+                    f"{indicator.measure_code!r}",
+                )
+            if indicator.kind != "count" or whole.kind != "count":
+                raise r.fail(where, "only a count can be part of another count")
+            seen = {indicator.id}
+            while whole is not None:
+                if whole.id in seen:
+                    raise r.fail(where, f"{indicator.id!r} is part of itself through a cycle")
+                seen.add(whole.id)
+                whole = ids.get(whole.part_of) if whole.part_of is not None else None
 
 
 def _refs(

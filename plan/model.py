@@ -8,6 +8,8 @@ from typing import Literal
 
 IndicatorKind = Literal["count", "milestone"]
 Period = Literal["year", "month", "plan"]
+ParticipantUnit = Literal["organisations", "people"]
+PARTICIPANT_UNITS: tuple[str, ...] = ("organisations", "people")
 PERIODS: tuple[str, ...] = ("year", "month", "plan")
 KINDS: tuple[str, ...] = ("count", "milestone")
 
@@ -23,10 +25,16 @@ class GlossaryEntry:
 
 @dataclass(frozen=True, slots=True)
 class MinParticipants:
-    """Per-event thresholds: an activity counts only when it meets both."""
+    """Per-event thresholds: an activity counts only when it meets both.
+
+    Each threshold is in the plan's own unit: 2.1.2 counts CSO representatives, 2.4.4 counts
+    the organisations themselves. The council's side is always people.
+    """
 
     cso: int = 0
     council: int = 0
+    cso_unit: ParticipantUnit = "people"
+    council_unit: ParticipantUnit = "people"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,11 +49,22 @@ class Indicator:
     period: Period = "plan"
     unit: str = ""
     min_participants: MinParticipants | None = None
+    # "в т.ч." (including): what counts for this indicator counts for that one too.
+    part_of: str | None = None
 
     @property
     def counts_people(self) -> bool:
         """Whether a report adds people (2.2.1's representatives) rather than one event."""
         return self.kind == "count" and self.unit.startswith(("представник", "учасник", "особ"))
+
+
+def cso_participants_unit(indicator: Indicator) -> ParticipantUnit | None:
+    """What a reporter counts on the CSO side of an event: organisations or people.
+
+    None when the indicator has no per-event threshold (nothing is asked).
+    """
+    minimum = indicator.min_participants
+    return minimum.cso_unit if minimum is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +153,19 @@ class Plan:
 
     def indicator(self, indicator_id: str) -> Indicator | None:
         return next((i for i in self.indicators if i.id == indicator_id), None)
+
+    def wholes_of(self, indicator: Indicator) -> tuple[Indicator, ...]:
+        """The indicators this one is part of ("в т.ч."), nearest first; the loader forbids
+        cycles, so the chain ends."""
+        chain: list[Indicator] = []
+        parent = indicator.part_of
+        while parent is not None:
+            whole = self.indicator(parent)
+            if whole is None:
+                break
+            chain.append(whole)
+            parent = whole.part_of
+        return tuple(chain)
 
     def measures_of_body(self, body_id: str) -> tuple[Measure, ...]:
         return tuple(m for m in self.measures if any(b.id == body_id for b in m.responsible))

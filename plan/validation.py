@@ -35,6 +35,16 @@ class InputError(ValueError):
 
 def parse_date(raw: str, plan: Plan, today: date) -> date:
     """ДД.ММ.РРРР (or YYYY-MM-DD): a real date, not in the future, inside the plan period."""
+    value = read_date(raw)
+    if value > today:
+        raise InputError("date_future", today=today)
+    if not plan.start <= value <= plan.end:
+        raise InputError("date_outside_plan", start=plan.start, end=plan.end)
+    return value
+
+
+def read_date(raw: str) -> date:
+    """ДД.ММ.РРРР (or YYYY-MM-DD) as a real date, whatever plan it falls in."""
     text = raw.strip()
     match = _DOTTED.fullmatch(text)
     if match:
@@ -47,10 +57,6 @@ def parse_date(raw: str, plan: Plan, today: date) -> date:
         value = date(year, month, day)
     except ValueError:
         raise InputError("date_invalid") from None
-    if value > today:
-        raise InputError("date_future", today=today)
-    if not plan.start <= value <= plan.end:
-        raise InputError("date_outside_plan", start=plan.start, end=plan.end)
     return value
 
 

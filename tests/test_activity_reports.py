@@ -305,7 +305,7 @@ async def test_reaching_a_target_tells_the_contributors(
     await member.tap("Надіслати")
     (activity_id,) = await _pending_ids(app)
     sent = await coordinator.press(1, ReviewCb(action="approve", activity_id=activity_id).pack())
-    cheers = [r for r in sent if isinstance(r, SendMessage) and "Ціль досягнуто" in r.text]
+    cheers = [r for r in sent if isinstance(r, SendMessage) and "Показник виконано" in r.text]
     assert cheers and cheers[0].chat_id == MEMBER_ID
 
 
@@ -379,7 +379,7 @@ async def test_changing_the_measure_in_the_summary_asks_for_the_new_counts(
     sent = await member.send("21")
     summary = texts(sent)
     assert "Перевірте звіт" in summary
-    assert "2.4.4" in summary and "ІГС 25, ВМР 21" in summary
+    assert "2.4.4" in summary and "25, ВМР 21" in summary
     # Nothing else was lost or changed by the edit.
     assert "14.03.2024" in summary and "Зустріч з департаментом освіти" in summary
     assert "https://example.org/post/1" in summary

@@ -101,7 +101,17 @@ MEASURE_KEYS = {
     "expected_results",
     "indicators",
 }
-INDICATOR_KEYS = {"id", "kind", "target", "period", "unit", "description", "min_participants"}
+INDICATOR_KEYS = {
+    "id",
+    "kind",
+    "target",
+    "period",
+    "unit",
+    "description",
+    "min_participants",
+    "min_participants_unit",  # the unit each threshold is in (issue: counting rules)
+    "part_of",  # "в т.ч.": the indicator this one is part of, or null
+}
 
 
 def test_export_plan_header(exported: dict[str, Any]) -> None:

@@ -64,12 +64,13 @@ def test_report_of_2023(imported: Path) -> None:
     assert _indicator(report, "1.1.1-trainings") == {
         "measure": "1.1.1",
         "indicator": "1.1.1-trainings",
+        "part_of": None,
         "kind": "count",
         "period": "year",
         "target": 6,
         "actual": 3,
         "met": False,
-        "status": "behind",  # 2023 is over and only half was done
+        "status": "not_met",  # 2023 is over and only half was done: a verdict, not a pace
     }
     newsletters = _indicator(report, "2.1.3-newsletters")
     assert (newsletters["actual"], newsletters["months_met"], newsletters["met"]) == (0, 0, False)
@@ -84,12 +85,14 @@ def test_report_defaults_to_the_plans_last_year(imported: Path) -> None:
     assert _indicator(report, "2.1.3-newsletters") == {
         "measure": "2.1.3",
         "indicator": "2.1.3-newsletters",
+        "part_of": None,
         "kind": "count",
         "period": "month",
         "target": 1,
         "actual": 12,
         "met": True,
         "months_met": 12,
+        "months_total": 12,
         "status": "achieved",
     }
     meetings = _indicator(report, "2.1.2-dialogue-meetings")
@@ -109,8 +112,9 @@ def test_report_defaults_to_the_plans_last_year(imported: Path) -> None:
 def test_report_as_text_and_csv(imported: Path) -> None:
     text = cso_bot(imported, "report", "--year", "2023")
     assert text.returncode == 0, text.stderr
-    line = next(x for x in text.stdout.splitlines() if x.startswith("1.1.1 ") and "3/6" in x)
-    assert line.endswith("❌")
+    line = next(x for x in text.stdout.splitlines() if " 1.1.1 " in x and "3/6" in x)
+    # The bot's symbols and words: 2023 is over, so an unmet indicator is "не виконано".
+    assert line.startswith("❌ 1.1.1 ") and line.endswith("3/6 — не виконано")
 
     out = imported / "report.csv"
     result = cso_bot(imported, "report", "--year", "2024", "--format", "csv", "--out", str(out))
@@ -125,11 +129,13 @@ def test_report_as_text_and_csv(imported: Path) -> None:
         "expected_result",
         "target",
         "actual",
+        "progress",
         "status",
     ]
     assert len(rows) == 45
     newsletters = next(r for r in rows if r[0] == "2.1.3")
-    assert newsletters[5:] == ["1", "12", "achieved"]
+    # A monthly indicator's target and actual are its months.
+    assert newsletters[5:] == ["12", "12", "12 з 12 місяців", "achieved"]
 
 
 def test_report_for_a_year_outside_the_plan(tmp_path: Path) -> None:

@@ -67,9 +67,9 @@ def test_csv_export_is_the_annex4_layout(plan: Plan, progress: list[IndicatorPro
     assert tuple(rows[0]) == CSV_HEADER
     assert len(rows) == 1 + 44
     newsletters = next(r for r in rows if r[0] == "2.1.3")
-    assert newsletters[5:] == ["1", "12", "achieved"]
+    assert newsletters[5:] == ["12", "12", "12 з 12 місяців", "achieved"]
     trainings = next(r for r in rows[1:] if r[4].startswith("Навчальні заходи"))
-    assert trainings[5:] == ["6", "3", "behind"]
+    assert trainings[5:] == ["6", "3", "3/6", "not_met"]
 
 
 def test_json_export_is_the_cli_report(plan: Plan, progress: list[IndicatorProgress]) -> None:
@@ -89,7 +89,7 @@ def test_xlsx_export_opens_with_the_annex4_header(
     assert sheet["E2"].alignment.wrap_text
     assert sheet.column_dimensions["E"].width >= 40
     newsletters = next(r for r in rows if r[0] == "2.1.3")
-    assert newsletters[5:] == (1, 12, "achieved")
+    assert newsletters[5:] == (12, 12, "12 з 12 місяців", "achieved")
     assert sheet.freeze_panes == "A2"
 
 
@@ -115,7 +115,7 @@ def test_cli_report_as_xlsx(tmp_path: Path) -> None:
     assert rows[0] == CSV_HEADER
     assert len(rows) == 45
     newsletters = next(r for r in rows if r[0] == "2.1.3")
-    assert newsletters[5:] == (1, 12, "achieved")
+    assert newsletters[5:] == (12, 12, "12 з 12 місяців", "achieved")
 
     # The same numbers as the CSV the CLI writes.
     as_csv = cso_bot(tmp_path, "report", "--year", "2024", "--format", "csv")

@@ -182,3 +182,16 @@ async def test_webhook_refuses_requests_without_the_secret(settings: Settings) -
     finally:
         await runner.cleanup()
         await app.close()
+
+
+async def test_the_interface_follows_the_telegram_app_language_until_one_is_chosen(
+    app: App,
+) -> None:
+    english = Chat(app, 501, language_code="en-GB")
+    assert "partnership plan" in texts(await english.send("/start"))
+    other = Chat(app, 502, language_code="pl")
+    assert "План партнерства" in texts(await other.send("/start"))
+    # Choosing with /language wins over the app's language.
+    await english.send("/language")
+    await english.tap("Українська")
+    assert "План партнерства" in texts(await english.send("/start"))

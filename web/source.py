@@ -1,7 +1,7 @@
 """The one place the site takes its numbers from: the plan layer's progress, as /report shows it.
 
-The progress functions are being reshaped; everything the site and the DOCX need goes through
-these few functions, so a change there touches this module alone.
+Everything the site needs of the progress goes through these few functions, so the site's
+numbers are the same function's numbers as /report's.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from db import Database
+from handlers import progress as handlers_progress
 from plan.model import Plan
 from plan.progress import IndicatorProgress, Summary, default_report_year, summarize
 from plan.report import STATUS_UK
@@ -30,9 +31,9 @@ __all__ = [
 async def year_progress(
     db: Database, plan: Plan, year: int, today: date
 ) -> list[IndicatorProgress]:
-    """Every indicator's progress in `year` as of `today`, exactly as `/report` computes it."""
-    async with db.read() as repos:
-        return await repos.activities.progress(plan, year, today)
+    """Every indicator's progress in `year` as of `today`: the very function `/report` uses."""
+    progress, _waiting = await handlers_progress.year_progress(db, plan, year, today)
+    return progress
 
 
 def summaries(progress: Sequence[IndicatorProgress], plan: Plan) -> dict[str, Summary]:
@@ -61,6 +62,7 @@ class IndicatorView:
     target: int
     actual: int
     months_met: int | None
+    months_total: int | None
     met: bool
     status: str
     status_label: str
@@ -74,7 +76,7 @@ def indicator_views(progress: Sequence[IndicatorProgress]) -> dict[str, Indicato
         if p.met:
             share = 1.0
         elif p.months_met is not None:
-            share = min(p.months_met / _MONTHS, 1.0)  # as the /report chart draws it
+            share = min(p.months_met / (p.months_total or _MONTHS), 1.0)  # as the chart does
         else:
             share = min(p.actual / p.target, 1.0) if p.target > 0 else 0.0
         views[p.indicator.id] = IndicatorView(
@@ -87,6 +89,7 @@ def indicator_views(progress: Sequence[IndicatorProgress]) -> dict[str, Indicato
             target=p.target,
             actual=p.actual,
             months_met=p.months_met,
+            months_total=p.months_total,
             met=p.met,
             status=p.status,
             status_label=status_label(p.status),

@@ -18,7 +18,7 @@ from apscheduler.triggers.cron import CronTrigger
 from db import Database
 from formats.telegram_text import split_message
 from plan import Plan
-from plan.progress import IndicatorProgress, plan_progress
+from plan.progress import IndicatorProgress, newly_met, plan_progress
 
 Translate = Callable[[str], str]
 
@@ -97,19 +97,14 @@ def events_of_month(
     return tuple(sorted(chosen, key=lambda e: e.starts_at))
 
 
-def newly_met(
-    plan: Plan, progress: Sequence[IndicatorProgress], announced: set[tuple[str, int]]
+def reached_results(
+    progress: Sequence[IndicatorProgress], announced: set[tuple[str, int]]
 ) -> tuple[IssueResult, ...]:
-    """Indicators met now that no earlier issue listed (per indicator and year)."""
-    results = []
-    for p in progress:
-        if p.met and (p.indicator.id, p.year) not in announced:
-            results.append(
-                IssueResult(
-                    p.indicator.id, p.year, p.indicator.measure_code, p.indicator.description
-                )
-            )
-    return tuple(results)
+    """Indicators met that no earlier issue listed, by the plan's one rule (`newly_met`)."""
+    return tuple(
+        IssueResult(p.indicator.id, p.year, p.indicator.measure_code, p.indicator.description)
+        for p in newly_met(progress, announced)
+    )
 
 
 def _when(moment: datetime) -> str:
@@ -182,12 +177,20 @@ async def gather(
     timezone: ZoneInfo,
     intro: str = "",
 ) -> IssueContent:
-    """The month's content as of `now`: its events, active projects and newly met targets."""
+    """The month's content as it stood in that month: its events, the projects running and
+    known then, and the targets newly met by then (no anachronisms when a past month is
+    composed: nothing added, and no activity dated, after the month's end)."""
     start = month_start(month, timezone)
+    end = month_start(next_month(month), timezone)
+    # What the issue may know: the moment it is composed, but never later than its month.
+    moment = min(now, end)
+    known = moment.astimezone(timezone).date()
+    if moment >= end:
+        known = (end - timedelta(days=1)).date()
     async with db.read() as repo:
-        records = await repo.events.upcoming(now)
-        projects = await repo.projects.active(max(now.astimezone(timezone).date(), start.date()))
-        counted = await repo.activities.counted(plan.id)
+        records = await repo.events.upcoming(min(now, start))
+        projects = await repo.projects.active(max(known, start.date()), added_before=moment)
+        counted = [a for a in await repo.activities.counted(plan.id) if a.date <= known]
         announced = await repo.newsletters.announced_before(month)
     events = events_of_month(
         (
@@ -197,11 +200,10 @@ async def gather(
         month,
         timezone,
     )
-    today = now.astimezone(timezone).date()
-    # The current year's progress; in January also the year just closed, so that a target met
-    # in its last month is announced too.
-    years = sorted({today.year, (start - timedelta(days=1)).year})
-    progress = [p for year in years for p in plan_progress(plan, counted, year, today)]
+    # The year's progress as of then; in January also the year just closed, so that a target
+    # met in its last month is announced too.
+    years = sorted({known.year, (start - timedelta(days=1)).year})
+    progress = [p for year in years for p in plan_progress(plan, counted, year, known)]
     return IssueContent(
         month=month,
         intro=intro,
@@ -210,5 +212,5 @@ async def gather(
             IssueProject(p.title, p.organisations, p.description, p.link, p.active_until)
             for p in projects
         ),
-        results=newly_met(plan, progress, announced),
+        results=reached_results(progress, announced),
     )
