@@ -229,6 +229,7 @@ PROJECT = Form(
     texts=FormTexts(
         discard_question=lambda: _("Discard this project? What you have entered will be lost."),
         discarded=lambda: _("The project was not added."),
+        unfinished=lambda: _("You have an unfinished project; let us continue it."),
         offer=lambda: _("You have an unfinished project. Continue it?"),
     ),
     refusal=refusal,

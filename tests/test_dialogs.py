@@ -247,3 +247,20 @@ async def test_cancel_outside_a_dialog_says_so_and_offers_the_draft(
     sent = await member.send("/cancel")
     assert "немає діалогу" in texts(sent) and OFFER in texts(sent)
     assert "ActivityForm" in await _kept(app, member), "/cancel alone discards nothing kept"
+
+
+@pytest.mark.parametrize(
+    ("who", "opening", "resumed", "question"),
+    [
+        ("coordinator", ["/newevent", "Форум громад"], "незавершений захід", "Коли він"),
+        ("member", ["/newproject", "Школа активіста"], "незавершений проєкт", "Які організації"),
+    ],
+)
+async def test_the_forms_own_command_mid_way_goes_on_with_it(
+    app: App, member: Chat, who: str, opening: list[str], resumed: str, question: str
+) -> None:
+    chat = member if who == "member" else Chat(app, COORDINATOR_ID)
+    await _fill(chat, list(opening))
+    sent = await chat.send(opening[0])
+    assert resumed in texts(sent) and question in texts(sent)
+    assert await _kept(app, chat) == {}, "nothing was left, nothing is kept"

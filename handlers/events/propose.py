@@ -237,6 +237,7 @@ PROPOSAL = Form(
     texts=FormTexts(
         discard_question=lambda: _("Discard this event? What you have entered will be lost."),
         discarded=lambda: _("The event was discarded. Nothing was published."),
+        unfinished=lambda: _("You have an unfinished event; let us continue it."),
         offer=lambda: _("You have an unfinished event. Continue it?"),
     ),
     refusal=refusal,
