@@ -14,7 +14,7 @@ from bot.app import App
 from bot.reports import import_activities
 from db import NewActivity
 from db.activity_reports import ActivityReport
-from handlers.coordinators import OrgReviewCb
+from handlers.organisations import OrgReviewCb
 from handlers.report import ReportCb, ReportLevel
 from handlers.review_views import ReviewCb
 from plan.clock import Clock
