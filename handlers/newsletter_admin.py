@@ -13,7 +13,7 @@ from aiogram.types import CallbackQuery, Message, User
 from aiogram.utils.i18n import gettext as _
 
 from db import NewsletterRecord
-from formats.telegram_text import html_problem
+from formats.telegram_text import html_problem, visible_length
 from handlers import commands
 from handlers.reply import answer, drop_keyboard
 from handlers.roles import COORDINATOR, HasRole, guard, refuse_non_coordinator
@@ -83,8 +83,8 @@ async def on_intro_asked(
     await bot.send_message(
         _chat_of(query, event_from_user),
         _(
-            "Send the introduction (up to {limit} characters; Telegram HTML such as "
-            "&lt;b&gt;bold&lt;/b&gt; is allowed). /cancel keeps the current one."
+            "Send the introduction (up to {limit} characters). Bold, italics and links you "
+            "format in Telegram are kept. /cancel keeps the current one."
         ).format(limit=MAX_INTRO),
     )
 
@@ -157,21 +157,24 @@ async def on_resume(
 
 
 async def on_intro(message: Message, state: FSMContext, bot: Bot, newsletter: Newsletter) -> None:
-    text = (message.text or "").strip()
+    # The message as Telegram formatted it: bold, italics and links typed in the app are kept,
+    # and whatever was typed as plain text (an "&", a "<") is escaped, never parsed as HTML.
+    text = message.html_text.strip() if message.text else ""
     if not text:
         await answer(message, _("Please send the introduction as text, or /cancel."))
         return
-    if len(text) > MAX_INTRO:
+    length = visible_length(text)
+    if length > MAX_INTRO:
         await answer(
             message,
             _(
                 "The introduction is {length} characters long; the limit is {limit}. Shorten it "
                 "and send it again, or /cancel: the current introduction is kept."
-            ).format(length=len(text), limit=MAX_INTRO),
+            ).format(length=length, limit=MAX_INTRO),
         )
         return
     problem = html_problem(text)
-    if problem is not None:
+    if problem is not None:  # not expected from Telegram's own entities, but never stored
         await answer(
             message,
             _(

@@ -8,13 +8,20 @@ from html import escape
 
 from aiogram import Router
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    CallbackQuery,
+    Chat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from db import Database
+from formats.site import SiteLinks
 from handlers import commands
-from handlers.plan_views import short
+from handlers.plan_views import short, site_button
 from handlers.reply import answer, show
 from plan import Plan
 from plan.clock import Clock
@@ -117,34 +124,49 @@ def progress_text(plan: Plan, year: int, progress: Sequence[IndicatorProgress]) 
     return "\n".join(lines)
 
 
-def progress_keyboard(years: Iterable[int], year: int) -> InlineKeyboardMarkup:
+def progress_keyboard(
+    years: Iterable[int], year: int, page: InlineKeyboardButton | None = None
+) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.row(*year_buttons(years, year, lambda y: ProgressCb(year=y)))
+    if page is not None:
+        builder.row(page)
     return builder.as_markup()
 
 
 async def _view(
-    db: Database, plans: Plans, plan: Plan, year: int, clock: Clock
+    db: Database, plans: Plans, plan: Plan, year: int, clock: Clock, site: SiteLinks, chat: Chat
 ) -> tuple[str, InlineKeyboardMarkup]:
     progress, _waiting = await year_progress(db, plan, year, clock.today())
-    return progress_text(plan, year, progress), progress_keyboard(plans.years, year)
+    url = site.plan(plan.id, year)
+    # The same numbers, on the public website, when it is published (WEB_PUBLIC_URL).
+    page = site_button(url, site, chat.type == "private") if url else None
+    return progress_text(plan, year, progress), progress_keyboard(plans.years, year, page)
 
 
-async def cmd_progress(message: Message, plans: Plans, db: Database, clock: Clock) -> None:
+async def cmd_progress(
+    message: Message, plans: Plans, db: Database, clock: Clock, site: SiteLinks
+) -> None:
     today = clock.today()
     year = plans.report_year(today)
     plan = plans.for_year(year) or plans.current(today)
-    await answer(message, *await _view(db, plans, plan, year, clock))
+    await answer(message, *await _view(db, plans, plan, year, clock, site, message.chat))
 
 
 async def on_progress_year(
-    query: CallbackQuery, callback_data: ProgressCb, plans: Plans, db: Database, clock: Clock
+    query: CallbackQuery,
+    callback_data: ProgressCb,
+    plans: Plans,
+    db: Database,
+    clock: Clock,
+    site: SiteLinks,
 ) -> None:
     plan = plans.for_year(callback_data.year)
-    if plan is None:
+    if plan is None or query.message is None:
         await query.answer(_("This button is out of date. Send /progress again."))
         return
-    await show(query, *await _view(db, plans, plan, callback_data.year, clock))
+    chat = query.message.chat
+    await show(query, *await _view(db, plans, plan, callback_data.year, clock, site, chat))
 
 
 def build_router() -> Router:

@@ -32,6 +32,7 @@ from handlers.progress import (
 )
 from handlers.reply import ChatAction, answer, echo, preparing, show
 from handlers.report_chart import progress_chart
+from handlers.report_docx import docx_bytes
 from handlers.report_files import csv_bytes, json_bytes, xlsx_bytes
 from handlers.roles import COORDINATOR, HasRole, guard
 from plan import Measure, Plan
@@ -72,6 +73,7 @@ class ReportFile(StrEnum):
     csv = "csv"
     xlsx = "xlsx"
     json = "json"
+    docx = "docx"  # the year's report for the public review of measure 1.2.1
 
 
 class ReportFileCb(CallbackData, prefix="repf"):
@@ -137,6 +139,7 @@ def summary_view(
         _button("CSV", ReportFileCb(kind=ReportFile.csv, year=year)),
         _button("XLSX", ReportFileCb(kind=ReportFile.xlsx, year=year)),
         _button("JSON", ReportFileCb(kind=ReportFile.json, year=year)),
+        _button("DOCX", ReportFileCb(kind=ReportFile.docx, year=year)),
     )
     builder.row(*year_buttons(years or plan.years, year, _back))
     return "\n".join(lines), builder.as_markup()
@@ -352,17 +355,27 @@ async def on_report_file(
                 caption=caption[:_CAPTION_LIMIT],
             )
         return
-    if kind is ReportFile.json:
-        data = json_bytes(plan, year, progress, waiting)
-        caption = _("The report for {year} as JSON, as <code>cso-bot report</code> writes it.")
-    elif kind is ReportFile.xlsx:
-        data = await asyncio.to_thread(xlsx_bytes, plan, year, progress)
-        caption = _("The report for {year}, laid out like Annex 4.")
-    else:
-        data = csv_bytes(plan, progress)
-        caption = _("The report for {year}, laid out like Annex 4.")
-    await query.answer()
     async with preparing(query.bot, chat_id):
+        if kind is ReportFile.docx:
+            await query.answer(_("Preparing the document…"))
+            async with db.read() as repos:
+                activities = await repos.public.activities(plan.id, year)
+            # python-docx and the chart take a second or two: off the event loop.
+            data = await asyncio.to_thread(
+                docx_bytes, plan, year, progress, activities, clock.today()
+            )
+            caption = _("The report for {year} as a document for the public review.")
+        elif kind is ReportFile.json:
+            data = json_bytes(plan, year, progress, waiting)
+            caption = _("The report for {year} as JSON, as <code>cso-bot report</code> writes it.")
+        elif kind is ReportFile.xlsx:
+            data = await asyncio.to_thread(xlsx_bytes, plan, year, progress)
+            caption = _("The report for {year}, laid out like Annex 4.")
+        else:
+            data = csv_bytes(plan, progress)
+            caption = _("The report for {year}, laid out like Annex 4.")
+        if kind is not ReportFile.docx:
+            await query.answer()
         await query.bot.send_document(
             chat_id,
             BufferedInputFile(data, filename=f"report-{year}.{kind.value}"),

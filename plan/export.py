@@ -41,6 +41,7 @@ def measure_to_dict(measure: Measure) -> dict[str, Any]:
         "term": measure.term,
         "funding": [f.full for f in measure.funding],
         "expected_results": measure.expected_results,
+        "keywords_en": list(measure.keywords_en),
         "indicators": [indicator_to_dict(i) for i in measure.indicators],
     }
 

@@ -289,6 +289,17 @@ def _check_parts(r: _Reader, by_measure: _IndicatorIndex) -> None:
                 whole = ids.get(whole.part_of) if whole.part_of is not None else None
 
 
+def _words(r: _Reader, data: Mapping[str, Any], key: str, path: str) -> tuple[str, ...]:
+    """An optional list of short texts (keywords)."""
+    if data.get(key) is None:
+        return ()
+    words = r.items(data.get(key), f"{path}.{key}")
+    for j, word in enumerate(words):
+        if not isinstance(word, str) or not word.strip():
+            raise r.fail(f"{path}.{key}[{j}]", f"expected a word, got {word!r}")
+    return tuple(w.strip() for w in words)
+
+
 def _refs(
     r: _Reader, data: Mapping[str, Any], key: str, path: str, glossary: dict[str, GlossaryEntry]
 ) -> tuple[GlossaryEntry, ...]:
@@ -340,6 +351,7 @@ def _directions(
             funding=_refs(r, data, "funding", p, sources),
             expected_results=r.field(data, "expected_results", p, str).strip(),
             indicators=tuple(own),
+            keywords_en=_words(r, data, "keywords_en", p),
         )
 
     def task(data: Mapping[str, Any], p: str, direction: str) -> Task:

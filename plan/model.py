@@ -81,6 +81,9 @@ class Measure:
     funding: tuple[GlossaryEntry, ...]
     expected_results: str
     indicators: tuple[Indicator, ...] = ()
+    # Not in the document: a few English words a reader of the English interface would search
+    # for ("forum", "grants"), so the plan answers in both of the bot's languages.
+    keywords_en: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,8 @@ TITLE_WEIGHT = 3.0
 RESULTS_WEIGHT = 2.0
 INDICATOR_WEIGHT = 1.5
 RESPONSIBLE_WEIGHT = 0.5
+# The plan file's English keywords stand for the title in the English interface.
+KEYWORD_WEIGHT = 2.0
 
 # A prefix match ("грант" ~ "грантовий") is good evidence but weaker than the same stem.
 PREFIX_FACTOR = 0.75
@@ -205,6 +207,8 @@ def _fields(measure: Measure) -> Iterator[tuple[str, float]]:
     for indicator in measure.indicators:
         yield indicator.description, INDICATOR_WEIGHT
         yield indicator.unit, INDICATOR_WEIGHT
+    for keyword in measure.keywords_en:
+        yield keyword, KEYWORD_WEIGHT
     for body in measure.responsible:
         yield body.short, RESPONSIBLE_WEIGHT
         if body.full != body.short:

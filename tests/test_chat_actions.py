@@ -8,7 +8,6 @@ from aiogram.methods import SendChatAction, TelegramMethod
 
 from bot.app import App
 from handlers.report import ReportFile, ReportFileCb
-from handlers.report_document import ReportDocxCb
 from tests.conftest import Chat, methods
 
 
@@ -25,7 +24,7 @@ async def test_the_chart_shows_upload_photo(app: App, coordinator: Chat) -> None
 
 
 async def test_the_document_shows_upload_document(app: App, coordinator: Chat) -> None:
-    sent = await coordinator.press(0, ReportDocxCb(year=2024).pack())
+    sent = await coordinator.press(0, ReportFileCb(kind=ReportFile.docx, year=2024).pack())
     assert _before(sent, "sendDocument") == ["upload_document"]
 
 

@@ -95,6 +95,7 @@ MEASURE_KEYS = {
     "direction",
     "task",
     "title",
+    "keywords_en",
     "responsible",
     "term",
     "funding",

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 from aiogram.fsm.storage.base import StorageKey
+from aiogram.types import Message, MessageEntity, Update
 
 from bot.app import App
 from plan.clock import Clock
@@ -47,15 +48,26 @@ async def test_draft_test_intro_approve_send_archive(
     )
 
     await coordinator.tap("✏")
-    refused = texts(await coordinator.send("<b>Вітаємо"))
-    assert "Telegram" in refused
     refused = texts(await coordinator.send("Вітаємо " * 1250))
     assert "10000" in refused or "3000" in refused
     async with app.db.read() as repo:
         record = await repo.newsletters.get(issue)
     assert record is not None and record.intro == ""  # the old introduction is kept
-    saved = texts(await coordinator.send("<b>Вітаємо</b> &amp; дякуємо"))
-    assert "<b>Вітаємо</b> &amp; дякуємо" in saved
+    # Formatted in Telegram: bold kept; a plain "&" and "<" typed as text are just text.
+    text = "Вітаємо & дякуємо <вам>"
+    formatted = Message(
+        message_id=10_000,
+        date=NOW,
+        chat=coordinator.chat,
+        from_user=coordinator.user,
+        text=text,
+        entities=[MessageEntity(type="bold", offset=0, length=7)],
+    )
+    saved = texts(await coordinator.feed(Update(update_id=10_001, message=formatted)))
+    assert "<b>Вітаємо</b> &amp; дякуємо &lt;вам&gt;" in saved
+    async with app.db.read() as repo:
+        record = await repo.newsletters.get(issue)
+    assert record is not None and record.intro == "<b>Вітаємо</b> &amp; дякуємо &lt;вам&gt;"
 
     await coordinator.tap("✅")  # send time has passed: it goes out now
     runner = _runner(app)

@@ -219,3 +219,11 @@ async def test_a_typo_is_answered_with_the_nearest_words(chat: Chat) -> None:
     assert "<b>1.1.2</b>" in text and "<b>2.4.4</b>" in text
     text = texts(await chat.send("грнат"))
     assert "«грант»" in text and "<b>2.3.3</b>" in text
+
+
+async def test_english_searches_find_measures(app: App) -> None:
+    english = Chat(app, 777, language_code="en")
+    text = texts(await english.send("/search forum"))
+    assert "<b>1.1.2</b>" in text and "<b>2.4.4</b>" in text
+    assert "<b>2.1.3</b>" in texts(await english.send("newsletter"))
+    assert "<b>2.4.1</b>" in texts(await english.send("grants"))

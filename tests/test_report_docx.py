@@ -19,7 +19,7 @@ from aiogram.types import BufferedInputFile
 
 from bot.app import App
 from bot.reports import import_activities
-from handlers.report_document import ReportDocxCb
+from handlers.report import ReportFile, ReportFileCb
 from tests.conftest import Chat, methods
 from tests.test_cli import _stderr_line, cso_bot
 from tests.test_cli_report import ROWS, _write
@@ -82,8 +82,8 @@ def test_the_document_has_title_summary_and_every_measure(written: dict[str, Any
     assert "Захід 1.1.1. " in text and "Завдання 2.1. " in text and "Напрям 2. " in text
     # The indicator's target, actual and status in Ukrainian, as the JSON report has them.
     trainings = next(i for i in report["indicators"] if i["indicator"] == "1.1.1-trainings")
-    assert trainings["status"] == "behind"
-    assert any(r.endswith(f" | 6 на рік | {trainings['actual']} | із відставанням") for r in rows)
+    assert trainings["status"] == "not_met"
+    assert any(r.endswith(f" | 6 на рік | {trainings['actual']} | не виконано") for r in rows)
     # Activities: organisation, date, title; the joint one credited to both partners.
     assert any(
         f"«{JOINT}»" in r and f"ГО Тест, {PARTNER}" in r and "01.03.2023" in r for r in rows
@@ -132,7 +132,7 @@ def test_libreoffice_opens_it(written: dict[str, Any], tmp_path: Path) -> None:
     flat = " ".join(text.replace("\u00a0", " ").split())
     assert "Звіт про виконання плану за 2023 рік" in flat
     assert "Підсумок" in flat and "Захід 1.1.1." in flat
-    assert PARTNER in flat and "із відставанням" in flat
+    assert PARTNER in flat and "не виконано" in flat
     pages = subprocess.run(
         ["pdfinfo", str(pdf)], capture_output=True, text=True, timeout=60, check=False
     ).stdout
@@ -157,7 +157,7 @@ async def data(app: App, tmp_path: Path) -> App:
 
 
 async def test_report_sends_the_document_to_coordinators(data: App, coordinator: Chat) -> None:
-    sent = await coordinator.press(0, ReportDocxCb(year=2024).pack())
+    sent = await coordinator.press(0, ReportFileCb(kind=ReportFile.docx, year=2024).pack())
     documents = [r for r in sent if r.__api_method__ == "sendDocument"]
     assert len(documents) == 1, methods(sent)
     file = documents[0].document
@@ -168,6 +168,6 @@ async def test_report_sends_the_document_to_coordinators(data: App, coordinator:
 
 
 async def test_others_cannot_have_it(data: App, chat: Chat) -> None:
-    sent = await chat.press(0, ReportDocxCb(year=2024).pack())
+    sent = await chat.press(0, ReportFileCb(kind=ReportFile.docx, year=2024).pack())
     assert methods(sent) == ["answerCallbackQuery"]
     assert "лише координаторам" in str(getattr(sent[0], "text", ""))

@@ -61,6 +61,24 @@ async def test_measure_card_links_to_its_page(
         assert "сайті" in links[0]["text"]
 
 
+@pytest.mark.parametrize(
+    ("public_url", "expected"),
+    [("https://cso.example.org", "web_app"), ("http://cso.example.org", "url"), (None, None)],
+)
+async def test_progress_links_to_the_plan_page_of_its_year(
+    settings: Settings, clock: Clock, public_url: str | None, expected: str | None
+) -> None:
+    settings = replace(settings, web_public_url=public_url)
+    buttons = await _card_buttons(settings, clock, "/progress")
+    links = [b for b in buttons if "url" in b or "web_app" in b]
+    if expected is None:
+        assert links == []
+        return
+    (link,) = links
+    target = link["web_app"]["url"] if expected == "web_app" else link["url"]
+    assert target.startswith(f"{public_url}/plan/{PLAN_ID}?year=")
+
+
 def test_web_settings(tmp_path: Path) -> None:
     settings = load_settings({}, dotenv=None)
     assert (settings.web_host, settings.web_port, settings.web_public_url) == (
