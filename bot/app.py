@@ -18,6 +18,8 @@ from aiogram.utils.i18n import I18n
 from bot.config import Settings
 from bot.i18n import LOCALES, build_i18n
 from bot.middlewares import UserLocaleMiddleware, UserMiddleware
+from bot.outgoing import OutgoingPath
+from bot.safeguards import event_isolation, install_safeguards
 from bot.storage import DatabaseStorage
 from db import Database
 from db.coordinators import Coordinators
@@ -95,6 +97,7 @@ def build_dispatcher(
     notifier = Notifier(db, i18n)
     dp = Dispatcher(
         storage=DatabaseStorage(db),
+        events_isolation=event_isolation(),  # one update at a time per person
         # Long-lived objects every handler may ask for by name, each as narrow as its use.
         plan=plan,
         plans=plans or Plans((plan,)),  # every plan loaded, for reports of earlier plans
@@ -111,6 +114,7 @@ def build_dispatcher(
     )
     dp.update.outer_middleware(UserMiddleware())
     UserLocaleMiddleware(i18n).setup(dp)
+    install_safeguards(dp)  # before the features: groups, odd ids, a database that cannot save
     dp.include_routers(*get_routers())
     dp.startup.register(on_startup)
     dp.shutdown.register(on_shutdown)
@@ -134,6 +138,8 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
 def build_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
     if session is None:
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    # Every request of this bot, whoever makes it, goes one way: paced, ordered, retried.
+    session.middleware(OutgoingPath(settings.send_rate))
     return Bot(
         settings.require_token(),
         session=session,

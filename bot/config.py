@@ -43,6 +43,7 @@ class Settings:
     webhook_host: str = "127.0.0.1"
     webhook_port: int = 8080
     log_level: str = "INFO"
+    send_rate: float = 25.0  # messages per second, the whole bot (bot/outgoing.py)
     newsletter_rate: float = 28.0  # messages per second, all chats together
     newsletter_concurrency: int = 8
     reminder_hours: int = 24  # how long before an event its attendees are reminded
@@ -141,6 +142,7 @@ def load_settings(
         webhook_host=get("WEBHOOK_HOST") or "127.0.0.1",
         webhook_port=_port(get("WEBHOOK_PORT")),
         log_level=_log_level(get("LOG_LEVEL")),
+        send_rate=_positive("SEND_RATE", get("SEND_RATE"), 25.0, 1000.0),
         newsletter_rate=_positive("NEWSLETTER_RATE", get("NEWSLETTER_RATE"), 28.0, 1000.0),
         newsletter_concurrency=int(
             _positive("NEWSLETTER_CONCURRENCY", get("NEWSLETTER_CONCURRENCY"), 8, 100)

@@ -1,75 +1,202 @@
-"""Run modes: long polling (the default) and webhook, both stopping cleanly on SIGINT/SIGTERM."""
+"""Run modes: long polling (the default) and webhook, both stopping cleanly on SIGINT/SIGTERM.
+
+Both record every update in the journal (bot/journal.py) before Telegram learns it arrived, and
+both wait for the Bot API at start: unreachable, it is one line per try and a growing pause.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
+from collections.abc import Awaitable
+from typing import TypeVar
 from urllib.parse import urlparse
 
 from aiogram import Bot
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+from aiogram.exceptions import TelegramNetworkError, TelegramServerError
+from aiogram.methods import GetUpdates
+from aiogram.types import Update
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
+from pydantic import ValidationError
 
 from bot.app import App
+from bot.journal import UpdateJournal
 from web import Site, add_site_routes
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+POLL_SECONDS = 10
+START_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)  # between tries to reach the API at start
+POLL_DELAYS = (1.0, 2.0, 5.0, 10.0)  # between failed getUpdates
+DRAIN_SECONDS = 10.0  # updates in hand at a stop may finish; the rest replay at the next start
+
+
+class Stop:
+    """SIGINT/SIGTERM set it; every wait of the run modes ends on it."""
+
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.event.set)
+
+    @property
+    def requested(self) -> bool:
+        return self.event.is_set()
+
+    async def sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.event.wait(), seconds)
+
+    async def unless_stopped(self, work: Awaitable[T]) -> T | None:
+        """The result of work, or None if a stop came first (work is then cancelled)."""
+        task = asyncio.ensure_future(work)
+        stopping = asyncio.ensure_future(self.event.wait())
+        await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if task.done():
+            return task.result()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        return None
+
+
+async def reach_api(bot: Bot, stop: Stop) -> bool:
+    """Wait until the Bot API answers (one log line per failed try); False if stopped first."""
+    for attempt in range(1_000_000):
+        try:
+            await bot.get_me()
+            return True
+        except (TelegramNetworkError, TelegramServerError) as e:
+            delay = START_DELAYS[min(attempt, len(START_DELAYS) - 1)]
+            log.warning("the Telegram Bot API is unreachable (%s): next try in %g s", e, delay)
+        await stop.sleep(delay)
+        if stop.requested:
+            return False
+    return False
 
 
 async def run_polling(app: App, bot: Bot) -> None:
-    # getUpdates does not work while a webhook is set.
-    await bot.delete_webhook(drop_pending_updates=False)
+    stop = Stop()
     dp = app.dispatcher
-    await dp.start_polling(
-        bot,
-        handle_signals=True,
-        close_bot_session=True,
-        allowed_updates=dp.resolve_used_update_types(),
-    )
+    journal = UpdateJournal(app.db, dp, bot)
+    try:
+        if not await reach_api(bot, stop):
+            return
+        # getUpdates does not work while a webhook is set.
+        await bot.delete_webhook(drop_pending_updates=False)
+        workflow = {"dispatcher": dp, "bots": (bot,), **dp.workflow_data}
+        await dp.emit_startup(bot=bot, **workflow)
+        try:
+            await journal.replay()
+            log.info("polling for updates")
+            await _poll(bot, journal, stop, dp.resolve_used_update_types())
+        finally:
+            await journal.drain(DRAIN_SECONDS)
+            await dp.emit_shutdown(bot=bot, **workflow)
+    finally:
+        await bot.session.close()
+
+
+async def _poll(bot: Bot, journal: UpdateJournal, stop: Stop, allowed: list[str]) -> None:
+    offset: int | None = None
+    failures = 0
+    while not stop.requested:
+        request = GetUpdates(offset=offset, timeout=POLL_SECONDS, allowed_updates=allowed)
+        try:
+            updates = await stop.unless_stopped(bot(request, request_timeout=POLL_SECONDS + 30))
+        except Exception as e:
+            delay = POLL_DELAYS[min(failures, len(POLL_DELAYS) - 1)]
+            failures += 1
+            log.warning("getUpdates failed (%s: %s): next try in %g s", type(e).__name__, e, delay)
+            await stop.sleep(delay)
+            continue
+        if updates is None:
+            return
+        failures = 0
+        # Recorded (committed) first: only then may the next offset confirm them to Telegram.
+        for update in await journal.record(updates):
+            journal.handle_soon(update)
+        if updates:
+            offset = updates[-1].update_id + 1
 
 
 def webhook_path(url: str) -> str:
     return urlparse(url).path or "/webhook"
 
 
-def build_webhook_app(app: App, bot: Bot) -> web.Application:
-    """The aiohttp application Telegram calls; requests without the secret header get 401."""
+class JournalRequestHandler(SimpleRequestHandler):
+    """Telegram's webhook call: 401 without the secret, 400 for what is not an update, and 200
+    only once the update is recorded in the journal; handling goes on in the background."""
+
+    def __init__(self, journal: UpdateJournal, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.journal = journal
+
+    async def handle(self, request: web.Request) -> web.Response:
+        bot = await self.resolve_bot(request)
+        if not self.verify_secret(request.headers.get("X-Telegram-Bot-Api-Secret-Token", ""), bot):
+            return web.Response(body="Unauthorized", status=401)
+        try:
+            update = Update.model_validate(await request.json(), context={"bot": bot})
+        except (ValueError, ValidationError):
+            return web.Response(body="Bad Request: not an update", status=400)
+        for fresh in await self.journal.record([update]):
+            self.journal.handle_soon(fresh)
+        return web.json_response({})
+
+
+def build_webhook_app(app: App, bot: Bot, journal: UpdateJournal | None = None) -> web.Application:
+    """The aiohttp application Telegram calls."""
     settings = app.settings
     assert settings.webhook_url is not None and settings.webhook_secret is not None
+    journal = journal or UpdateJournal(app.db, app.dispatcher, bot)
+    dp = app.dispatcher
     web_app = web.Application()
-    SimpleRequestHandler(
-        dispatcher=app.dispatcher, bot=bot, secret_token=str(settings.webhook_secret)
+    JournalRequestHandler(
+        journal, dispatcher=dp, bot=bot, secret_token=str(settings.webhook_secret)
     ).register(web_app, path=webhook_path(settings.webhook_url))
-    setup_application(web_app, app.dispatcher, bot=bot)
+    workflow = {"dispatcher": dp, "bots": (bot,), **dp.workflow_data}
     # The public progress website, beside the webhook on the same server.
-    add_site_routes(web_app, Site([app.plan], app.db, app.dispatcher["clock"]))
+    add_site_routes(web_app, Site(dp["plans"].all, app.db, dp["clock"]))
 
-    async def register_webhook(_: web.Application) -> None:
+    async def start(_: web.Application) -> None:
+        await dp.emit_startup(bot=bot, **workflow)
         await bot.set_webhook(
             settings.webhook_url or "",
             secret_token=str(settings.webhook_secret),
-            allowed_updates=app.dispatcher.resolve_used_update_types(),
+            allowed_updates=dp.resolve_used_update_types(),
         )
+        await journal.replay()
 
-    web_app.on_startup.append(register_webhook)
+    async def finish(_: web.Application) -> None:
+        await journal.drain(DRAIN_SECONDS)
+        await dp.emit_shutdown(bot=bot, **workflow)
+
+    web_app.on_startup.append(start)
+    web_app.on_shutdown.append(finish)
     return web_app
 
 
 async def run_webhook(app: App, bot: Bot) -> None:
     settings = app.settings
-    runner = web.AppRunner(build_webhook_app(app, bot))
-    await runner.setup()
-    site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
-    await site.start()
-    log.info("webhook server listening on %s:%s", settings.webhook_host, settings.webhook_port)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    stop = Stop()
     try:
-        await stop.wait()
+        if not await reach_api(bot, stop):
+            return
+        runner = web.AppRunner(build_webhook_app(app, bot))
+        await runner.setup()
+        site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
+        await site.start()
+        log.info("webhook server listening on %s:%s", settings.webhook_host, settings.webhook_port)
+        try:
+            await stop.event.wait()
+        finally:
+            log.info("shutting down")
+            await runner.cleanup()
     finally:
-        log.info("shutting down")
-        await runner.cleanup()
         await bot.session.close()

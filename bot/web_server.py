@@ -10,17 +10,17 @@ from aiohttp import web
 
 from bot.config import Settings
 from db import Database
-from plan import load_plan
 from plan.clock import Clock
+from plan.plans import load_plans
 from web import Site, build_site_app
 
 log = logging.getLogger(__name__)
 
 
 async def serve_site(settings: Settings) -> None:
-    plan = load_plan(settings.plan_file)
+    plans = load_plans(settings.plan_files)  # every loaded plan, earlier ones as an archive
     db = await Database.open(settings.database_path)
-    runner = web.AppRunner(build_site_app(Site([plan], db, Clock(settings.timezone))))
+    runner = web.AppRunner(build_site_app(Site(plans.all, db, Clock(settings.timezone))))
     try:
         await runner.setup()
         await web.TCPSite(runner, settings.web_host, settings.web_port).start()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 from dataclasses import dataclass
 from importlib import resources
 
@@ -41,26 +42,61 @@ def available_migrations() -> list[Migration]:
 
 
 async def migrate(conn: aiosqlite.Connection) -> int:
-    """Bring the schema up to date; return the resulting version."""
-    async with conn.execute("PRAGMA user_version") as cur:
-        row = await cur.fetchone()
-    current = int(row[0]) if row else 0
+    """Bring the schema up to date; return the resulting version.
+
+    Two processes may open a new file at once: each migration takes the write lock first
+    (BEGIN IMMEDIATE) and re-reads the version under it, so the second process waits and then
+    skips what the first applied instead of failing on "table already exists".
+    """
     migrations = available_migrations()
-    if current > len(migrations):
-        raise DatabaseError(
-            f"the database is at schema version {current}, newer than this bot "
-            f"({len(migrations)}): upgrade the bot instead"
-        )
+    current = await _version(conn)
+    _refuse_newer(current, len(migrations))
     for migration in migrations[current:]:
-        # executescript commits anything pending first, so the whole file, and its record in
-        # user_version, runs inside one explicit transaction of its own.
-        script = f"BEGIN;\n{migration.sql}\nPRAGMA user_version = {migration.version};\nCOMMIT;"
+        await conn.execute("BEGIN IMMEDIATE")
         try:
-            await conn.executescript(script)
-        except Exception:
+            current = await _version(conn)
+            _refuse_newer(current, len(migrations))
+            if current >= migration.version:
+                await conn.rollback()
+                continue
+            for statement in _statements(migration.sql):
+                await conn.execute(statement)
+            await conn.execute(f"PRAGMA user_version = {migration.version}")
+            await conn.commit()
+        except BaseException:
             if conn.in_transaction:
                 await conn.rollback()
             raise
         log.info("applied migration %s", migration.name)
         current = migration.version
     return current
+
+
+async def _version(conn: aiosqlite.Connection) -> int:
+    async with conn.execute("PRAGMA user_version") as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+def _refuse_newer(current: int, known: int) -> None:
+    if current > known:
+        raise DatabaseError(
+            f"the database is at schema version {current}, newer than this bot "
+            f"({known}): upgrade the bot instead"
+        )
+
+
+def _statements(sql: str) -> list[str]:
+    """The complete statements of a script, in order (triggers' inner `;` included)."""
+    statements, pending = [], ""
+    for line in sql.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            if pending.strip():
+                statements.append(pending.strip())
+            pending = ""
+    if pending.strip() and not all(
+        part.strip().startswith("--") or not part.strip() for part in pending.splitlines()
+    ):
+        statements.append(pending.strip())  # a last statement without `;` still runs
+    return statements

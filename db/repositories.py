@@ -15,6 +15,7 @@ from db.newsletters import NewsletterRepo
 from db.organisations import OrganisationRepo
 from db.projects import ProjectRepo
 from db.public import PublicRepo
+from db.received_updates import ReceivedUpdateRepo
 from db.subscribers import SubscriberRepo
 from db.users import UserRepo
 
@@ -72,3 +73,7 @@ class Repositories:
     @cached_property
     def public(self) -> PublicRepo:
         return PublicRepo(self.conn)
+
+    @cached_property
+    def received_updates(self) -> ReceivedUpdateRepo:
+        return ReceivedUpdateRepo(self.conn)

@@ -162,8 +162,13 @@ class FakeBotAPI:
     Fault injection applies to sendMessage, sendDocument and sendPhoto only:
     blocked_chats answer 403, unknown_chats 400 "chat not found"; rate_limit (accepted sends
     per sliding second, all chats together) also turns on Telegram's one message per second
-    per chat, both answered 429 with parameters.retry_after; flaky_every=k answers every k-th
-    send request 502 "Bad Gateway", whatever it carries.
+    per chat (after a burst of chat_burst), both answered 429 with parameters.retry_after;
+    flaky_every=k answers every k-th send request 502 "Bad Gateway", whatever it carries.
+
+    flood(retry_after) answers the next send 429 whatever the rate. Outages apply to every
+    method but getUpdates: fail_for(seconds) answers 5xx for a while,
+    hang_for(seconds) holds each request that long before answering it, and go_offline() /
+    go_online() stop and restart listening on the same port (connections refused meanwhile).
     """
 
     #: Reject a "&" that starts no character reference (Telegram keeps it literally).
@@ -177,12 +182,22 @@ class FakeBotAPI:
         blocked_chats: Iterable[int] = (),
         unknown_chats: Iterable[int] = (),
         flaky_every: int | None = None,
+        chat_burst: int = 1,
+        first_update_id: int = 1,
     ) -> None:
         self.token = token
         self.rate_limit = rate_limit
         self.blocked_chats: set[int] = set(blocked_chats)
         self.unknown_chats: set[int] = set(unknown_chats)
         self.flaky_every = flaky_every
+        self.chat_burst = chat_burst
+        self._failing_until = 0.0
+        self._failing_status = 502
+        self._floods: list[int] = []  # retry_after of the next sends to be refused with 429
+        self._hanging_until = 0.0
+        self._hang_seconds = 0.0
+        self._site: web.TCPSite | None = None
+        self._address: tuple[str, int] = ("127.0.0.1", 0)
         prefix = token.split(":", 1)[0]
         self.bot_user: dict[str, Any] = {
             "id": int(prefix) if prefix.isdigit() else 123456,
@@ -211,7 +226,7 @@ class FakeBotAPI:
         self.allowed_updates: list[str] | None = None
 
         self._updates: list[dict[str, Any]] = []  # queued and not yet confirmed
-        self._update_ids = itertools.count(1)
+        self._update_ids = itertools.count(first_update_id)
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._file_ids = itertools.count(1)
         self._callback_ids = itertools.count(1)
@@ -219,7 +234,7 @@ class FakeBotAPI:
         self._users: dict[int, dict[str, Any]] = {}
         self._send_requests = 0
         self._send_times: deque[float] = deque()
-        self._last_send: dict[int, float] = {}
+        self._chat_tokens: dict[int, tuple[float, float]] = {}  # chat: (tokens, at)
         self._poll_generation = 0
         self._updates_changed = _Signal()
         self._calls_changed = _Signal()
@@ -272,18 +287,47 @@ class FakeBotAPI:
         await runner.setup()
         site = web.TCPSite(runner, host, port)
         await site.start()
-        self._runner = runner
+        self._runner, self._site = runner, site
         self._closing = False
         bound_host, bound_port = runner.addresses[0][:2]
+        self._address = (bound_host, bound_port)
         self.url = f"http://{bound_host}:{bound_port}"
         return self.url
+
+    # -- faults --------------------------------------------------------------------------------
+
+    def fail_for(self, seconds: float, status: int = 502) -> None:
+        """Answer every request but getUpdates with `status` for `seconds` from now."""
+        self._failing_until = time.monotonic() + seconds
+        self._failing_status = status
+
+    def flood(self, retry_after: int, sends: int = 1) -> None:
+        """Refuse the next `sends` sends with 429 and this retry_after, whatever the rate."""
+        self._floods.extend([retry_after] * sends)
+
+    def hang_for(self, seconds: float, hang: float) -> None:
+        """For `seconds` from now, hold each request but getUpdates `hang` seconds first."""
+        self._hanging_until = time.monotonic() + seconds
+        self._hang_seconds = hang
+
+    async def go_offline(self) -> None:
+        """Stop listening: new connections are refused until go_online()."""
+        if self._site is not None:
+            await self._site.stop()
+            self._site = None
+
+    async def go_online(self) -> None:
+        assert self._runner is not None, "start() first"
+        if self._site is None:
+            self._site = web.TCPSite(self._runner, *self._address)
+            await self._site.start()
 
     async def stop(self) -> None:
         self._closing = True
         self._updates_changed.notify()  # let pending long polls answer now
         if self._runner is not None:
             await self._runner.cleanup()
-            self._runner = None
+            self._runner, self._site = None, None
 
     async def __aenter__(self) -> FakeBotAPI:
         if self._runner is None:
@@ -412,6 +456,19 @@ class FakeBotAPI:
                 )
             await self._offsets_changed.wait(remaining)
 
+    async def wait_polling(
+        self,
+        timeout: float = 60.0,  # noqa: ASYNC109 - see wait_for
+    ) -> None:
+        """Wait until the bot's first getUpdates arrives (calls has it only once answered)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not self.offsets:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise TimeoutError(f"no getUpdates within {timeout} s")
+            await self._offsets_changed.wait(remaining)
+
     async def wait_for_reply(
         self,
         chat_id: int,
@@ -463,6 +520,8 @@ class FakeBotAPI:
             handler = self._handlers.get(method.lower())
             if handler is None:
                 raise _APIError(404, "Not Found: method not found")
+            if method != "getUpdates":
+                await self._outage()
             result = await handler(params, files)
             status, body = 200, {"ok": True, "result": result}
         except _APIError as error:
@@ -625,6 +684,13 @@ class FakeBotAPI:
                     )
         return markup
 
+    async def _outage(self) -> None:
+        if time.monotonic() < self._hanging_until:
+            await asyncio.sleep(self._hang_seconds)
+        if time.monotonic() < self._failing_until:
+            status = self._failing_status
+            raise _APIError(status, "Bad Gateway" if status == 502 else "Internal Server Error")
+
     def _check_send(self, params: dict[str, Any]) -> int:
         """Fault injection and chat checks shared by the send methods."""
         self._send_requests += 1
@@ -639,6 +705,11 @@ class FakeBotAPI:
 
     def _check_rate(self, chat_id: int) -> None:
         """Flood control; runs after validation so only sends Telegram would deliver count."""
+        if self._floods:
+            retry_after = self._floods.pop(0)
+            raise _APIError(
+                429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after}
+            )
         if self.rate_limit is None:
             return
         now = time.monotonic()
@@ -650,9 +721,12 @@ class FakeBotAPI:
         wait = 0.0
         if len(self._send_times) >= capacity:
             wait = self._send_times[0] + window - now
-        last = self._last_send.get(chat_id)
-        if last is not None and now - last < 1.0:
-            wait = max(wait, last + 1.0 - now)
+        # About one message a second to one chat, after a short burst: a bucket of chat_burst
+        # tokens refilled at one a second.
+        tokens, at = self._chat_tokens.get(chat_id, (float(self.chat_burst), now))
+        tokens = min(float(self.chat_burst), tokens + (now - at))
+        if tokens < 1.0:
+            wait = max(wait, 1.0 - tokens)
         if wait > 0:
             retry_after = max(1, math.ceil(wait))
             raise _APIError(
@@ -661,7 +735,7 @@ class FakeBotAPI:
                 {"retry_after": retry_after},
             )
         self._send_times.append(now)
-        self._last_send[chat_id] = now
+        self._chat_tokens[chat_id] = (tokens - 1.0, now)
 
     def _message_to_edit(self, params: dict[str, Any]) -> dict[str, Any]:
         if params.get("inline_message_id"):

@@ -373,16 +373,18 @@ ECHO_LIMIT = 200
 BUTTON_TEXT_LIMIT = 60  # a button label longer than this is cut on a phone anyway
 
 
-def short(text: str, limit: int = BUTTON_TEXT_LIMIT) -> str:
-    """Text on one line, cut to `limit` characters with an ellipsis: the one rule for cutting a
-    label (a button, a line of a list, a chart's axis) or an echo of what a person typed."""
+def shorten(text: str, limit: int = BUTTON_TEXT_LIMIT) -> str:
+    """Plain text on one line, cut to `limit` characters with an ellipsis: the one rule for
+    cutting a label (a button, which Telegram never parses as HTML; a line of a list) or an
+    echo of what a person typed (echo() cuts first and escapes after)."""
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def echo(user_text: str, limit: int = ECHO_LIMIT) -> str:
     """User text made safe to show inside HTML, shortened to a readable length."""
-    return html.escape(short(user_text, limit), quote=False)
+    # Cut before escaping: cutting after could leave half an entity such as "&a".
+    return html.escape(shorten(user_text, limit), quote=False)
 
 
 _TOKEN = re.compile(r"<[^<>]*>|&[#a-zA-Z0-9]{1,32};|[^<&\n]+|\n|[<&]")

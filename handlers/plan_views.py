@@ -10,8 +10,8 @@ from aiogram.utils.i18n import gettext as _
 
 from formats.site import SiteLinks
 
-# Cutting labels is formats.telegram_text's rule; imported from here as before.
-from formats.telegram_text import short as short
+# Cutting labels is formats.telegram_text's rule; `short` is imported from here as before.
+from formats.telegram_text import shorten as short
 from handlers.callbacks import (
     GlossaryCb,
     GlossaryKind,

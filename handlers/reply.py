@@ -9,7 +9,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.chat_action import ChatActionSender
 
 # Shared with the scheduler, which must not import handlers: they live in the plan layer.
-from formats.telegram_text import MESSAGE_LIMIT, echo, short, split_message
+from formats.telegram_text import MESSAGE_LIMIT, echo, shorten, split_message
 
 __all__ = [
     "MESSAGE_LIMIT",
@@ -18,7 +18,7 @@ __all__ = [
     "drop_keyboard",
     "echo",
     "preparing",
-    "short",
+    "shorten",
     "show",
     "split_message",
 ]

@@ -8,6 +8,7 @@ interface words it in its own language.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 from typing import Any
 from urllib.parse import urlparse
@@ -83,10 +84,24 @@ def parse_participants(raw: str) -> int:
     return parse_whole(raw, minimum=0, maximum=MAX_PARTICIPANTS)
 
 
+# Direction overrides and isolates reorder the text around them (the bot's own words included):
+# never kept. Other invisible format characters (zero-width joiners in emoji, soft hyphens) are
+# kept, but a text of nothing else is empty.
+_DIRECTION_CONTROLS = dict.fromkeys(
+    [*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C]
+)
+
+
 def clean_text(raw: str, *, limit: int) -> str:
-    """Text with its whitespace tidied; empty or over the limit is refused."""
-    text = " ".join(raw.split())
-    if not text:
+    """Text with its whitespace tidied, control characters (NUL...) and direction overrides
+    removed; empty, invisible only, or over the limit is refused."""
+    kept = "".join(
+        ch
+        for ch in raw.translate(_DIRECTION_CONTROLS)
+        if ch.isspace() or unicodedata.category(ch) != "Cc"
+    )
+    text = " ".join(kept.split())
+    if not any(unicodedata.category(ch) not in ("Cf", "Zs") for ch in text):
         raise InputError("empty")
     if len(text) > limit:
         raise InputError("too_long", limit=limit, length=len(text))

@@ -2,6 +2,9 @@
 
 WAL lets several processes share the file (one writer at a time, busy_timeout for the rest), so
 running two by mistake must not corrupt anything. Each process polls its own fake Bot API server.
+
+Each child writes its log to a file (a pipe nobody reads while it runs could fill and stall it),
+and every failure shows both logs.
 """
 
 from __future__ import annotations
@@ -22,8 +25,19 @@ ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "123456:TWO-processes-token"
 
 
-async def start_bot(api: FakeBotAPI, database: Path) -> asyncio.subprocess.Process:
-    """`cso-bot run` polling api, on the database file given."""
+class Bot:
+    """A running `cso-bot run` child and the file its output goes to."""
+
+    def __init__(self, process: asyncio.subprocess.Process, log: Path) -> None:
+        self.process = process
+        self.log = log
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+async def start_bot(api: FakeBotAPI, database: Path, name: str = "bot") -> Bot:
+    """`cso-bot run` polling api, on the database file given; its log goes to <name>.log."""
     env = {
         **os.environ,
         "BOT_TOKEN": api.token,
@@ -34,21 +48,31 @@ async def start_bot(api: FakeBotAPI, database: Path) -> asyncio.subprocess.Proce
         "LOG_LEVEL": "INFO",
     }
     env.pop("WEBHOOK_URL", None)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "run",
-        cwd=str(database.parent), env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
-    await api.wait_for(lambda c: c.method == "getUpdates", timeout=30)
-    return process
+    log = database.parent / f"{name}.log"
+    with log.open("wb") as out:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "run",
+            cwd=str(database.parent), env=env, stdout=out, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+    bot = Bot(process, log)
+    try:
+        # Two cold starts at once on a busy machine can take a while: 60 s before giving up.
+        await api.wait_polling(timeout=60)
+    except TimeoutError:
+        if process.returncode is None:
+            process.kill()
+        await process.wait()
+        pytest.fail(f"{name} never polled (exit {process.returncode}); its log:\n{bot.output()}")
+    return bot
 
 
-async def stop_bot(process: asyncio.subprocess.Process) -> str:
+async def stop_bot(bot: Bot) -> str:
     """SIGTERM, then its whole log; fails the test on a non-zero exit or a traceback."""
+    process = bot.process
     if process.returncode is None:
         process.send_signal(signal.SIGTERM)
-    output, _ = await asyncio.wait_for(process.communicate(), timeout=30)
-    log = output.decode(errors="replace")
+    await asyncio.wait_for(process.wait(), timeout=30)
+    log = bot.output()
     assert process.returncode == 0, log
     assert "Traceback" not in log, log
     assert " ERROR " not in log and "CRITICAL" not in log, log
@@ -77,7 +101,12 @@ def rows(database: Path, sql: str) -> list[tuple[object, ...]]:
 
 @pytest.fixture
 async def apis() -> AsyncIterator[tuple[FakeBotAPI, FakeBotAPI]]:
-    async with FakeBotAPI(TOKEN) as first, FakeBotAPI(TOKEN) as second:
+    # One bot's updates are numbered in one sequence, whichever process receives them: the two
+    # servers share it (disjoint ranges), so each process's journal sees ids Telegram would send.
+    async with (
+        FakeBotAPI(TOKEN) as first,
+        FakeBotAPI(TOKEN, first_update_id=1_000_001) as second,
+    ):
         yield first, second
 
 
@@ -88,7 +117,7 @@ async def test_two_processes_share_one_database(
     first_api, second_api = apis
     # Started at once: start-up is mostly importing aiogram, and both may migrate the new file.
     first, second = await asyncio.gather(
-        start_bot(first_api, database), start_bot(second_api, database)
+        start_bot(first_api, database, "first"), start_bot(second_api, database, "second")
     )
     try:
         # Both write at once: users, subscriptions and dialog state, interleaved.
@@ -96,6 +125,9 @@ async def test_two_processes_share_one_database(
             converse(first_api, range(1001, 1021), ["/start", "/subscribe", "/activity"]),
             converse(second_api, range(2001, 2021), ["/start", "/subscribe", "/activity"]),
         )
+    except BaseException:
+        print(f"--- first process ---\n{first.output()}\n--- second ---\n{second.output()}")
+        raise
     finally:
         first_log, second_log = await asyncio.gather(stop_bot(first), stop_bot(second))
     assert "database is locked" not in first_log + second_log
@@ -108,3 +140,19 @@ async def test_two_processes_share_one_database(
     for api in apis:
         refused = [c for c in api.calls if c.method in ("sendMessage", "editMessageText")]
         assert refused and all(c.ok for c in refused), [c.description for c in refused if not c.ok]
+
+
+async def test_two_openings_of_a_new_file_at_once_both_migrate_it(tmp_path: Path) -> None:
+    """The cause of the flaky start: both read version 0 and the second failed on
+    "table users already exists"; the migration lock makes the second wait and skip."""
+    from db import Database
+
+    for attempt in range(5):
+        path = tmp_path / f"new{attempt}.sqlite3"
+        opened = await asyncio.gather(Database.open(path), Database.open(path))
+        try:
+            assert {db.schema_version for db in opened} == {opened[0].schema_version}
+        finally:
+            for db in opened:
+                await db.close()
+    assert rows(path, "PRAGMA integrity_check") == [("ok",)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -76,3 +77,35 @@ def test_text_and_links() -> None:
     for bad in ("example.org", "javascript:alert(1)", "https://", "http://a b"):
         with pytest.raises(InputError):
             parse_url(bad)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "\u200b\u200b",
+        "\x00\x00",
+        "\u202e\u202d",
+        "\u200d \ufeff",
+        "\u2066\u2069\u200e",
+        " \x00\u200b\n",
+    ],
+)
+def test_invisible_only_text_is_refused_where_a_name_is_expected(raw: str) -> None:
+    with pytest.raises(InputError) as refused:
+        clean_text(raw, limit=100)
+    assert refused.value.reason == "empty"
+
+
+def test_controls_and_direction_overrides_are_removed_and_the_rest_kept() -> None:
+    assert clean_text("ГО\x00 «Мир\u202e & Добро»", limit=100) == "ГО «Мир & Добро»"
+    assert clean_text("Родина 👨\u200d👩\u200d👧", limit=100) == "Родина 👨\u200d👩\u200d👧"
+
+
+def test_a_long_name_is_cut_before_it_is_escaped() -> None:
+    from formats.telegram_text import echo, shorten
+
+    name = "ГО «Мир & Добро» " * 5
+    assert shorten(name, 20) == "ГО «Мир & Добро» ГО…"
+    for limit in range(5, 40):
+        shown = echo(name, limit)
+        assert not re.search(r"&[a-z]*…", shown), shown

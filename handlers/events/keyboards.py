@@ -9,7 +9,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from db.events import EventRecord
 from handlers.events.callbacks import EventAction, EventCb
 from handlers.plan_views import back_to_menu
-from handlers.reply import short
+from handlers.reply import shorten
 from plan import Plan
 
 ACTIVE = "• "  # marks the filter the list is shown with
@@ -26,7 +26,7 @@ def list_keyboard(
     sizes: list[int] = []
     for event in shown:
         builder.button(
-            text=short(f"№{event.id} {event.title}", 40),
+            text=shorten(f"№{event.id} {event.title}", 40),
             callback_data=EventCb(action=EventAction.open, id=event.id),
         )
         sizes.append(1)

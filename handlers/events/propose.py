@@ -20,6 +20,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from db import Database
 from db.coordinators import Coordinators
 from db.events import NewEvent
+from formats.telegram_text import shorten
 from handlers import commands
 from handlers.events.admin import announce_proposal
 from handlers.events.callbacks import EventFormCb
@@ -40,7 +41,7 @@ from handlers.forms import (
     text_step,
 )
 from handlers.forms.measures import read_measures
-from handlers.reply import answer, drop_keyboard, short
+from handlers.reply import answer, drop_keyboard
 from handlers.roles import COORDINATOR
 from plan import Plan
 from plan.clock import Clock
@@ -115,7 +116,8 @@ def ask_organiser(turn: Turn[EventDraft]) -> Question:
     own = turn.data.get("org_name")
     return Question(
         _("Who organises it? Write the name, or choose your organisation."),
-        [(short(own), OWN)] if own else [],
+        # A button label is plain text: cut, never escaped (it showed "&amp;" cut to "&a").
+        [(shorten(own), OWN)] if own else [],
     )
 
 

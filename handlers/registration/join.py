@@ -18,7 +18,7 @@ from handlers.forms import STAY, Turn
 from handlers.organisations.cards import join_card
 from handlers.organisations.keyboards import ReviewKind, review_keyboard
 from handlers.registration.keyboards import JoinAction, JoinCb, cancel_button
-from handlers.reply import answer, echo, short
+from handlers.reply import answer, echo, shorten
 from plan.validation import InputError
 from scheduler.notifier import Notifier
 
@@ -91,7 +91,7 @@ async def read_search(turn: Turn[Any], raw: str) -> Any:
         )
         return STAY
     for org in found:
-        label = short(org.name)
+        label = shorten(org.name)
         builder.button(text=label, callback_data=JoinCb(action=JoinAction.request, org=org.id))
     cancel_button(builder)
     builder.adjust(1)

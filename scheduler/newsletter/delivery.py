@@ -35,6 +35,7 @@ from aiogram.types import InlineKeyboardMarkup
 
 from db import Database, PendingDelivery
 from scheduler.newsletter.rate_limit import RateLimiter
+from scheduler.priority import Priority, sending_as
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +207,9 @@ class NewsletterDelivery:
             s.busy_with = busy
             return s
         try:
-            return await self._send_all(newsletter.month, started)
+            # Its sends wait behind replies and notifications on the one outgoing path.
+            with sending_as(Priority.newsletter):
+                return await self._send_all(newsletter.month, started)
         finally:
             async with self.db.transaction() as repo:
                 await repo.newsletters.release_sender(self.newsletter_id, self.sender)

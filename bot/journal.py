@@ -1,0 +1,80 @@
+"""Updates are recorded before Telegram is told they arrived, and replayed if never finished.
+
+Polling confirms an update (the next getUpdates offset) and the webhook answers 200 only after
+record() has committed it; a process killed while handling replays the unfinished ones at
+start-up; an update_id seen before (a re-sent webhook, a lost confirmation) is not handled again.
+Handling one person's updates in order is the dispatcher's event isolation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.methods import TelegramMethod
+from aiogram.types import Update
+
+from db import Database
+from plan.clock import Clock
+
+log = logging.getLogger(__name__)
+KEEP_HANDLED = timedelta(days=2)  # Telegram keeps and re-sends an update for a day at most
+
+
+class UpdateJournal:
+    def __init__(self, db: Database, dispatcher: Dispatcher, bot: Bot) -> None:
+        self.db = db
+        self.dispatcher = dispatcher
+        self.bot = bot
+        self.clock: Clock = dispatcher.workflow_data["clock"]
+        self._in_hand: set[asyncio.Task[None]] = set()
+
+    async def record(self, updates: Sequence[Update]) -> list[Update]:
+        """Commit the updates to the journal; return those never seen before, in order."""
+        if not updates:
+            return []
+        rows = [(u.update_id, u.model_dump_json(exclude_unset=True)) for u in updates]
+        async with self.db.transaction() as repo:
+            fresh = set(await repo.received_updates.record(rows, self.clock.now()))
+        return [u for u in updates if u.update_id in fresh]
+
+    def handle_soon(self, update: Update) -> None:
+        """Handle in the background (one person's updates still one at a time, in order)."""
+        task = asyncio.create_task(self._handle(update))
+        self._in_hand.add(task)
+        task.add_done_callback(self._in_hand.discard)
+
+    async def replay(self) -> int:
+        """Hand every recorded and unfinished update to handle_soon(); return how many."""
+        async with self.db.transaction() as repo:
+            await repo.received_updates.forget_handled(self.clock.now() - KEEP_HANDLED)
+            unfinished = await repo.received_updates.unfinished()
+        for _, payload in unfinished:
+            self.handle_soon(Update.model_validate_json(payload, context={"bot": self.bot}))
+        if unfinished:
+            log.info("replaying %d unfinished updates from before a stop", len(unfinished))
+        return len(unfinished)
+
+    async def drain(self, timeout: float) -> None:  # noqa: ASYNC109 - a bound on the whole wait
+        """Let the updates in hand finish; those still running after `timeout` replay later."""
+        if self._in_hand:
+            await asyncio.wait(set(self._in_hand), timeout=timeout)
+        for task in list(self._in_hand):
+            task.cancel()
+
+    async def _handle(self, update: Update) -> None:
+        try:
+            response: Any = await self.dispatcher.feed_update(self.bot, update)
+            if isinstance(response, TelegramMethod):
+                await self.bot(response)
+        except asyncio.CancelledError:
+            raise  # stopped mid-way: left unfinished, replayed at the next start
+        except Exception:
+            # Finished, badly: marked done all the same, or it would fail again at every start.
+            log.exception("update %s failed", update.update_id)
+        async with self.db.transaction() as repo:
+            await repo.received_updates.done(update.update_id, self.clock.now())

@@ -1,0 +1,48 @@
+"""The journal of updates received from Telegram: recorded before confirmed, marked when done."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import aiosqlite
+
+
+class ReceivedUpdateRepo:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    async def record(self, updates: Iterable[tuple[int, str]], at: datetime) -> list[int]:
+        """Record (update_id, payload) pairs; return the ids seen for the first time."""
+        fresh = []
+        for update_id, payload in updates:
+            cur = await self.conn.execute(
+                "INSERT OR IGNORE INTO received_updates (update_id, payload, received_at) "
+                "VALUES (?, ?, ?)",
+                (update_id, payload, at.isoformat()),
+            )
+            if cur.rowcount:
+                fresh.append(update_id)
+        return fresh
+
+    async def done(self, update_id: int, at: datetime) -> None:
+        await self.conn.execute(
+            "UPDATE received_updates SET handled_at = ? WHERE update_id = ?",
+            (at.isoformat(), update_id),
+        )
+
+    async def unfinished(self) -> list[tuple[int, str]]:
+        """Recorded and never finished, oldest first."""
+        async with self.conn.execute(
+            "SELECT update_id, payload FROM received_updates WHERE handled_at IS NULL "
+            "ORDER BY update_id"
+        ) as cur:
+            return [(int(row[0]), str(row[1])) for row in await cur.fetchall()]
+
+    async def forget_handled(self, before: datetime) -> int:
+        """Drop finished updates older than `before` (Telegram re-sends within a day at most)."""
+        cur = await self.conn.execute(
+            "DELETE FROM received_updates WHERE handled_at IS NOT NULL AND received_at < ?",
+            (before.isoformat(),),
+        )
+        return cur.rowcount
