@@ -370,15 +370,15 @@ def visible_length(text: str) -> int:
 
 MESSAGE_LIMIT = 4096
 ECHO_LIMIT = 200
+BUTTON_TEXT_LIMIT = 60  # a button label longer than this is cut on a phone anyway
 
 
-def shorten(user_text: str, limit: int) -> str:
-    """Plain text on one line, cut to `limit` characters with an ellipsis (for button labels,
-    which Telegram never parses as HTML; in a message, echo() cuts first and escapes after)."""
-    text = " ".join(user_text.split())
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return text
+def shorten(text: str, limit: int = BUTTON_TEXT_LIMIT) -> str:
+    """Plain text on one line, cut to `limit` characters with an ellipsis: the one rule for
+    cutting a label (a button, which Telegram never parses as HTML; a line of a list) or an
+    echo of what a person typed (echo() cuts first and escapes after)."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def echo(user_text: str, limit: int = ECHO_LIMIT) -> str:

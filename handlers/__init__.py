@@ -26,10 +26,19 @@ from handlers import (
     start,
     subscription,
 )
+from handlers.forms import leave_on_commands
 
 
 def get_routers() -> list[Router]:
-    """Fresh routers for one dispatcher (a router can belong to one parent only)."""
+    """Fresh routers for one dispatcher (a router can belong to one parent only), under one
+    root whose middleware makes any command or the main menu leave a form first."""
+    root = Router(name=__name__)
+    leave_on_commands(root)
+    root.include_routers(*_features())
+    return [root]
+
+
+def _features() -> list[Router]:
     return [
         start.build_router(),
         plan_browse.build_router(),

@@ -16,6 +16,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from handlers import commands
 from handlers.forms import (
     CONFIRM,
     STAY,
@@ -337,8 +338,10 @@ ACTIVITY = Form(
         discarded=lambda: _("The report was discarded. Nothing was sent."),
         unexpected=lambda step: _("I expected something else here."),
         unfinished=lambda: _("You have an unfinished report; let us continue it."),
+        offer=lambda: _("You have an unfinished report. Continue it?"),
     ),
     refusal=refusal,
+    command=commands.ACTIVITY.name,
 )
 
 

@@ -9,6 +9,9 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 from aiogram.utils.i18n import gettext as _
 
 from formats.site import SiteLinks
+
+# Cutting labels is formats.telegram_text's rule; `short` is imported from here as before.
+from formats.telegram_text import shorten as short
 from handlers.callbacks import (
     GlossaryCb,
     GlossaryKind,
@@ -18,13 +21,6 @@ from handlers.callbacks import (
     PlanLevel,
 )
 from plan import Direction, GlossaryEntry, Indicator, Measure, Plan, Task
-
-BUTTON_TEXT_LIMIT = 60
-
-
-def short(text: str, limit: int = BUTTON_TEXT_LIMIT) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _button(text: str, data: PlanCb | GlossaryCb | MenuCb) -> InlineKeyboardButton:

@@ -2,6 +2,7 @@
 
 Projects added by members and coordinators go live at once (they are announcements, not
 reports, and count towards nothing); what was added and by whom is kept in the database.
+A project's author and coordinators may edit it (the same form, from its summary) or remove it.
 """
 
 from __future__ import annotations
@@ -9,13 +10,16 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from enum import StrEnum
 from html import escape
 from typing import Any
 
 from aiogram import F, Router
+from aiogram.filters import Filter
+from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message, User
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject, User
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -63,6 +67,45 @@ class ProjectCb(FormCb, prefix="prj"):
     """A button of the project dialog."""
 
 
+class ProjectAction(StrEnum):
+    edit = "edit"
+    remove = "remove"  # asks first
+    remove_yes = "remove_yes"
+    keep = "keep"
+
+
+class ProjectManageCb(CallbackData, prefix="prjm"):
+    """A button about one listed project, for its author and coordinators."""
+
+    action: ProjectAction
+    id: int
+
+
+def may_manage(project: ProjectRecord, user_id: int, role: str) -> bool:
+    """Who may edit or remove a project: its author and coordinators."""
+    return role == COORDINATOR or project.added_by == user_id
+
+
+class ManagesProject(Filter):
+    """Passes when the user may manage the project the button names, and hands it over; a
+    forged button from anyone else matches nothing here."""
+
+    async def __call__(
+        self,
+        event: TelegramObject,
+        callback_data: ProjectManageCb,
+        db: Database,
+        role: str,
+        event_from_user: User,
+        **data: Any,
+    ) -> bool | dict[str, Any]:
+        async with db.read() as repo:
+            project = await repo.projects.get(callback_data.id)
+        if project is None or not may_manage(project, event_from_user.id, role):
+            return False
+        return {"project": project}
+
+
 @dataclass
 class ProjectDraft(FormDraft):
     """The project so far, as kept in FSM data."""
@@ -75,6 +118,7 @@ class ProjectDraft(FormDraft):
     description: str = ""
     link: str | None = None
     until: str | None = None
+    project_id: int | None = None  # set when a listed project is being edited
 
 
 def parse_until(raw: str, first: date) -> date:
@@ -123,9 +167,19 @@ def _as_dict(project: ProjectRecord) -> dict[str, Any]:
 
 def ask_summary(turn: Turn[ProjectDraft]) -> Question:
     builder = InlineKeyboardBuilder()
-    builder.button(text=_("✅ Publish"), callback_data=ProjectCb(action=Act.submit))
+    publish = _("✅ Save") if turn.draft.project_id else _("✅ Publish")
+    builder.button(text=publish, callback_data=ProjectCb(action=Act.submit))
+    for text, step in (
+        (_("✏ Title"), "title"),
+        (_("✏ Organisations"), "organisations"),
+        (_("✏ Measures"), "measures"),
+        (_("✏ Description"), "description"),
+        (_("✏ Link"), "link"),
+        (_("✏ Active until"), "until"),
+    ):
+        builder.button(text=text, callback_data=ProjectCb(action=Act.edit, value=step))
     builder.button(text=_("✖ Cancel"), callback_data=ProjectCb(action=Act.cancel))
-    builder.adjust(1)
+    builder.adjust(1, 2, 2, 2, 1)
     project = asdict(turn.draft)
     text = "\n".join([_("<b>Check the project</b>"), "", *project_lines(project)])
     return Question(text, markup=builder.as_markup())
@@ -173,32 +227,111 @@ PROJECT = Form(
     callback=ProjectCb,
     steps=STEPS,
     texts=FormTexts(
-        discard_question=lambda: _("The project was not added."),
+        discard_question=lambda: _("Discard this project? What you have entered will be lost."),
         discarded=lambda: _("The project was not added."),
+        unfinished=lambda: _("You have an unfinished project; let us continue it."),
+        offer=lambda: _("You have an unfinished project. Continue it?"),
     ),
     refusal=refusal,
     ask_before_discard=False,
+    command=commands.NEWPROJECT.name,
 )
 
 
-async def cmd_projects(message: Message, db: Database, clock: Clock) -> None:
+async def cmd_projects(
+    message: Message, db: Database, clock: Clock, role: str, event_from_user: User
+) -> None:
     async with db.read() as repo:
         projects = await repo.projects.active(clock.today())
     if not projects:
         await answer(message, _("No current projects yet. Add one with /newproject."))
         return
     lines = [_("<b>Current projects</b>"), ""]
+    builder = InlineKeyboardBuilder()
     for project in projects:
-        lines += [*project_lines(project), ""]
-    await answer(message, "\n".join(lines))
+        block = project_lines(project)
+        if may_manage(project, event_from_user.id, role):
+            block[0] += f" · №{project.id}"  # the number its buttons name
+            for text, action in (
+                (_("✏ №{id}"), ProjectAction.edit),
+                (_("🗑 №{id}"), ProjectAction.remove),
+            ):
+                builder.button(
+                    text=text.format(id=project.id),
+                    callback_data=ProjectManageCb(action=action, id=project.id),
+                )
+        lines += [*block, ""]
+    builder.adjust(2)
+    await answer(message, "\n".join(lines), builder.as_markup() if builder.buttons else None)
+
+
+def _confirmation(project: ProjectRecord) -> tuple[str, InlineKeyboardMarkup]:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("Yes, remove it"),
+        callback_data=ProjectManageCb(action=ProjectAction.remove_yes, id=project.id),
+    )
+    builder.button(
+        text=_("No, keep it"),
+        callback_data=ProjectManageCb(action=ProjectAction.keep, id=project.id),
+    )
+    builder.adjust(1)
+    text = _("Remove the project «{title}» from /projects?").format(title=escape(project.title))
+    return text, builder.as_markup()
+
+
+async def on_manage(
+    query: CallbackQuery,
+    callback_data: ProjectManageCb,
+    project: ProjectRecord,
+    state: FSMContext,
+    db: Database,
+    event_from_user: User,
+    **deps: Any,
+) -> None:
+    """Edit (the form, opened at its summary), or remove after a confirmation."""
+    await query.answer()
+    if not isinstance(query.message, Message):
+        return
+    action = callback_data.action
+    if action == ProjectAction.edit:
+        draft = ProjectDraft(
+            title=project.title,
+            organisations=project.organisations,
+            measures=list(project.measures),
+            description=project.description,
+            link=project.link,
+            until=project.active_until.isoformat(),
+            project_id=project.id,
+        )
+        await PROJECT.start(query.message, state, {**deps, "db": db}, draft, CONFIRM)
+    elif action == ProjectAction.remove:
+        await answer(query.message, *_confirmation(project))
+    elif action == ProjectAction.keep:
+        await query.message.edit_text(_("The project stays listed."))
+    else:
+        async with db.transaction() as repo:
+            await repo.projects.remove(project.id, event_from_user.id)
+        await query.message.edit_text(
+            _("The project «{title}» was removed.").format(title=escape(project.title))
+        )
+
+
+async def refuse_manage(query: CallbackQuery) -> None:
+    await query.answer(
+        _("Only the project's author and coordinators can change it. Nothing was changed."),
+        show_alert=True,
+    )
 
 
 async def cmd_newproject(message: Message, state: FSMContext, **deps: Any) -> None:
+    if await PROJECT.resume_if_open(message, state, deps):
+        return
     await PROJECT.start(message, state, deps, ProjectDraft())
 
 
 async def on_submit(
-    query: CallbackQuery, state: FSMContext, db: Database, event_from_user: User
+    query: CallbackQuery, state: FSMContext, db: Database, role: str, event_from_user: User
 ) -> None:
     project = (await state.get_data()).get(ProjectDraft.KEY) or {}
     await query.answer()
@@ -206,23 +339,34 @@ async def on_submit(
         project.get(k) for k in ("title", "organisations", "measures", "until")
     ):
         return
+    new = NewProject(
+        title=project["title"],
+        organisations=project["organisations"],
+        measures=tuple(project["measures"]),
+        description=project.get("description") or "",
+        link=project.get("link"),
+        active_until=date.fromisoformat(project["until"]),
+        added_by=event_from_user.id,
+    )
+    editing = project.get("project_id")
     async with db.transaction() as repo:
-        project_id = await repo.projects.add(
-            NewProject(
-                title=project["title"],
-                organisations=project["organisations"],
-                measures=tuple(project["measures"]),
-                description=project.get("description") or "",
-                link=project.get("link"),
-                active_until=date.fromisoformat(project["until"]),
-                added_by=event_from_user.id,
-            )
-        )
+        if editing is None:
+            project_id = await repo.projects.add(new)
+        else:
+            # Checked again on saving: a role may have been lost while the form was open.
+            old = await repo.projects.get(editing)
+            saved = old is not None and may_manage(old, event_from_user.id, role)
+            if saved:
+                await repo.projects.update(editing, new, event_from_user.id)
     await state.clear()
     await drop_keyboard(query.message)
-    await answer(
-        query.message, _("✅ Project №{id} is listed in /projects.").format(id=project_id)
-    )
+    if editing is None:
+        text = _("✅ Project №{id} is listed in /projects.").format(id=project_id)
+    elif saved:
+        text = _("✅ Project №{id} is saved: see /projects.").format(id=editing)
+    else:
+        text = _("This project can no longer be changed. Nothing was changed.")
+    await answer(query.message, text)
 
 
 def build_router() -> Router:
@@ -239,5 +383,8 @@ def build_router() -> Router:
     guests.message.register(on_not_member, commands.NEWPROJECT.filter)
     everyone = Router(name=f"{__name__}.everyone")
     everyone.message.register(cmd_projects, commands.PROJECTS.filter)
+    # Each button names a project: the filter lets through only its author and coordinators.
+    everyone.callback_query.register(on_manage, ProjectManageCb.filter(), ManagesProject())
+    everyone.callback_query.register(refuse_manage, ProjectManageCb.filter())
     router.include_routers(authors, guests, everyone)
     return router

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+from aiogram import Bot
+from aiogram.enums import ChatAction
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.chat_action import ChatActionSender
 
 # Shared with the scheduler, which must not import handlers: they live in the plan layer.
-from formats.telegram_text import MESSAGE_LIMIT, echo, split_message
+from formats.telegram_text import MESSAGE_LIMIT, echo, shorten, split_message
 
-__all__ = ["MESSAGE_LIMIT", "answer", "drop_keyboard", "echo", "show", "split_message"]
+__all__ = [
+    "MESSAGE_LIMIT",
+    "ChatAction",
+    "answer",
+    "drop_keyboard",
+    "echo",
+    "preparing",
+    "shorten",
+    "show",
+    "split_message",
+]
 
 
 async def answer(
@@ -66,3 +79,11 @@ async def refuse(event: Message | CallbackQuery, text: str) -> None:
         await event.answer(text, show_alert=True)
     else:
         await answer(event, text)
+
+
+def preparing(
+    bot: Bot, chat_id: int, action: ChatAction = ChatAction.UPLOAD_DOCUMENT
+) -> ChatActionSender:
+    """`async with preparing(...)` around making and sending a file: Telegram shows "sending a
+    file…" (or a photo) in the chat until it is sent, renewed every 5 seconds."""
+    return ChatActionSender(bot=bot, chat_id=chat_id, action=action)

@@ -32,7 +32,7 @@ from handlers.progress import (
     year_buttons,
     year_progress,
 )
-from handlers.reply import answer, echo, show
+from handlers.reply import ChatAction, answer, echo, preparing, show
 from handlers.report_chart import progress_chart
 from handlers.report_docx import docx_bytes
 from handlers.report_files import csv_bytes, json_bytes, xlsx_bytes
@@ -336,8 +336,6 @@ async def on_report_file(
     if kind is ReportFile.chart:
         await query.answer(_("Drawing the chart…"))
         title = _("Progress of indicators in {year}").format(year=year)
-        # The thread gets a copy of this context, so the figures are in the reader's language.
-        png = await asyncio.to_thread(progress_chart, progress, title, actual_of_target)
         caption = "\n".join(
             [
                 _("Indicators met in {year}: {met} of {total}.").format(
@@ -350,35 +348,41 @@ async def on_report_file(
                 " ".join(f"{STATUS_EMOJI[s]} {status_name(s)}" for s in STATUSES),
             ]
         )
-        await query.bot.send_photo(
-            chat_id,
-            BufferedInputFile(png, filename=f"progress-{year}.png"),
-            caption=caption[:_CAPTION_LIMIT],
-        )
+        async with preparing(query.bot, chat_id, ChatAction.UPLOAD_PHOTO):
+            # The thread gets a copy of this context, so the figures are in the reader's language.
+            png = await asyncio.to_thread(progress_chart, progress, title, actual_of_target)
+            await query.bot.send_photo(
+                chat_id,
+                BufferedInputFile(png, filename=f"progress-{year}.png"),
+                caption=caption[:_CAPTION_LIMIT],
+            )
         return
-    if kind is ReportFile.docx:
-        await query.answer(_("Preparing the document…"))
-        async with db.read() as repos:
-            activities = await repos.public.activities(plan.id, year)
-        # python-docx and the chart take a second or two: off the event loop.
-        data = await asyncio.to_thread(docx_bytes, plan, year, progress, activities, clock.today())
-        caption = _("The report for {year} as a document for the public review.")
-    elif kind is ReportFile.json:
-        data = json_bytes(plan, year, progress, waiting)
-        caption = _("The report for {year} as JSON, as <code>cso-bot report</code> writes it.")
-    elif kind is ReportFile.xlsx:
-        data = await asyncio.to_thread(xlsx_bytes, plan, year, progress, clock.today())
-        caption = _("The report for {year}, laid out like Annex 4.")
-    else:
-        data = csv_bytes(plan, year, progress, clock.today())
-        caption = _("The report for {year}, laid out like Annex 4.")
-    if kind is not ReportFile.docx:
-        await query.answer()
-    await query.bot.send_document(
-        chat_id,
-        BufferedInputFile(data, filename=f"report-{year}.{kind.value}"),
-        caption=caption.format(year=year),
-    )
+    async with preparing(query.bot, chat_id):
+        if kind is ReportFile.docx:
+            await query.answer(_("Preparing the document…"))
+            async with db.read() as repos:
+                activities = await repos.public.activities(plan.id, year)
+            # python-docx and the chart take a second or two: off the event loop.
+            data = await asyncio.to_thread(
+                docx_bytes, plan, year, progress, activities, clock.today()
+            )
+            caption = _("The report for {year} as a document for the public review.")
+        elif kind is ReportFile.json:
+            data = json_bytes(plan, year, progress, waiting)
+            caption = _("The report for {year} as JSON, for programs and data journalists.")
+        elif kind is ReportFile.xlsx:
+            data = await asyncio.to_thread(xlsx_bytes, plan, year, progress, clock.today())
+            caption = _("The report for {year}, laid out like Annex 4.")
+        else:
+            data = csv_bytes(plan, year, progress, clock.today())
+            caption = _("The report for {year}, laid out like Annex 4.")
+        if kind is not ReportFile.docx:
+            await query.answer()
+        await query.bot.send_document(
+            chat_id,
+            BufferedInputFile(data, filename=f"report-{year}.{kind.value}"),
+            caption=caption.format(year=year),
+        )
 
 
 async def refuse_report(message: Message) -> None:

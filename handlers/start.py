@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import CommandStart
+from aiogram.filters import CommandStart, StateFilter
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -11,6 +12,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from handlers import commands, events
 from handlers.callbacks import MenuAction, MenuCb
 from handlers.events.callbacks import EventAction, EventCb
+from handlers.forms import offer_kept
 from handlers.newsletters import MenuChoice, NewsletterMenuCb
 from handlers.reply import answer, show
 
@@ -53,16 +55,27 @@ def help_text(role: str) -> str:
     return "\n".join(lines)
 
 
-async def cmd_start(message: Message) -> None:
+# The main menu offers back any form the person left mid-way (the command that led here left it).
+async def cmd_start(message: Message, state: FSMContext) -> None:
     await answer(message, welcome_text(), main_menu())
+    await offer_kept(message, state)
 
 
-async def cmd_help(message: Message, role: str) -> None:
+async def cmd_help(message: Message, role: str, state: FSMContext) -> None:
     await answer(message, help_text(role), main_menu())
+    await offer_kept(message, state)
 
 
-async def on_menu(query: CallbackQuery) -> None:
+async def cmd_cancel_outside(message: Message, state: FSMContext) -> None:
+    """/cancel with no dialog open: say so, and offer the drafts kept from left forms."""
+    await answer(message, _("There is no dialog to leave. The main menu: /start"))
+    await offer_kept(message, state)
+
+
+async def on_menu(query: CallbackQuery, state: FSMContext) -> None:
     await show(query, welcome_text(), main_menu())
+    if isinstance(query.message, Message):
+        await offer_kept(query.message, state)
 
 
 async def on_help(query: CallbackQuery, role: str) -> None:
@@ -77,6 +90,7 @@ def build_router() -> Router:
     )
     router.message.register(cmd_start, commands.START.filter)
     router.message.register(cmd_help, commands.HELP.filter)
+    router.message.register(cmd_cancel_outside, commands.CANCEL.filter, StateFilter(None))
     router.callback_query.register(on_menu, MenuCb.filter(F.action == MenuAction.main))
     router.callback_query.register(on_help, MenuCb.filter(F.action == MenuAction.help))
     return router

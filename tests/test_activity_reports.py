@@ -362,3 +362,30 @@ async def test_an_old_choice_pressed_at_a_later_question_changes_nothing(
     assert "⚠" not in texts(sent)
     assert await app.dispatcher.storage.get_state(_key(member)) == "ActivityForm:date"
     assert await app.dispatcher.storage.get_data(_key(member)) == data_before
+
+
+async def test_changing_the_measure_in_the_summary_asks_for_the_new_counts(
+    member: Chat, app: App
+) -> None:
+    assert "ІГС 7, ВМР 2" in texts(await _fill(member, MEETING))
+    assert "Який захід" in texts(await member.tap("✏ Захід"))
+    # 2.4.4 (the forum) has one indicator with thresholds of its own: its counts are asked.
+    sent = await member.send("2.4.4")
+    assert "Скільки це додає" in texts(sent)
+    sent = await member.tap("1")
+    assert "щонайменше 20" in texts(sent), "the CSO count is asked for the new measure"
+    sent = await member.send("25")
+    assert "ВМР взяло участь" in texts(sent)
+    sent = await member.send("21")
+    summary = texts(sent)
+    assert "Перевірте звіт" in summary
+    assert "2.4.4" in summary and "25, ВМР 21" in summary
+    # Nothing else was lost or changed by the edit.
+    assert "14.03.2024" in summary and "Зустріч з департаментом освіти" in summary
+    assert "https://example.org/post/1" in summary
+    await member.tap("Надіслати")
+    async with app.db.read() as repo:
+        (report,) = await repo.reports.pending()
+    assert (report.measure_code, report.indicator_id) == ("2.4.4", "2.4.4-forum")
+    assert (report.quantity, report.cso_participants, report.council_participants) == (1, 25, 21)
+    assert report.title == "Зустріч з департаментом освіти"

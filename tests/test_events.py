@@ -496,3 +496,44 @@ async def test_words_instead_of_codes_offer_measures(coordinator: Chat) -> None:
     assert any(b[:1].isdigit() for b in coordinator.buttons())
     await coordinator.tap(coordinator.buttons()[0])
     assert "Опишіть захід" in texts(coordinator.session.requests[-3:])
+
+
+# --- what the organiser sees, filters, labels ------------------------------------------------
+
+
+async def test_the_organiser_and_coordinators_see_who_is_coming(app: App) -> None:
+    event_id = await _event(app, capacity=1, proposed_by=MEMBER_ID, created_by=MEMBER_ID)
+    await Chat(app, OTHER_ID).press(1, EventCb(action="go", id=event_id).pack())
+    await Chat(app, THIRD_ID).press(1, EventCb(action="wait", id=event_id).pack())
+    counts = "Для організатора: прийде 1, у списку очікування 1"
+    for viewer in (MEMBER_ID, COORDINATOR_ID):
+        sent = await Chat(app, viewer).send(f"/start event_{event_id}")
+        assert counts in texts(sent), viewer
+    sent = await Chat(app, THIRD_ID).send(f"/start event_{event_id}")
+    assert "Для організатора" not in texts(sent)
+    assert await _going(app, event_id) == ([OTHER_ID], [THIRD_ID]), "looking changed nothing"
+
+
+async def test_the_active_filter_is_marked_and_the_menu_is_a_tap_away(
+    chat: Chat, app: App
+) -> None:
+    await _event(app, title="Форум", measures=("1.1.1",))
+    await chat.send("/start")
+    sent = await chat.tap("Заходи")
+    assert "Форум" in texts(sent)
+    assert "• Усі" in chat.buttons() and "Напрям 1" in chat.buttons()
+    sent = await chat.tap("Напрям 1")
+    assert "Показано: напрям 1" in texts(sent)
+    assert "• Напрям 1" in chat.buttons() and "Усі" in chat.buttons()
+    assert "• Усі" not in chat.buttons()
+    assert "Показано: захід 2.1.3" in texts(await chat.send("/events 2.1.3"))
+    assert "• Усі" not in chat.buttons()
+    sent = await chat.tap("Меню")
+    assert "напишіть, що шукаєте" in texts(sent)
+
+
+async def test_long_titles_are_cut_with_an_ellipsis(chat: Chat, app: App) -> None:
+    event_id = await _event(app, title="Щорічний міський форум " * 5)
+    await chat.send("/events")
+    (label,) = [b for b in chat.buttons() if b.startswith(f"№{event_id}")]
+    assert label.endswith("…") and len(label) <= 40

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+from aiogram.fsm.storage.base import StorageKey
 
 from bot.app import App
-from db.projects import NewProject
+from db.projects import NewProject, ProjectRecord
+from handlers.projects import ProjectManageCb
 from plan.clock import Clock
-from tests.conftest import Chat, texts
+from tests.conftest import COORDINATOR_ID, Chat, texts
 
 NOW = datetime(2026, 3, 10, 10, 0, tzinfo=UTC)
 MEMBER_ID = 100
@@ -116,3 +118,84 @@ async def test_a_unique_printed_code_is_its_measure(member: Chat) -> None:
     for answer in [*FORM[:3], "1.4.2", *FORM[4:]]:
         sent = await member.send(answer)
     assert "1.3.2" in texts(sent)
+
+
+# --- editing and removing ----------------------------------------------------------------------
+
+STRANGER_ID = 555
+
+
+async def _project(app: App, added_by: int = MEMBER_ID) -> int:
+    async with app.db.transaction() as repo:
+        return await repo.projects.add(
+            NewProject(
+                "Школа активіста", "ГО «Рух»", ("2.1.3",), "Навчання", None,
+                date(2026, 12, 31), added_by=added_by,
+            )
+        )  # fmt: skip
+
+
+async def _get(app: App, project_id: int) -> ProjectRecord | None:
+    async with app.db.read() as repo:
+        return await repo.projects.get(project_id)
+
+
+async def test_the_author_edits_a_project_from_its_summary(member: Chat, app: App) -> None:
+    project_id = await _project(app)
+    await member.send("/projects")
+    sent = await member.tap(f"✏ №{project_id}")
+    assert "Перевірте проєкт" in texts(sent) and "Школа активіста" in texts(sent)
+    await member.tap("✏ Назва")
+    await member.send("Школа громадського активіста")
+    await member.tap("✏ Опис")
+    await member.send("Навчання для молоді")
+    await member.tap("✏ Посилання")
+    await member.send("https://example.org/school")
+    await member.tap("✏ Заходи плану")
+    summary = texts(await member.send("2.1.2, 2.1.3"))
+    assert "Школа громадського активіста" in summary and "2.1.2, 2.1.3" in summary
+    assert "збережено" in texts(await member.tap("Зберегти"))
+    project = await _get(app, project_id)
+    assert project is not None
+    assert project.title == "Школа громадського активіста"
+    assert project.description == "Навчання для молоді"
+    assert project.link == "https://example.org/school"
+    assert project.measures == ("2.1.2", "2.1.3")
+    assert project.added_by == MEMBER_ID and project.organisations == "ГО «Рух»"
+    async with app.db.read() as repo:
+        assert len(await repo.projects.active(date(2026, 3, 10))) == 1, "edited, not added"
+
+
+async def test_a_coordinator_removes_a_project_after_confirming(
+    coordinator: Chat, app: App
+) -> None:
+    project_id = await _project(app)
+    await coordinator.send("/projects")
+    sent = await coordinator.tap(f"🗑 №{project_id}")
+    assert "Прибрати проєкт «Школа активіста»" in texts(sent)
+    await coordinator.tap("Ні")
+    assert await _get(app, project_id) is not None
+    await coordinator.send("/projects")
+    await coordinator.tap(f"🗑 №{project_id}")
+    assert "прибрано" in texts(await coordinator.tap("Так"))
+    assert await _get(app, project_id) is None
+    async with app.db.read() as repo:
+        assert await repo.activities.audit_count("project") == 1
+
+
+async def test_others_cannot_edit_or_remove(member: Chat, app: App) -> None:
+    project_id = await _project(app, added_by=COORDINATOR_ID)
+    stranger = Chat(app, STRANGER_ID)
+    for chat in (member, stranger):
+        await chat.send("/projects")
+        assert not any("№" in b for b in chat.buttons()), "no buttons for others' projects"
+        for action in ("edit", "remove", "remove_yes"):
+            sent = await chat.press(1, ProjectManageCb(action=action, id=project_id).pack())
+            alert = " ".join(str(getattr(r, "text", "")) for r in sent)
+            assert "Лише автор проєкту та координатори" in alert
+    project = await _get(app, project_id)
+    assert project is not None and project.title == "Школа активіста"
+    key = StorageKey(bot_id=member.bot.id, chat_id=MEMBER_ID, user_id=MEMBER_ID)
+    assert await app.dispatcher.storage.get_state(key) is None, "no form was opened"
+    async with app.db.read() as repo:
+        assert await repo.activities.audit_count("project") == 0

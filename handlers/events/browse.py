@@ -13,7 +13,7 @@ from db import Database
 from db.events import EventRecord
 from handlers.events.callbacks import EventCb
 from handlers.events.keyboards import card_keyboard, list_keyboard
-from handlers.events.views import card_lines, get_event, visible, when_text
+from handlers.events.views import card_lines, get_event, visible, when_text, who_is_coming
 from handlers.forms.errors import refusal
 from handlers.forms.measures import parse_measures
 from handlers.reply import answer, show
@@ -37,6 +37,14 @@ def _matches(event: EventRecord, plan: Plan, f: str) -> bool:
     return True
 
 
+def filter_name(f: str) -> str:
+    """The choice a list is filtered by, as the list's heading names it."""
+    kind, _sep, code = f.partition("-")
+    if kind == "m":
+        return _("measure {code}").format(code=code)
+    return _("direction {code}").format(code=code)
+
+
 def list_view(
     events: list[EventRecord], plan: Plan, clock: Clock, page: int, f: str
 ) -> tuple[str, InlineKeyboardMarkup]:
@@ -44,12 +52,15 @@ def list_view(
     pages = max(1, (len(shown) + PAGE - 1) // PAGE)
     page = min(max(page, 0), pages - 1)
     on_page = shown[page * PAGE : (page + 1) * PAGE]
+    # The choice the list is filtered by is named, as its button is marked.
+    chosen = [_("Shown: {choice}").format(choice=filter_name(f))] if f else []
     if not shown:
-        text = _("No upcoming events yet.") if not f else _("No upcoming events for this choice.")
+        empty = _("No upcoming events yet.") if not f else _("No upcoming events for this choice.")
+        text = "\n".join([empty, *chosen])
     else:
         lines = [_("<b>Upcoming events</b> (page {page} of {pages})").format(
             page=page + 1, pages=pages
-        ), ""]  # fmt: skip
+        ), *chosen, ""]  # fmt: skip
         for event in on_page:
             places = f" · {event.going}/{event.capacity}" if event.capacity else ""
             lines.append(
@@ -87,9 +98,15 @@ async def card(
     db: Database, plan: Plan, clock: Clock, event: EventRecord, user_id: int, role: str
 ) -> tuple[str, InlineKeyboardMarkup]:
     """One event as this user sees it, with what they may do about it."""
+    organises = role == COORDINATOR or user_id in (event.proposed_by, event.created_by)
     async with db.read() as repo:
         mine = await repo.events.attendance(event.id, user_id)
+        if organises:
+            going = await repo.events.attendees(event.id, "going")
+            waiting = await repo.events.attendees(event.id, "waiting")
     lines = card_lines(event, plan, clock.timezone)
+    if organises:
+        lines += ["", who_is_coming(going, waiting)]
     if mine == "going":
         lines += ["", _("✅ You are coming.")]
     elif mine == "waiting":

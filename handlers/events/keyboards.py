@@ -8,7 +8,15 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from db.events import EventRecord
 from handlers.events.callbacks import EventAction, EventCb
+from handlers.plan_views import back_to_menu
+from handlers.reply import shorten
 from plan import Plan
+
+ACTIVE = "• "  # marks the filter the list is shown with
+
+
+def _marked(label: str, active: bool) -> str:
+    return ACTIVE + label if active else label
 
 
 def list_keyboard(
@@ -18,7 +26,7 @@ def list_keyboard(
     sizes: list[int] = []
     for event in shown:
         builder.button(
-            text=f"№{event.id} {event.title}"[:40],
+            text=shorten(f"№{event.id} {event.title}", 40),
             callback_data=EventCb(action=EventAction.open, id=event.id),
         )
         sizes.append(1)
@@ -35,13 +43,17 @@ def list_keyboard(
         nav += 1
     if nav:
         sizes.append(nav)
-    builder.button(text=_("All"), callback_data=EventCb(action=EventAction.list))
+    builder.button(text=_marked(_("All"), not f), callback_data=EventCb(action=EventAction.list))
     for direction in plan.directions:
+        key = f"d-{direction.code}"
         builder.button(
-            text=_("Direction {code}").format(code=direction.code),
-            callback_data=EventCb(action=EventAction.list, f=f"d-{direction.code}"),
+            text=_marked(_("Direction {code}").format(code=direction.code), f == key),
+            callback_data=EventCb(action=EventAction.list, f=key),
         )
     sizes.append(1 + len(plan.directions))
+    # /events is also opened from the main menu: the way back to it.
+    builder.add(back_to_menu())
+    sizes.append(1)
     builder.adjust(*sizes)
     return builder.as_markup()
 

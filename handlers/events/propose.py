@@ -117,7 +117,7 @@ def ask_organiser(turn: Turn[EventDraft]) -> Question:
     return Question(
         _("Who organises it? Write the name, or choose your organisation."),
         # A button label is plain text: cut, never escaped (it showed "&amp;" cut to "&a").
-        [(shorten(own, 60), OWN)] if own else [],
+        [(shorten(own), OWN)] if own else [],
     )
 
 
@@ -239,8 +239,11 @@ PROPOSAL = Form(
     texts=FormTexts(
         discard_question=lambda: _("Discard this event? What you have entered will be lost."),
         discarded=lambda: _("The event was discarded. Nothing was published."),
+        unfinished=lambda: _("You have an unfinished event; let us continue it."),
+        offer=lambda: _("You have an unfinished event. Continue it?"),
     ),
     refusal=refusal,
+    command=commands.NEWEVENT.name,
 )
 
 
@@ -254,12 +257,16 @@ async def cmd_newevent(
     organisation_id: int | None,
     **deps: Any,
 ) -> None:
+    if await PROPOSAL.resume_if_open(message, state, {**deps, "db": db}):
+        return
     name = None
     if organisation_id is not None:
         async with db.read() as repo:
             organisation = await repo.organisations.get(organisation_id)
         name = organisation.name if organisation else None
-    await PROPOSAL.start(message, state, deps, EventDraft(), org_name=name, org_id=organisation_id)
+    await PROPOSAL.start(
+        message, state, {**deps, "db": db}, EventDraft(), org_name=name, org_id=organisation_id
+    )
 
 
 def _first_missing(draft: EventDraft) -> str | None:

@@ -15,6 +15,7 @@ from formats.ics import CalendarEvent, calendar
 from handlers.events.browse import card
 from handlers.events.callbacks import EventAction, EventCb
 from handlers.events.views import closed, get_event, refresh, when_text
+from handlers.reply import preparing
 from plan import Plan
 from plan.clock import Clock
 from scheduler.notifier import Notifier
@@ -124,10 +125,11 @@ async def on_ics(
         clock.now(),
     )
     await query.answer()
-    await bot.send_document(
-        query.message.chat.id,
-        BufferedInputFile(text.encode("utf-8"), filename=f"event-{event.id}.ics"),
-        caption=_("«{title}»: open the file to add it to your calendar.").format(
-            title=escape(event.title)
-        ),
-    )
+    async with preparing(bot, query.message.chat.id):
+        await bot.send_document(
+            query.message.chat.id,
+            BufferedInputFile(text.encode("utf-8"), filename=f"event-{event.id}.ics"),
+            caption=_("«{title}»: open the file to add it to your calendar.").format(
+                title=escape(event.title)
+            ),
+        )

@@ -97,3 +97,13 @@ def card_lines(event: EventRecord, plan: Plan, timezone: ZoneInfo) -> list[str]:
     else:
         lines.append(_("<b>Coming:</b> {going}").format(going=event.going))
     return lines
+
+
+def who_is_coming(going: list[int], waiting: list[int]) -> str:
+    """What the organiser and coordinators see of the answers: how many are coming and waiting.
+
+    People are counted, not named: the bot keeps no names of its users yet.
+    """
+    return _("👥 For the organiser: {going} coming, {waiting} on the waiting list.").format(
+        going=len(going), waiting=len(waiting)
+    )

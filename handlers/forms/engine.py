@@ -3,7 +3,12 @@
 A `Form` owns what all dialogs do alike: ask a step's question, read and store the answer or
 refuse it with the reason and ask again, go on to the next step that applies, skip, edit one
 answer from the summary, cancel (asking first), discard, resume after "no, continue", and pick
-the dialog up again when its command is sent mid-way. A feature declares its `Step`s (question,
+the dialog up again when its command is sent mid-way.
+
+Any other command, or the main menu, leaves the dialog (`LeaveOnCommand`): the state is cleared,
+so what is typed next is a search again, and the draft is kept aside (`Form.park`) until the
+person returns to the form's command or opens the main menu, where it is offered back (continue,
+or discard after a confirmation). A feature declares its `Step`s (question,
 parser, what is stored, when the step is skipped, its buttons) and writes only what is truly its
 own: how the finished draft is submitted.
 
@@ -20,12 +25,12 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar, Generic, TypeVar
 
-from aiogram import F, Router
+from aiogram import BaseMiddleware, F, Router
 from aiogram.filters import StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -36,12 +41,14 @@ from aiogram.types import (
     Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
+    TelegramObject,
 )
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from magic_filter import MagicFilter
 
 from handlers import commands
+from handlers.callbacks import MenuAction, MenuCb
 from handlers.reply import answer, drop_keyboard
 from plan.validation import InputError, clean_text
 
@@ -66,6 +73,26 @@ class FormCb(CallbackData, prefix="form"):
 
     action: Act
     value: str = ""
+
+
+class Kept(StrEnum):
+    """What the offer of a kept draft does."""
+
+    resume = "resume"
+    discard = "discard"  # asks first
+    drop = "drop"  # confirmed: the draft is forgotten
+
+
+class KeptCb(CallbackData, prefix="kept"):
+    """A button of the offer to continue a form left mid-way; `slot` names the kept draft."""
+
+    action: Kept
+    slot: str
+
+
+KEPT = "kept"
+"""The storage destiny where drafts of left forms wait, apart from the dialog's own data (so
+another dialog's state.clear() cannot lose them)."""
 
 
 @dataclass
@@ -214,6 +241,8 @@ class FormTexts:
     discarded: Callable[[], str]
     unexpected: Callable[[str], str] = use_the_buttons  # a message the step (named) cannot take
     unfinished: Callable[[], str] | None = None  # said when its command resumes the dialog
+    offer: Callable[[], str] = lambda: _("You have an unfinished form. Continue it?")
+    """Asked when the person comes back to a form they left (its command, the main menu)."""
 
 
 @dataclass
@@ -221,6 +250,7 @@ class Form(Generic[D]):
     """A dialog: its states, its draft, its steps in order (the summary last) and its words.
 
     `ask_before_discard` is False for a dialog short enough to be dropped at once on cancel.
+    `command` is the form's own command: sent mid-way it resumes the dialog instead of leaving.
     """
 
     states: type[StatesGroup]
@@ -230,14 +260,29 @@ class Form(Generic[D]):
     texts: FormTexts
     refusal: Callable[[InputError], str]
     ask_before_discard: bool = True
+    command: str | None = None
     by_name: dict[str, Step[D]] = field(init=False)
 
     RESUME: ClassVar[str] = "resume"  # FSM data key: the step to go back to after "no"
+    # Every form declared, by the name of its states group. Forms are declared once, at import,
+    # like aiogram's StatesGroups: the engine needs all of them to leave whichever one is open.
+    declared: ClassVar[dict[str, Form[Any]]] = {}
 
     def __post_init__(self) -> None:
         self.by_name = {s.name: s for s in self.steps}
         if CONFIRM not in self.by_name:
             raise ValueError(f"{self.states.__name__} has no summary step")
+        Form.declared[self.name] = self
+
+    @property
+    def name(self) -> str:
+        return self.states.__name__
+
+    @classmethod
+    def open_at(cls, raw_state: str | None) -> Form[Any] | None:
+        """The form a stored state string belongs to (its steps or its cancel question)."""
+        group, _sep, _name = str(raw_state).partition(":")
+        return cls.declared.get(group)
 
     # --- states ---------------------------------------------------------------------------
 
@@ -355,21 +400,102 @@ class Form(Generic[D]):
         step: str | None = None,
         **extra: Any,
     ) -> None:
-        """Open the form with `draft` (a blank or a pre-filled one) at `step` (the first)."""
-        await state.set_state(None)
+        """Open the form with `draft` (a blank or a pre-filled one) at `step` (the first);
+        a form open until now is kept aside, not overwritten."""
+        await leave(state)
         turn = Turn(self, state, message, dict(extra), draft, deps)
         await self.ask(turn, step or self.steps[0].name)
 
     async def resume_if_open(
         self, message: Message, state: FSMContext, deps: dict[str, Any]
     ) -> bool:
-        """On the form's command mid-way: say so and ask the current question again."""
+        """On the form's command: mid-way, say so and ask the current question again; after
+        the person left the form, offer its kept draft back. False when there is neither."""
         step = self.step_at(await state.get_state())
-        if step is None or self.texts.unfinished is None:
-            return False
-        await answer(message, self.texts.unfinished())
-        await self.repeat(await self.turn(state, message, deps), step)
-        return True
+        if step is not None and self.texts.unfinished is not None:
+            await answer(message, self.texts.unfinished())
+            await self.repeat(await self.turn(state, message, deps), step)
+            return True
+        return await self.offer(message, state)
+
+    # --- leaving and coming back --------------------------------------------------------------
+
+    async def park(self, state: FSMContext, raw_state: str) -> None:
+        """Keep the open dialog's draft aside, at the step it was at, and clear the state."""
+        data = await state.get_data()
+        if self.step_at(raw_state) is None:  # at "discard what you entered?": back to the step
+            raw_state = str(data.get(self.RESUME) or self.state_of(self.steps[0].name).state)
+        data.pop(self.RESUME, None)
+        drafts = _kept(state)
+        kept = await drafts.get_data()
+        slot, n = self.name, 1
+        while slot in kept:  # a second draft of the form never overwrites the first
+            n += 1
+            slot = f"{self.name}.{n}"
+        kept[slot] = {"state": raw_state, "data": data}
+        await drafts.set_data(kept)
+        await state.clear()
+
+    def owns(self, slot: str) -> bool:
+        """Whether a kept draft's slot (the form's name, then a number from the second on) is
+        this form's."""
+        return slot.partition(".")[0] == self.name
+
+    async def kept(self, state: FSMContext) -> list[str]:
+        """The slots of this form's drafts kept when the person left it, oldest first."""
+        return [slot for slot in await _kept(state).get_data() if self.owns(slot)]
+
+    async def forget_kept(self, state: FSMContext, slot: str) -> None:
+        drafts = _kept(state)
+        kept = await drafts.get_data()
+        if kept.pop(slot, None) is not None:
+            await drafts.set_data(kept)
+
+    def _kept_keyboard(self, slot: str, *buttons: tuple[str, Kept]) -> InlineKeyboardMarkup:
+        builder = InlineKeyboardBuilder()
+        for text, action in buttons:
+            builder.button(text=text, callback_data=KeptCb(action=action, slot=slot))
+        return builder.as_markup()
+
+    async def offer(self, message: Message, state: FSMContext, slot: str | None = None) -> bool:
+        """Ask whether to continue a kept draft (`slot`, else each of this form's), if any."""
+        slots = [slot] if slot is not None else await self.kept(state)
+        for each in slots:
+            keyboard = self._kept_keyboard(
+                each, (_("▶ Continue"), Kept.resume), (_("🗑 Discard"), Kept.discard)
+            )
+            await answer(message, self.texts.offer(), keyboard)
+        return bool(slots)
+
+    async def on_kept(
+        self, query: CallbackQuery, callback_data: KeptCb, state: FSMContext, **deps: Any
+    ) -> None:
+        """The offer's buttons: continue where the person left off, or discard (asking first)."""
+        slot = callback_data.slot
+        kept = (await _kept(state).get_data()).get(slot)
+        if not isinstance(kept, dict) or not isinstance(query.message, Message):
+            await query.answer(_("There is nothing to continue."), show_alert=True)
+            if isinstance(query.message, Message):
+                await drop_keyboard(query.message)
+            return
+        await query.answer()
+        if callback_data.action == Kept.discard:
+            keyboard = self._kept_keyboard(
+                slot, (_("Yes, discard it"), Kept.drop), (_("No, continue"), Kept.resume)
+            )
+            await query.message.edit_text(self.texts.discard_question(), reply_markup=keyboard)
+            return
+        if callback_data.action == Kept.drop:
+            await self.forget_kept(state, slot)
+            await query.message.edit_text(self.texts.discarded())
+            return
+        await leave(state)  # a dialog opened since is kept aside in its turn
+        await self.forget_kept(state, slot)
+        await state.set_state(kept["state"])
+        await state.set_data(kept["data"])
+        await drop_keyboard(query.message)
+        step = self.step_at(kept["state"]) or self.steps[0]
+        await self.repeat(await self.turn(state, query.message, deps, pressed=True), step)
 
     # --- the handlers -----------------------------------------------------------------------
 
@@ -504,6 +630,7 @@ class Form(Generic[D]):
         router.callback_query.register(
             self.on_edit, cb.filter(F.action == Act.edit), StateFilter(self.state_of(CONFIRM))
         )
+        router.callback_query.register(self.on_kept, KeptCb.filter(F.slot.func(self.owns)))
 
     def register_fallbacks(self, router: Router) -> None:
         """Anything else typed inside the dialog gets the question again (register last)."""
@@ -511,3 +638,73 @@ class Form(Generic[D]):
         router.message.register(self.on_unexpected, self.filling(), typed)
         if self.ask_before_discard:
             router.message.register(self.on_still_cancelling, self.cancelling(), typed)
+
+
+# --- leaving a form, whichever it is ---------------------------------------------------------
+
+
+def _kept(state: FSMContext) -> FSMContext:
+    return FSMContext(state.storage, dataclasses.replace(state.key, destiny=KEPT))
+
+
+async def leave(state: FSMContext) -> None:
+    """Leave the open dialog: a form's draft is kept aside, any other dialog just ends."""
+    raw_state = await state.get_state()
+    if raw_state is None:
+        return
+    form = Form.open_at(raw_state)
+    if form is not None:
+        await form.park(state, raw_state)
+    else:
+        await state.clear()
+
+
+async def offer_kept(message: Message, state: FSMContext) -> None:
+    """Offer back every form the person left mid-way (the main menu does)."""
+    for slot in await _kept(state).get_data():
+        form = Form.declared.get(slot.partition(".")[0])
+        if form is not None:
+            await form.offer(message, state, slot)
+
+
+def _command(text: str) -> str:
+    return text[1:].split(maxsplit=1)[0].partition("@")[0].lower() if len(text) > 1 else ""
+
+
+class LeaveOnCommand(BaseMiddleware):
+    """Any command (but /cancel, and the open form's own), or the main menu, leaves the dialog.
+
+    An outer middleware above every feature's router, so that the update's handlers, filtered
+    by state, already see no dialog: the start screen's invitation to search is then true.
+    """
+
+    def leaves(self, event: TelegramObject, raw_state: str) -> bool:
+        if isinstance(event, CallbackQuery):
+            return event.data == MenuCb(action=MenuAction.main).pack()
+        if not isinstance(event, Message) or not (event.text or "").startswith("/"):
+            return False
+        command = _command(event.text or "")
+        if command == commands.CANCEL.name:
+            return False
+        form = Form.open_at(raw_state)
+        return form is None or form.command != command
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        state: FSMContext | None = data.get("state")
+        raw_state = data.get("raw_state")
+        if state is not None and raw_state is not None and self.leaves(event, raw_state):
+            await leave(state)
+            data["raw_state"] = None
+        return await handler(event, data)
+
+
+def leave_on_commands(router: Router) -> None:
+    """Install the rule on the router above every feature's (messages and buttons alike)."""
+    middleware = LeaveOnCommand()
+    router.message.outer_middleware(middleware)
+    router.callback_query.outer_middleware(middleware)

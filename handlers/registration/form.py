@@ -20,6 +20,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from db import Database
 from db.coordinators import Coordinators
+from handlers import commands
 from handlers.forms import (
     CONFIRM,
     STAY,
@@ -260,8 +261,10 @@ REGISTRATION = Form(
         discarded=lambda: _("The registration was discarded. Nothing was sent."),
         unexpected=_unexpected,
         unfinished=lambda: _("You have an unfinished registration; let us continue it."),
+        offer=lambda: _("You have an unfinished registration. Continue it?"),
     ),
     refusal=input_error,
+    command=commands.REGISTER.name,
 )
 
 

@@ -19,7 +19,7 @@ from handlers.organisations.cards import join_card
 from handlers.organisations.keyboards import ReviewKind, review_keyboard
 from handlers.people import person_of
 from handlers.registration.keyboards import JoinAction, JoinCb, cancel_button
-from handlers.reply import answer, echo
+from handlers.reply import answer, echo, shorten
 from plan.validation import InputError
 from scheduler.notifier import Notifier
 
@@ -94,7 +94,7 @@ async def read_search(turn: Turn[Any], raw: str) -> Any:
         )
         return STAY
     for org in found:
-        label = org.name if len(org.name) <= 60 else org.name[:59] + "…"
+        label = shorten(org.name)
         builder.button(text=label, callback_data=JoinCb(action=JoinAction.request, org=org.id))
     cancel_button(builder)
     builder.adjust(1)

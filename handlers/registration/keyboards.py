@@ -10,6 +10,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.forms import Act, FormCb
+from handlers.reply import shorten
 from plan import Plan
 
 
@@ -42,7 +43,7 @@ def areas_keyboard(plan: Plan, chosen: list[str]) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for direction in plan.directions:
         mark = "☑" if direction.code in chosen else "☐"
-        title = direction.title if len(direction.title) <= 50 else direction.title[:49] + "…"
+        title = shorten(direction.title, 50)
         builder.button(
             text=f"{mark} {direction.code}. {title}", callback_data=AreaCb(code=direction.code)
         )
