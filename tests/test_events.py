@@ -284,10 +284,10 @@ async def test_capacity_waiting_list_and_promotion(app: App) -> None:
     await second.send(f"/start event_{event_id}")
     # Someone else's stale "I'll come" button on a full event: offered the waiting list.
     sent = await second.press(1, EventCb(action="go", id=event_id).pack())
-    assert "лист очікування" in _alerts(sent)
+    assert "списку очікування" in _alerts(sent)
     assert await _going(app, event_id) == ([MEMBER_ID], [])
-    sent = await second.tap("лист очікування")
-    assert "в листі очікування" in _alerts(sent)
+    sent = await second.tap("списку очікування")
+    assert "у списку очікування" in _alerts(sent)
     assert await _going(app, event_id) == ([MEMBER_ID], [OTHER_ID])
 
     sent = await first.tap("Не прийду")
