@@ -42,3 +42,18 @@ def measures_by_code(plan: Plan, raw: str) -> tuple[Measure, ...]:
     code = normalize_code(raw)
     measure = plan.measure(code)
     return (measure,) if measure is not None else plan.by_printed_code(code)
+
+
+_PLAN_CHOICE = re.compile(r"^(?:\d{4}|[a-z][a-z0-9-]*)$")
+
+
+def split_plan_choice(args: str) -> tuple[str, str | None]:
+    """'1.1.1 2023' → ('1.1.1', '2023'): a last (or first) word that is a year or a plan id
+    chooses the plan; the rest is the code. Without one, the current plan is meant."""
+    words = args.split()
+    if len(words) > 1:
+        for index in (-1, 0):
+            if _PLAN_CHOICE.match(words[index]):
+                choice = words.pop(index)
+                return " ".join(words), choice
+    return args.strip(), None

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from html import escape
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -26,6 +27,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from db import Database
 from db.events import EventRecord
 from plan.clock import Clock
+from plan.plans import Plans
 from scheduler.notifier import Composed, Notifier
 
 log = logging.getLogger(__name__)
@@ -63,6 +65,7 @@ class Runtime:
     i18n: I18n
     timezone: ZoneInfo
     reminder_hours: int
+    plans: Plans | None = None  # the periods an event can be reported in (None: any)
 
 
 def local(moment: datetime, timezone: ZoneInfo) -> str:
@@ -114,10 +117,13 @@ class ReminderPlanner:
     a second, staler record. Nothing is module-level: every dispatcher (and test) has its own.
     """
 
-    def __init__(self, scheduler: JobPlanner, hours: int, clock: Clock) -> None:
+    def __init__(
+        self, scheduler: JobPlanner, hours: int, clock: Clock, plans: Plans | None = None
+    ) -> None:
         self.scheduler = scheduler
         self.hours = hours
         self.clock = clock
+        self.plans = plans
         self.jobs: EventJobs | None = None  # bound at start-up
 
     def plan(self, event: EventRecord) -> datetime | None:
@@ -135,7 +141,9 @@ class ReminderPlanner:
 
     async def start(self, bot: Bot, db: Database, i18n: I18n) -> EventJobs:
         """Start-up: bind the jobs, re-plan reminders, check soon for events to report."""
-        self.jobs = EventJobs(Runtime(db, bot, i18n, self.clock.timezone, self.hours), self.clock)
+        self.jobs = EventJobs(
+            Runtime(db, bot, i18n, self.clock.timezone, self.hours, self.plans), self.clock
+        )
         now = self.clock.now()
         async with db.read() as repo:
             events = await repo.events.to_remind(now)
@@ -209,6 +217,11 @@ async def ask_for_reports(runtime: Runtime, now: datetime) -> int:
             if not await repo.events.mark_report_requested(event.id, now):
                 continue
         assert event.proposed_by is not None
+        day = event.starts_at.astimezone(runtime.timezone).date()
+        if runtime.plans is not None and runtime.plans.covering(day) is None:
+            # Its report would be refused: say why once, instead of inviting it.
+            asked += await tell(runtime, [event.proposed_by], partial(_uncovered, event, runtime))
+            continue
 
         def text(event: EventRecord = event) -> str:
             return _(
@@ -225,6 +238,14 @@ async def ask_for_reports(runtime: Runtime, now: datetime) -> int:
 
         asked += await tell(runtime, [event.proposed_by], text, markup)
     return asked
+
+
+def _uncovered(event: EventRecord, runtime: Runtime) -> str:
+    assert runtime.plans is not None
+    return _(
+        "Your event «{title}» is over, but it falls outside the plan periods ({periods}), so it "
+        "cannot be reported against the plan."
+    ).format(title=escape(event.title), periods=runtime.plans.periods())
 
 
 async def tell(

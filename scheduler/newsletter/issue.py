@@ -12,6 +12,7 @@ from db import Database, NewsletterRecord
 from db.activities import NewActivity
 from plan import Plan
 from plan.clock import Clock
+from plan.plans import Plans
 from scheduler.newsletter.compose import compose, gather, send_time
 
 log = logging.getLogger(__name__)
@@ -34,9 +35,12 @@ class Issues:
     """The one way an issue is composed and stored, whoever asks: the schedule, a coordinator's
     /newsletter or introduction, `cso-bot newsletter send` and `preview`."""
 
-    def __init__(self, db: Database, plan: Plan, clock: Clock, i18n: I18n) -> None:
+    def __init__(
+        self, db: Database, plan: Plan, clock: Clock, i18n: I18n, plans: Plans | None = None
+    ) -> None:
         self.db = db
         self.plan = plan
+        self.plans = plans or Plans((plan,))  # a letter counts for the plan running in its month
         self.clock = clock
         self.i18n = i18n
 
@@ -90,9 +94,7 @@ class Issues:
         """The activity a sent issue counts as (the plan's `newsletter_indicator`), recorded
         once, dated `sent_at` (else when it finished); its id, None if the issue is not sent or
         the plan names no such indicator."""
-        plan = self.plan
-        indicator = plan.indicator(plan.newsletter_indicator or "")
-        if indicator is None:
+        if all(p.indicator(p.newsletter_indicator or "") is None for p in self.plans.all):
             return None
         async with self.db.transaction() as repo:
             newsletter = await repo.newsletters.get(newsletter_id)
@@ -107,8 +109,10 @@ class Issues:
             if sent_on.tzinfo is None:
                 sent_on = sent_on.replace(tzinfo=UTC)
             day = sent_on.astimezone(self.clock.timezone).date()
-            if not plan.start <= day <= plan.end:
-                # The loaded plan does not cover this month: its promise is not this plan's.
+            plan = self.plans.covering(day)
+            indicator = plan.indicator(plan.newsletter_indicator or "") if plan else None
+            if plan is None or indicator is None:
+                # No loaded plan runs in this month (or it promises no letters): nothing counts.
                 return None
             organisation = await repo.organisations.by_name(IRM_NAME)
             if organisation is None:
