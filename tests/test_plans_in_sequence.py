@@ -309,3 +309,5 @@ async def test_a_letter_counts_for_the_plan_of_its_month(two_plans: App) -> None
         following = {a.id for a in await repo.activities.counted(NEXT_ID)}
     assert recorded["2024-12"] in annex4 and recorded["2024-12"] not in following
     assert recorded["2025-01"] in following and recorded["2025-01"] not in annex4
+    # A month's issue is composed from the plan running in that month.
+    assert (issues.plan_of("2024-05").id, issues.plan_of("2025-03").id) == (ANNEX4_ID, NEXT_ID)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from aiogram.utils.i18n import I18n
 
@@ -48,13 +48,17 @@ class Issues:
         """Issues are written in the default language (Ukrainian), whoever reads them."""
         return self.i18n.gettext(text, locale=self.i18n.default_locale)
 
+    def plan_of(self, month: str) -> Plan:
+        """The plan running in `month` (YYYY-MM); the current one when none runs then."""
+        return self.plans.covering(date.fromisoformat(f"{month}-01")) or self.plan
+
     def send_at(self, schedule: Schedule, month: str) -> datetime | None:
         return send_time(schedule.cron, self.clock.timezone, month)
 
     async def compose(self, month: str, intro: str = "") -> list[str]:
         """The month's issue as it would be composed now, without storing it."""
         content = await gather(
-            self.db, self.plan, month, self.clock.now(), self.clock.timezone, intro
+            self.db, self.plan_of(month), month, self.clock.now(), self.clock.timezone, intro
         )
         return compose(content, self.t)
 
@@ -70,7 +74,7 @@ class Issues:
             return existing
         text = existing.intro if intro is None and existing is not None else intro or ""
         now = self.clock.now()
-        content = await gather(self.db, self.plan, month, now, self.clock.timezone, text)
+        content = await gather(self.db, self.plan_of(month), month, now, self.clock.timezone, text)
         parts = compose(content, self.t)
         met = [(r.indicator_id, r.year) for r in content.results]
         async with self.db.transaction() as repo:
