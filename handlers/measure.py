@@ -36,7 +36,7 @@ async def cmd_measure(
     clock: Clock,
     site: SiteLinks | None = None,
 ) -> None:
-    raw, choice = split_plan_choice(command.args or "")
+    raw, choice = split_plan_choice(command.args or "", [p.id for p in plans.all])
     at: int | None = None
     if choice is not None:
         chosen = plans.by_id(choice) or (plans.for_year(int(choice)) if choice.isdigit() else None)

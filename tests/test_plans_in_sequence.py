@@ -220,7 +220,7 @@ async def test_report_dates_are_checked_against_every_plan(two_plans: App) -> No
     await member.send("2.1.2")
     await member.tap("Діалогові зустрічі")
     text = texts(await member.send("14.03.2022"))
-    assert "Жоден завантажений план не діє в цей день" in text
+    assert "Жоден завантажений план не охоплює цей день" in text
     assert "01.01.2023–31.12.2024, 01.01.2025–31.12.2026" in text
     # A date of the earlier plan is taken, and the report is stored against that plan.
     steps = [
