@@ -66,10 +66,11 @@ def build_newsletter(
     clock: Clock,
     coordinators: Coordinators,
     notifier: Notifier,
+    plans: Plans | None = None,
 ) -> Newsletter:
     """The newsletter with its settings, for the dispatcher and `cso-bot newsletter` alike."""
     return Newsletter(
-        Issues(db, plan, clock, i18n),
+        Issues(db, plan, clock, i18n, plans),
         Schedule(
             cron=settings.newsletter_cron,
             draft_days=settings.newsletter_draft_days,
@@ -93,6 +94,7 @@ def build_dispatcher(
     plans: Plans | None = None,
 ) -> Dispatcher:
     clock = clock or Clock(settings.timezone)
+    plans = plans or Plans((plan,))
     coordinators = Coordinators(db, settings.coordinator_ids)
     notifier = Notifier(db, i18n)
     dp = Dispatcher(
@@ -100,16 +102,19 @@ def build_dispatcher(
         events_isolation=event_isolation(),  # one update at a time per person
         # Long-lived objects every handler may ask for by name, each as narrow as its use.
         plan=plan,
-        plans=plans or Plans((plan,)),  # every plan loaded, for reports of earlier plans
+        plans=plans,  # every plan loaded: reports and the archive of earlier plans
         db=db,
+        # Search serves the current plan (`plan`, chosen by the clock at start-up).
         search=MeasureSearch(plan.measures),
         scheduler=scheduler,
         i18n=i18n,
         clock=clock,
         coordinators=coordinators,
-        reminders=ReminderPlanner(scheduler, settings.reminder_hours, clock),
+        reminders=ReminderPlanner(scheduler, settings.reminder_hours, clock, plans),
         notifier=notifier,
-        newsletter=build_newsletter(settings, plan, db, i18n, clock, coordinators, notifier),
+        newsletter=build_newsletter(
+            settings, plan, db, i18n, clock, coordinators, notifier, plans
+        ),
         site=SiteLinks(settings.web_public_url),  # the public website, when it is published
     )
     dp.update.outer_middleware(UserMiddleware())

@@ -139,9 +139,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     settings = load_settings()
     if args.command == "plan":
-        json.dump(
-            plan_to_dict(load_plan(settings.plan_file)), sys.stdout, ensure_ascii=False, indent=2
+        plans = load_plans(settings.plan_files)
+        # One plan file: its plan, as before; several: the plans in order.
+        exported: object = (
+            plan_to_dict(plans.latest)
+            if len(plans.all) == 1
+            else [plan_to_dict(p) for p in plans.all]
         )
+        json.dump(exported, sys.stdout, ensure_ascii=False, indent=2)
         print()
         return 0
     if args.command == "db":

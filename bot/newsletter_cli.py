@@ -156,19 +156,22 @@ def _newsletter(settings: Settings, db: Database) -> Newsletter:
     from bot.app import build_newsletter
     from bot.i18n import build_i18n
     from db.coordinators import Coordinators
-    from plan import load_plan
     from plan.clock import Clock
+    from plan.plans import load_plans
     from scheduler.notifier import Notifier
 
     i18n = build_i18n()
+    clock = Clock(settings.timezone)
+    plans = load_plans(settings.plan_files)  # each month's issue with the plan running then
     return build_newsletter(
         settings,
-        load_plan(settings.plan_file),
+        plans.current(clock.today()),
         db,
         i18n,
-        Clock(settings.timezone),
+        clock,
         Coordinators(db, settings.coordinator_ids),
         Notifier(db, i18n),
+        plans,
     )
 
 

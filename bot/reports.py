@@ -101,12 +101,13 @@ def _participants(name: str, raw: str, errors: list[str]) -> int | None:
         return None
 
 
-def _date_problem(raw: str, error: InputError) -> str:
+def _date_problem(raw: str, error: InputError, plans: Plans) -> str:
     if error.reason == "date_future":
         return f"date {raw} is in the future"
     if error.reason == "date_outside_plan":
-        start, end = error.details["start"], error.details["end"]
-        return f"date {raw} is outside the plan period {start.isoformat()}..{end.isoformat()}"
+        # No loaded plan runs then: name every period that is open.
+        many = "s" if len(plans.all) > 1 else ""
+        return f"date {raw} is outside the plan period{many} {plans.periods(iso=True)}"
     return f"date {raw!r} is not a real date (YYYY-MM-DD or DD.MM.YYYY)"
 
 
@@ -117,8 +118,9 @@ def _quantity_problem(raw: str, error: InputError) -> str:
 
 
 def _check_row(
-    plan: Plan, fields: dict[str, str], today: date
+    plans: Plans, fields: dict[str, str], today: date
 ) -> tuple[NewActivity | None, list[str]]:
+    plan = _plan_of(plans, fields["date"])
     errors: list[str] = []
     measure, problem = _measure(plan, fields["measure"])
     if problem:
@@ -143,7 +145,7 @@ def _check_row(
     try:
         day = parse_date(raw_date, plan, today)
     except InputError as e:
-        errors.append(_date_problem(raw_date, e))
+        errors.append(_date_problem(raw_date, e, plans))
     raw_quantity = fields["quantity"]
     quantity = 0
     try:
@@ -240,7 +242,7 @@ async def import_activities(
                 problem = organisations[org.casefold()]
                 if problem:
                     row_errors.append(problem)
-            activity, problems = _check_row(_plan_of(plans, fields["date"]), fields, today)
+            activity, problems = _check_row(plans, fields, today)
             row_errors += problems
             errors += [f"line {number}: {e}" for e in row_errors]
             if activity is not None and not row_errors:

@@ -26,7 +26,8 @@ from handlers.review_views import announce_submission
 from handlers.roles import ReportsForOrganisation, guard
 from plan import Plan
 from plan.clock import Clock
-from plan.validation import InputError, parse_date
+from plan.plans import Plans
+from plan.validation import InputError
 
 
 async def cmd_activity(message: Message, state: FSMContext, **deps: Any) -> None:
@@ -57,6 +58,7 @@ async def on_submit(
     query: CallbackQuery,
     state: FSMContext,
     plan: Plan,
+    plans: Plans,
     db: Database,
     bot: Bot,
     clock: Clock,
@@ -68,7 +70,7 @@ async def on_submit(
     if not isinstance(query.message, Message):
         await query.answer()
         return
-    deps.update(plan=plan, db=db, clock=clock)
+    deps.update(plan=plan, plans=plans, db=db, clock=clock)
     turn = await ACTIVITY.turn(state, query.message, deps, pressed=True)
     draft = turn.draft
     missing = first_missing(draft, plan)
@@ -76,7 +78,7 @@ async def on_submit(
         # A pre-filled report (from an event) or an older draft may carry a date the loaded plan
         # does not cover: check it again before anything is stored.
         try:
-            parse_date(draft.date, plan, clock.today())
+            plans.parse_date(draft.date, clock.today())
         except InputError as e:
             await query.answer()
             await answer(query.message, "⚠ " + refusal(e))
@@ -88,7 +90,7 @@ async def on_submit(
         return
     async with db.transaction() as repo:
         activity_id = await repo.reports.submit(
-            _as_report(draft, plan, organisation_id, event_from_user.id)
+            _as_report(draft, plans, plan, organisation_id, event_from_user.id)
         )
     await state.clear()
     await query.answer()
@@ -102,11 +104,14 @@ async def on_submit(
     await announce_submission(bot, db, plan, activity_id, set(await coordinators.all()))
 
 
-def _as_report(draft: Draft, plan: Plan, organisation_id: int, user_id: int) -> ActivityReport:
+def _as_report(
+    draft: Draft, plans: Plans, plan: Plan, organisation_id: int, user_id: int
+) -> ActivityReport:
     assert draft.measure and draft.indicator and draft.date and draft.title and draft.quantity
     return ActivityReport(
         id=draft.activity_id,
-        plan_id=plan.id,
+        # The report belongs to the plan whose period covers its date.
+        plan_id=(plans.covering(date.fromisoformat(draft.date)) or plan).id,
         indicator_id=draft.indicator,
         measure_code=draft.measure,
         organisation_id=organisation_id,

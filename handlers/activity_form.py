@@ -40,7 +40,6 @@ from plan.model import cso_participants_unit
 from plan.validation import (
     MAX_DESCRIPTION,
     MAX_TITLE,
-    parse_date,
     parse_participants,
     parse_quantity,
     parse_url,
@@ -270,7 +269,7 @@ STEPS: tuple[Step[Draft], ...] = (
     Step(
         "date",
         ask_date,
-        read=lambda t, raw: parse_date(raw, t.plan, t.clock.today()).isoformat(),
+        read=lambda t, raw: t.plans.parse_date(raw, t.clock.today()).isoformat(),
     ),
     text_step(
         "title", lambda: _("What was done? A short title (up to 200 characters)."), MAX_TITLE

@@ -29,10 +29,12 @@ class PlanLevel(StrEnum):
 
 
 class PlanCb(CallbackData, prefix="p"):
-    """A place in the plan tree; `code` is empty at the root."""
+    """A place in the plan tree; `code` is empty at the root; `plan` is an earlier (or later)
+    plan's index among the loaded ones, empty for the current plan."""
 
     level: PlanLevel
     code: str = ""
+    plan: int | None = None
 
 
 class GlossaryKind(StrEnum):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from datetime import date
 from html import escape
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
@@ -21,6 +22,7 @@ from handlers.callbacks import (
     PlanLevel,
 )
 from plan import Direction, GlossaryEntry, Indicator, Measure, Plan, Task
+from plan.plans import Plans
 
 
 def _button(text: str, data: PlanCb | GlossaryCb | MenuCb) -> InlineKeyboardButton:
@@ -41,29 +43,62 @@ def back_to_menu() -> InlineKeyboardButton:
     return _button(_("☰ Menu"), MenuCb(action=MenuAction.main))
 
 
-def back_to_plan() -> InlineKeyboardButton:
-    return _button(_("⬆ Plan"), PlanCb(level=PlanLevel.directions))
+def back_to_plan(at: int | None = None) -> InlineKeyboardButton:
+    return _button(_("⬆ Plan"), PlanCb(level=PlanLevel.directions, plan=at))
 
 
-def plan_view(plan: Plan) -> tuple[str, InlineKeyboardMarkup]:
-    text = "\n".join(
-        [
-            f"<b>{escape(plan.title)}</b>",
-            _("Period: {start} – {end}").format(
-                start=plan.start.strftime("%d.%m.%Y"), end=plan.end.strftime("%d.%m.%Y")
-            ),
-            "",
-            _("Choose a strategic direction:"),
-        ]
-    )
+def years(plan: Plan) -> str:
+    return f"{plan.start.year}–{plan.end.year}"
+
+
+def period_line(plan: Plan, today: date) -> str | None:
+    """A line saying the plan is not running today: its period ended, or has not begun."""
+    if plan.end < today:
+        return _("⚠ The period of this plan ended on {end}.").format(end=f"{plan.end:%d.%m.%Y}")
+    if today < plan.start:
+        return _("⚠ This plan begins on {start}.").format(start=f"{plan.start:%d.%m.%Y}")
+    return None
+
+
+def plan_view(
+    plan: Plan,
+    today: date,
+    at: int | None = None,
+    others: Sequence[tuple[int, Plan]] = (),
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The plan's root: the current plan (`at` None) with buttons to the other loaded plans,
+    the archive; or another plan (`at` its index) with a way back to the current one."""
+    ended = period_line(plan, today)
+    lines = [
+        f"<b>{escape(plan.title)}</b>",
+        _("Period: {start} – {end}").format(
+            start=plan.start.strftime("%d.%m.%Y"), end=plan.end.strftime("%d.%m.%Y")
+        ),
+        *([ended] if ended else []),
+        *([_("🗄 From the archive: this is not the current plan.")] if at is not None else []),
+        "",
+        _("Choose a strategic direction:"),
+    ]
     buttons = [
-        _button(f"{d.code}. {d.title}", PlanCb(level=PlanLevel.direction, code=d.code))
+        _button(f"{d.code}. {d.title}", PlanCb(level=PlanLevel.direction, code=d.code, plan=at))
         for d in plan.directions
     ]
-    return text, _keyboard(buttons, back_to_menu())
+    buttons += [
+        _button(
+            _("🗄 Plan {years} (archive)").format(years=years(other)),
+            PlanCb(level=PlanLevel.directions, plan=index),
+        )
+        for index, other in others
+    ]
+    footer = [back_to_menu()]
+    if at is not None:
+        footer.insert(0, _button(_("⬅ Current plan"), PlanCb(level=PlanLevel.directions)))
+    return "\n".join(lines), _keyboard(buttons, *footer)
 
 
-def direction_view(direction: Direction) -> tuple[str, InlineKeyboardMarkup]:
+def direction_view(
+    direction: Direction, at: int | None = None
+) -> tuple[str, InlineKeyboardMarkup]:
     text = "\n".join(
         [
             _("<b>Strategic direction {code}</b>").format(code=escape(direction.code)),
@@ -73,13 +108,13 @@ def direction_view(direction: Direction) -> tuple[str, InlineKeyboardMarkup]:
         ]
     )
     buttons = [
-        _button(f"{t.code}. {t.title}", PlanCb(level=PlanLevel.task, code=t.code))
+        _button(f"{t.code}. {t.title}", PlanCb(level=PlanLevel.task, code=t.code, plan=at))
         for t in direction.tasks
     ]
-    return text, _keyboard(buttons, back_to_plan())
+    return text, _keyboard(buttons, back_to_plan(at))
 
 
-def task_view(task: Task) -> tuple[str, InlineKeyboardMarkup]:
+def task_view(task: Task, at: int | None = None) -> tuple[str, InlineKeyboardMarkup]:
     lines = [
         _("<b>Task {code}</b>").format(code=escape(task.code)),
         escape(task.title),
@@ -87,17 +122,18 @@ def task_view(task: Task) -> tuple[str, InlineKeyboardMarkup]:
         _("Measures:"),
     ]
     lines += [f"<b>{m.code}</b> {escape(m.title)}" for m in task.measures]
-    buttons = [measure_button(m) for m in task.measures]
+    buttons = [measure_button(m, at) for m in task.measures]
     back = _button(
         _("⬅ Direction {code}").format(code=task.direction_code),
-        PlanCb(level=PlanLevel.direction, code=task.direction_code),
+        PlanCb(level=PlanLevel.direction, code=task.direction_code, plan=at),
     )
-    return "\n".join(lines), _keyboard(buttons, back, back_to_plan())
+    return "\n".join(lines), _keyboard(buttons, back, back_to_plan(at))
 
 
-def measure_button(measure: Measure) -> InlineKeyboardButton:
+def measure_button(measure: Measure, at: int | None = None) -> InlineKeyboardButton:
     return _button(
-        f"{measure.code}. {measure.title}", PlanCb(level=PlanLevel.measure, code=measure.code)
+        f"{measure.code}. {measure.title}",
+        PlanCb(level=PlanLevel.measure, code=measure.code, plan=at),
     )
 
 
@@ -174,22 +210,41 @@ def measure_view(
     printed_note: bool = False,
     site: SiteLinks | None = None,
     private: bool = True,
+    at: int | None = None,
+    others: Sequence[tuple[int, Plan]] = (),
+    today: date | None = None,
 ) -> tuple[str, InlineKeyboardMarkup]:
+    """A measure's card in `plan` (`at` its index, None for the current plan), with buttons to
+    the same measure in the `others` plans that have it."""
     task = plan.task(measure.task_code)
     back = _button(
         _("⬅ Task {code}").format(code=measure.task_code),
-        PlanCb(level=PlanLevel.task, code=measure.task_code),
+        PlanCb(level=PlanLevel.task, code=measure.task_code, plan=at),
     )
     assert task is not None
     url = site.measure(plan.id, measure.code) if site is not None else None
     links = [site_button(url, site, private)] if url is not None and site is not None else []
-    return measure_card(measure, printed_note), _keyboard(links, back, back_to_plan())
+    links += [
+        _button(
+            _("🗄 {code} in the plan {years}").format(code=measure.code, years=years(other)),
+            PlanCb(level=PlanLevel.measure, code=measure.code, plan=index),
+        )
+        for index, other in others
+        if other.measure(measure.code) is not None
+    ]
+    text = measure_card(measure, printed_note)
+    if len(others) or at is not None:
+        # Several plans are loaded: say which one this card is of.
+        ended = period_line(plan, today) if today is not None else None
+        heading = _("Plan {years}").format(years=years(plan))
+        text = "\n".join([f"<i>{heading}</i>", *([ended] if ended else []), text])
+    return text, _keyboard(links, back, back_to_plan(at))
 
 
 def measures_keyboard(
-    measures: Iterable[Measure], *footer: InlineKeyboardButton
+    measures: Iterable[Measure], *footer: InlineKeyboardButton, at: int | None = None
 ) -> InlineKeyboardMarkup:
-    return _keyboard((measure_button(m) for m in measures), *footer)
+    return _keyboard((measure_button(m, at) for m in measures), *footer)
 
 
 def measure_list(measures: Iterable[Measure]) -> list[str]:
@@ -233,3 +288,8 @@ def glossary_entry_view(
     return "\n".join([heading, "", *measure_list(measures)]), measures_keyboard(
         measures, back, back_to_menu()
     )
+
+
+def other_plans(plans: Plans, shown: Plan) -> list[tuple[int, Plan]]:
+    """The loaded plans besides the one shown, each with its index for a button."""
+    return [(index, other) for index, other in enumerate(plans.all) if other is not shown]

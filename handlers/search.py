@@ -15,8 +15,11 @@ from handlers.plan_views import (
     back_to_plan,
     measure_list,
     measures_keyboard,
+    years,
 )
 from handlers.reply import answer, echo, show
+from plan import Plan
+from plan.plans import Plans
 from plan.search import MeasureSearch
 
 RESULTS_SHOWN = 8
@@ -29,7 +32,21 @@ def search_prompt() -> str:
     )
 
 
-async def reply_with_results(message: Message, search: MeasureSearch, query: str) -> None:
+def searched_in(plan: Plan, plans: Plans) -> list[str]:
+    """Which plan was searched, when more than one is loaded (the others: /measure CODE YEAR)."""
+    if len(plans.all) < 2:
+        return []
+    return [
+        _("Searched in the current plan, {years}; an earlier plan: /plan.").format(
+            years=years(plan)
+        )
+    ]
+
+
+async def reply_with_results(
+    message: Message, search: MeasureSearch, query: str, plan: Plan, plans: Plans
+) -> None:
+    """The measures of the current plan (`search` indexes `plan`) that match `query`."""
     hits = search.search(query, limit=RESULTS_SHOWN)
     heading = _("Found for «{query}»:").format(query=echo(query))
     if not hits:
@@ -45,6 +62,7 @@ async def reply_with_results(message: Message, search: MeasureSearch, query: str
             [
                 _("Nothing found for «{query}».").format(query=echo(query)),
                 _("Try other words, or browse the plan or who is responsible."),
+                *searched_in(plan, plans),
             ]
         )
         keyboard = measures_keyboard(
@@ -55,15 +73,17 @@ async def reply_with_results(message: Message, search: MeasureSearch, query: str
         await answer(message, text, keyboard)
         return
     measures = [h.measure for h in hits]
-    text = "\n".join([heading, "", *measure_list(measures)])
+    text = "\n".join([heading, *searched_in(plan, plans), "", *measure_list(measures)])
     await answer(message, text, measures_keyboard(measures, back_to_menu()))
 
 
-async def cmd_search(message: Message, command: CommandObject, search: MeasureSearch) -> None:
+async def cmd_search(
+    message: Message, command: CommandObject, search: MeasureSearch, plan: Plan, plans: Plans
+) -> None:
     if not command.args or not command.args.strip():
         await answer(message, search_prompt(), measures_keyboard((), back_to_menu()))
         return
-    await reply_with_results(message, search, command.args)
+    await reply_with_results(message, search, command.args, plan, plans)
 
 
 async def on_search_menu(query: CallbackQuery) -> None:
@@ -71,9 +91,9 @@ async def on_search_menu(query: CallbackQuery) -> None:
 
 
 # Plain text only when no dialog is waiting for an answer: a dialog's own router sees it first.
-async def on_plain_text(message: Message, search: MeasureSearch) -> None:
+async def on_plain_text(message: Message, search: MeasureSearch, plan: Plan, plans: Plans) -> None:
     assert message.text is not None
-    await reply_with_results(message, search, message.text)
+    await reply_with_results(message, search, message.text, plan, plans)
 
 
 def build_router() -> Router:

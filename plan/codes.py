@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 from plan.model import Measure, Plan
 
@@ -42,3 +43,18 @@ def measures_by_code(plan: Plan, raw: str) -> tuple[Measure, ...]:
     code = normalize_code(raw)
     measure = plan.measure(code)
     return (measure,) if measure is not None else plan.by_printed_code(code)
+
+
+_YEAR = re.compile(r"^\d{4}$")
+
+
+def split_plan_choice(args: str, plan_ids: Collection[str] = ()) -> tuple[str, str | None]:
+    """'1.1.1 2023' → ('1.1.1', '2023'): a last (or first) word that is a year or one of
+    `plan_ids` chooses the plan; the rest is the code. Without one, the current plan is meant."""
+    words = args.split()
+    if len(words) > 1:
+        for index in (-1, 0):
+            if _YEAR.match(words[index]) or words[index] in plan_ids:
+                choice = words.pop(index)
+                return " ".join(words), choice
+    return args.strip(), None

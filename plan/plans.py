@@ -11,6 +11,7 @@ from pathlib import Path
 from plan.loader import PlanError, load_plan
 from plan.model import Plan
 from plan.progress import default_report_year
+from plan.validation import InputError, read_date
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,9 +59,31 @@ class Plans:
             return today.year
         return default_report_year(self.current(today), today)
 
-    def periods(self) -> str:
-        """The periods open for reports, for an answer naming them."""
+    def index(self, plan: Plan) -> int:
+        """The plan's place in date order: short enough for a button's callback data."""
+        return self.all.index(plan)
+
+    def at(self, index: int | None, default: Plan) -> Plan | None:
+        """The plan at `index` (None: `default`, the current one); None if there is none."""
+        if index is None:
+            return default
+        return self.all[index] if 0 <= index < len(self.all) else None
+
+    def periods(self, iso: bool = False) -> str:
+        """The periods open for reports, for an answer naming them (ISO for the CLI)."""
+        if iso:
+            return ", ".join(f"{p.start.isoformat()}..{p.end.isoformat()}" for p in self.all)
         return ", ".join(f"{p.start:%d.%m.%Y}–{p.end:%d.%m.%Y}" for p in self.all)
+
+    def parse_date(self, raw: str, today: date) -> date:
+        """A report's date: real, not in the future, inside the period of one of the plans
+        (refused with `date_outside_plans`, naming every period, otherwise)."""
+        value = read_date(raw)
+        if value > today:
+            raise InputError("date_future", today=today)
+        if self.covering(value) is None:
+            raise InputError("date_outside_plans", periods=self.periods())
+        return value
 
 
 def load_plans(paths: Iterable[str | Path]) -> Plans:

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from html import escape
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -26,6 +27,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from db import Database
 from db.events import EventRecord
 from plan.clock import Clock
+from plan.plans import Plans
 from scheduler.notifier import Composed, Notifier
 
 log = logging.getLogger(__name__)
@@ -64,6 +66,7 @@ class Runtime:
     timezone: ZoneInfo
     reminder_hours: int
     notifier: Notifier | None = None  # the bot's, whose delivery loop retries what must wait
+    plans: Plans | None = None  # the periods an event can be reported in (None: any)
 
     def messenger(self) -> Notifier:
         return self.notifier or Notifier(self.db, self.i18n)
@@ -118,10 +121,13 @@ class ReminderPlanner:
     a second, staler record. Nothing is module-level: every dispatcher (and test) has its own.
     """
 
-    def __init__(self, scheduler: JobPlanner, hours: int, clock: Clock) -> None:
+    def __init__(
+        self, scheduler: JobPlanner, hours: int, clock: Clock, plans: Plans | None = None
+    ) -> None:
         self.scheduler = scheduler
         self.hours = hours
         self.clock = clock
+        self.plans = plans
         self.jobs: EventJobs | None = None  # bound at start-up
 
     def plan(self, event: EventRecord) -> datetime | None:
@@ -141,7 +147,9 @@ class ReminderPlanner:
         self, bot: Bot, db: Database, i18n: I18n, notifier: Notifier | None = None
     ) -> EventJobs:
         """Start-up: bind the jobs, re-plan reminders, check soon for events to report."""
-        runtime = Runtime(db, bot, i18n, self.clock.timezone, self.hours, notifier)
+        runtime = Runtime(
+            db, bot, i18n, self.clock.timezone, self.hours, notifier=notifier, plans=self.plans
+        )
         self.jobs = EventJobs(runtime, self.clock)
         now = self.clock.now()
         async with db.read() as repo:
@@ -220,6 +228,21 @@ async def ask_for_reports(runtime: Runtime, now: datetime) -> int:
     notifier = runtime.messenger()
     for event in events:
         assert event.proposed_by is not None
+        day = event.starts_at.astimezone(runtime.timezone).date()
+        if runtime.plans is not None and runtime.plans.covering(day) is None:
+            # Its report would be refused: say why, once, instead of inviting it.
+            async with runtime.db.transaction() as repo:
+                if not await repo.events.mark_report_requested(event.id, now):
+                    continue
+                ids = await notifier.enqueue(
+                    repo,
+                    [event.proposed_by],
+                    partial(_uncovered, event, runtime),
+                    "report request",
+                )
+            await notifier.deliver(runtime.bot, ids)
+            asked += 1  # recorded in the outbox: it goes out, now or after an outage
+            continue
 
         def text(event: EventRecord = event) -> str:
             return _(
@@ -241,5 +264,14 @@ async def ask_for_reports(runtime: Runtime, now: datetime) -> int:
             if not await repo.events.mark_report_requested(event.id, now):
                 continue
             ids = await notifier.enqueue(repo, [event.proposed_by], compose, "report request")
-        asked += len(await notifier.deliver(runtime.bot, ids))
+        await notifier.deliver(runtime.bot, ids)
+        asked += 1  # recorded in the outbox: it goes out, now or after an outage
     return asked
+
+
+def _uncovered(event: EventRecord, runtime: Runtime) -> str:
+    assert runtime.plans is not None
+    return _(
+        "Your event «{title}» is over, but it falls outside the plan periods ({periods}), so it "
+        "cannot be reported against the plan."
+    ).format(title=escape(event.title), periods=runtime.plans.periods())

@@ -25,6 +25,9 @@ def _words() -> dict[str, str]:
             "The loaded plan covers {start} – {end}; this date is outside it. For activities of "
             "another period, please ask the coordinators (ІРМ)."
         ),
+        "date_outside_plans": _(
+            "No loaded plan runs on this date. Reports are open for the plan periods {periods}."
+        ),
         "not_a_number": _("Please send a whole number in digits, e.g. 1 or 25."),
         "too_small": _("The number must be at least {minimum}."),
         "too_large": _("That is more than {maximum}: please check the number."),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from aiogram.utils.i18n import I18n
 
@@ -12,6 +12,7 @@ from db import Database, NewsletterRecord
 from db.activities import NewActivity
 from plan import Plan
 from plan.clock import Clock
+from plan.plans import Plans
 from scheduler.newsletter.compose import compose, gather, send_time
 
 log = logging.getLogger(__name__)
@@ -34,9 +35,12 @@ class Issues:
     """The one way an issue is composed and stored, whoever asks: the schedule, a coordinator's
     /newsletter or introduction, `cso-bot newsletter send` and `preview`."""
 
-    def __init__(self, db: Database, plan: Plan, clock: Clock, i18n: I18n) -> None:
+    def __init__(
+        self, db: Database, plan: Plan, clock: Clock, i18n: I18n, plans: Plans | None = None
+    ) -> None:
         self.db = db
         self.plan = plan
+        self.plans = plans or Plans((plan,))  # a letter counts for the plan running in its month
         self.clock = clock
         self.i18n = i18n
 
@@ -44,13 +48,17 @@ class Issues:
         """Issues are written in the default language (Ukrainian), whoever reads them."""
         return self.i18n.gettext(text, locale=self.i18n.default_locale)
 
+    def plan_of(self, month: str) -> Plan:
+        """The plan running in `month` (YYYY-MM); the current one when none runs then."""
+        return self.plans.covering(date.fromisoformat(f"{month}-01")) or self.plan
+
     def send_at(self, schedule: Schedule, month: str) -> datetime | None:
         return send_time(schedule.cron, self.clock.timezone, month)
 
     async def compose(self, month: str, intro: str = "") -> list[str]:
         """The month's issue as it would be composed now, without storing it."""
         content = await gather(
-            self.db, self.plan, month, self.clock.now(), self.clock.timezone, intro
+            self.db, self.plan_of(month), month, self.clock.now(), self.clock.timezone, intro
         )
         return compose(content, self.t)
 
@@ -66,7 +74,7 @@ class Issues:
             return existing
         text = existing.intro if intro is None and existing is not None else intro or ""
         now = self.clock.now()
-        content = await gather(self.db, self.plan, month, now, self.clock.timezone, text)
+        content = await gather(self.db, self.plan_of(month), month, now, self.clock.timezone, text)
         parts = compose(content, self.t)
         met = [(r.indicator_id, r.year) for r in content.results]
         async with self.db.transaction() as repo:
@@ -90,9 +98,7 @@ class Issues:
         """The activity a sent issue counts as (the plan's `newsletter_indicator`), recorded
         once, dated `sent_at` (else when it finished); its id, None if the issue is not sent or
         the plan names no such indicator."""
-        plan = self.plan
-        indicator = plan.indicator(plan.newsletter_indicator or "")
-        if indicator is None:
+        if all(p.indicator(p.newsletter_indicator or "") is None for p in self.plans.all):
             return None
         async with self.db.transaction() as repo:
             newsletter = await repo.newsletters.get(newsletter_id)
@@ -107,8 +113,10 @@ class Issues:
             if sent_on.tzinfo is None:
                 sent_on = sent_on.replace(tzinfo=UTC)
             day = sent_on.astimezone(self.clock.timezone).date()
-            if not plan.start <= day <= plan.end:
-                # The loaded plan does not cover this month: its promise is not this plan's.
+            plan = self.plans.covering(day)
+            indicator = plan.indicator(plan.newsletter_indicator or "") if plan else None
+            if plan is None or indicator is None:
+                # No loaded plan runs in this month (or it promises no letters): nothing counts.
                 return None
             organisation = await repo.organisations.by_name(IRM_NAME)
             if organisation is None:
