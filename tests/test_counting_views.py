@@ -118,7 +118,10 @@ async def test_an_import_verifies_the_organisations_it_creates(
             "SELECT action, reason FROM audit_log WHERE entity = 'organisation'"
         )
     assert [tuple(r) for r in reasons] == [("create", "imported from spring.csv")]
-    assert "ГО Тест" not in texts(await coordinator.send("/organisations"))
+    # Listed among the verified organisations, never as a registration waiting for a decision.
+    listed = texts(await coordinator.send("/organisations"))
+    assert "• <b>ГО Тест</b>" in listed
+    assert "Нічого не очікує" in listed
 
 
 async def test_a_pending_organisation_counts_once_verified(app: App, coordinator: Chat) -> None:
