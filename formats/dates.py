@@ -7,6 +7,7 @@ and an echo of what they typed uses the same form, so it reads back as it was en
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 
 from babel.core import Locale, UnknownLocaleError
@@ -16,12 +17,16 @@ __all__ = [
     "DEFAULT_LOCALE",
     "TYPED_DATE",
     "document_date",
+    "event_span",
     "event_time",
     "long_date",
     "month_key",
     "month_label",
     "month_year",
+    "period",
+    "periods",
     "short_date",
+    "time_of_day",
     "typed_date",
 ]
 
@@ -75,11 +80,46 @@ def document_date(day: date, locale: str | None = DEFAULT_LOCALE) -> str:
     return text
 
 
-def event_time(moment: datetime, locale: str | None = DEFAULT_LOCALE) -> str:
-    """«пт, 24 травня, 10:00» in the moment's own zone (the city's, for the plan's events)."""
-    return format_datetime(
-        moment, "EEE, d MMMM, HH:mm", tzinfo=moment.tzinfo, locale=_locale(locale)
-    )
+def period(start: date, end: date, locale: str | None = DEFAULT_LOCALE) -> str:
+    """«1 січня 2024 – 31 грудня 2026»: a plan's period, or any span of whole days."""
+    return f"{long_date(start, locale)} – {long_date(end, locale)}"
+
+
+def periods(spans: Iterable[tuple[date, date]], locale: str | None = DEFAULT_LOCALE) -> str:
+    """Several periods in one line, «1 січня 2024 – 31 грудня 2026, …»."""
+    return ", ".join(period(start, end, locale) for start, end in spans)
+
+
+def time_of_day(moment: datetime, locale: str | None = DEFAULT_LOCALE) -> str:
+    """«18:00»: the 24-hour clock in Ukrainian and English alike, in the moment's own zone."""
+    return format_datetime(moment, "HH:mm", tzinfo=moment.tzinfo, locale=_locale(locale))
+
+
+def event_time(
+    moment: datetime, locale: str | None = DEFAULT_LOCALE, today: date | None = None
+) -> str:
+    """«пт, 24 травня, 10:00» in the moment's own zone (the city's, for the plan's events).
+
+    With `today` given, a moment of another year names its year: «пн, 4 січня 2027, 10:00».
+    """
+    pattern = "EEE, d MMMM, HH:mm"
+    if today is not None and moment.year != today.year:
+        pattern = "EEE, d MMMM y, HH:mm"
+    return format_datetime(moment, pattern, tzinfo=moment.tzinfo, locale=_locale(locale))
+
+
+def event_span(
+    starts: datetime,
+    ends: datetime,
+    locale: str | None = DEFAULT_LOCALE,
+    today: date | None = None,
+) -> str:
+    """«пт, 24 травня, 10:00–12:00»; over several days «пт, 24 травня, 10:00 – сб, 25 травня,
+    12:00». Both moments are shown in their own zones: convert them to the city's first."""
+    start = event_time(starts, locale, today)
+    if starts.date() == ends.date():
+        return f"{start}–{time_of_day(ends, locale)}"
+    return f"{start} – {event_time(ends, locale, today)}"
 
 
 def typed_date(day: date) -> str:

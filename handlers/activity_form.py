@@ -13,9 +13,11 @@ from typing import Any
 from aiogram import F
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from formats.dates import long_date, typed_date
 from handlers import commands
 from handlers.forms import (
     CONFIRM,
@@ -182,7 +184,7 @@ def _has_many_indicators(turn: Turn[Draft]) -> bool:
 def ask_date(turn: Turn[Draft]) -> Question:
     return Question(
         _("When did it take place? Date as <code>ДД.ММ.РРРР</code>, e.g. {example}.").format(
-            example=turn.plan.start.strftime("%d.%m.%Y")
+            example=typed_date(turn.plan.start)
         )
     )
 
@@ -388,7 +390,9 @@ def field_lines(draft: Draft, measure: Measure | None, indicator: Indicator | No
             value=escape(indicator.description) if indicator else dash
         ),
         _("<b>Date:</b> {value}").format(
-            value=date.fromisoformat(draft.date).strftime("%d.%m.%Y") if draft.date else dash
+            value=long_date(date.fromisoformat(draft.date), get_i18n().current_locale)
+            if draft.date
+            else dash
         ),
         _("<b>Title:</b> {value}").format(value=escape(draft.title or dash)),
         _("<b>Description:</b> {value}").format(value=escape(draft.description or dash)),

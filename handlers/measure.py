@@ -8,8 +8,10 @@ import re
 from aiogram import Router
 from aiogram.filters import CommandObject
 from aiogram.types import InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
+from formats.dates import periods
 from formats.site import SiteLinks
 from handlers import commands
 from handlers.plan_views import (
@@ -42,7 +44,8 @@ async def cmd_measure(
         chosen = plans.by_id(choice) or (plans.for_year(int(choice)) if choice.isdigit() else None)
         if chosen is None:
             text = _("No loaded plan runs in {choice}. The plans: {periods}.").format(
-                choice=echo(choice, 40), periods=plans.periods()
+                choice=echo(choice, 40),
+                periods=periods(plans.spans(), get_i18n().current_locale),
             )
             await answer(message, text, measures_keyboard((), back_to_plan()))
             return

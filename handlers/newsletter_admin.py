@@ -10,11 +10,14 @@ from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, User
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
 from db import NewsletterRecord
+from formats.dates import event_time, month_label
 from formats.telegram_text import html_problem, visible_length
 from handlers import commands
+from handlers.forms.errors import characters
 from handlers.reply import answer, drop_keyboard
 from handlers.roles import COORDINATOR, HasRole, guard, refuse_non_coordinator
 from scheduler.newsletter.delivery import cancel_newsletter, pause_newsletter
@@ -110,11 +113,12 @@ async def on_approve(
         # Its send time has passed (it was waiting for this approval): send it now.
         newsletter.spawn_send(bot, issue.id, {chat_id: None})
         return
-    when = at.strftime("%d.%m.%Y %H:%M") if at else "—"
+    locale = get_i18n().current_locale
+    when = event_time(at, locale) if at else "—"
     await bot.send_message(
         chat_id,
         _("✅ The {month} newsletter is approved; it goes out on {when}.").format(
-            month=issue.month, when=when
+            month=month_label(issue.month, locale), when=when
         ),
     )
 
@@ -168,9 +172,9 @@ async def on_intro(message: Message, state: FSMContext, bot: Bot, newsletter: Ne
         await answer(
             message,
             _(
-                "The introduction is {length} characters long; the limit is {limit}. Shorten it "
+                "The introduction is {characters} long; the limit is {limit}. Shorten it "
                 "and send it again, or /cancel: the current introduction is kept."
-            ).format(length=length, limit=MAX_INTRO),
+            ).format(characters=characters(length), limit=MAX_INTRO),
         )
         return
     problem = html_problem(text)

@@ -7,8 +7,10 @@ from datetime import date
 from html import escape
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
+from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
+from formats.dates import long_date
 from formats.site import SiteLinks
 
 # Cutting labels is formats.telegram_text's rule; `short` is imported from here as before.
@@ -47,6 +49,10 @@ def back_to_plan(at: int | None = None) -> InlineKeyboardButton:
     return _button(_("⬆ Plan"), PlanCb(level=PlanLevel.directions, plan=at))
 
 
+def _shown(day: date) -> str:
+    return long_date(day, get_i18n().current_locale)
+
+
 def years(plan: Plan) -> str:
     return f"{plan.start.year}–{plan.end.year}"
 
@@ -54,9 +60,9 @@ def years(plan: Plan) -> str:
 def period_line(plan: Plan, today: date) -> str | None:
     """A line saying the plan is not running today: its period ended, or has not begun."""
     if plan.end < today:
-        return _("⚠ The period of this plan ended on {end}.").format(end=f"{plan.end:%d.%m.%Y}")
+        return _("⚠ The period of this plan ended on {end}.").format(end=_shown(plan.end))
     if today < plan.start:
-        return _("⚠ This plan begins on {start}.").format(start=f"{plan.start:%d.%m.%Y}")
+        return _("⚠ This plan begins on {start}.").format(start=_shown(plan.start))
     return None
 
 
@@ -71,9 +77,7 @@ def plan_view(
     ended = period_line(plan, today)
     lines = [
         f"<b>{escape(plan.title)}</b>",
-        _("Period: {start} – {end}").format(
-            start=plan.start.strftime("%d.%m.%Y"), end=plan.end.strftime("%d.%m.%Y")
-        ),
+        _("Period: {start} – {end}").format(start=_shown(plan.start), end=_shown(plan.end)),
         *([ended] if ended else []),
         *([_("🗄 From the archive: this is not the current plan.")] if at is not None else []),
         "",
@@ -279,11 +283,16 @@ def glossary_entry_view(
     plan: Plan, kind: GlossaryKind, entry: GlossaryEntry
 ) -> tuple[str, InlineKeyboardMarkup]:
     measures = measures_of(plan, kind, entry.id)
+    n = len(measures)
     heading = (
-        _("<b>{name}</b> is responsible for {n} measures:")
+        ngettext(
+            "<b>{name}</b> is responsible for {n} measure:",
+            "<b>{name}</b> is responsible for {n} measures:",
+            n,
+        )
         if kind is GlossaryKind.body
-        else _("<b>{name}</b> funds {n} measures:")
-    ).format(name=escape(entry.full), n=len(measures))
+        else ngettext("<b>{name}</b> funds {n} measure:", "<b>{name}</b> funds {n} measures:", n)
+    ).format(name=escape(entry.full), n=n)
     back = _button(_("⬅ Back"), GlossaryCb(kind=kind))
     return "\n".join([heading, "", *measure_list(measures)]), measures_keyboard(
         measures, back, back_to_menu()

@@ -7,7 +7,6 @@ A project's author and coordinators may edit it (the same form, from its summary
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -20,11 +19,13 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject, User
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from db import Database
 from db.projects import NewProject, ProjectRecord
+from formats.dates import long_date
 from handlers import commands
 from handlers.events import on_not_member
 from handlers.forms import (
@@ -45,12 +46,11 @@ from handlers.forms.measures import read_measures
 from handlers.reply import answer, drop_keyboard
 from handlers.roles import COORDINATOR, MEMBER, HasRole, guard
 from plan.clock import Clock
-from plan.validation import InputError, parse_url
+from plan.validation import InputError, parse_url, read_date
 
 MAX_TITLE = 200
 MAX_ORGANISATIONS = 300
 MAX_DESCRIPTION = 500
-_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
 
 
 class ProjectForm(StatesGroup):
@@ -122,15 +122,8 @@ class ProjectDraft(FormDraft):
 
 
 def parse_until(raw: str, first: date) -> date:
-    """ДД.ММ.РРРР, today or later."""
-    match = _DATE.fullmatch(raw.strip())
-    if not match:
-        raise InputError("date_format")
-    d, m, y = (int(g) for g in match.groups())
-    try:
-        value = date(y, m, d)
-    except ValueError:
-        raise InputError("date_invalid") from None
+    """A typed date (read_date's forms), today or later."""
+    value = read_date(raw)
     if value < first:
         raise InputError("until_past")
     return value
@@ -150,7 +143,9 @@ def project_lines(project: dict[str, Any] | ProjectRecord) -> list[str]:
     until = p["until"]
     if isinstance(until, str):
         until = date.fromisoformat(until)
-    lines.append(_("<b>Active until:</b> {value}").format(value=until.strftime("%d.%m.%Y")))
+    lines.append(
+        _("<b>Active until:</b> {value}").format(value=long_date(until, get_i18n().current_locale))
+    )
     return lines
 
 

@@ -69,11 +69,14 @@ class Plans:
             return default
         return self.all[index] if 0 <= index < len(self.all) else None
 
-    def periods(self, iso: bool = False) -> str:
-        """The periods open for reports, for an answer naming them (ISO for the CLI)."""
-        if iso:
-            return ", ".join(f"{p.start.isoformat()}..{p.end.isoformat()}" for p in self.all)
-        return ", ".join(f"{p.start:%d.%m.%Y}–{p.end:%d.%m.%Y}" for p in self.all)
+    def periods(self, iso: bool = True) -> str:
+        """The periods open for reports, for the CLI's messages: «2023-01-01..2024-12-31, …».
+        A chat names them in words: formats.dates.periods(plans.spans(), locale)."""
+        return ", ".join(f"{p.start.isoformat()}..{p.end.isoformat()}" for p in self.all)
+
+    def spans(self) -> tuple[tuple[date, date], ...]:
+        """Each plan's first and last day, in date order: the periods a message names."""
+        return tuple((p.start, p.end) for p in self.all)
 
     def parse_date(self, raw: str, today: date) -> date:
         """A report's date: real, not in the future, inside the period of one of the plans
@@ -82,7 +85,7 @@ class Plans:
         if value > today:
             raise InputError("date_future", today=today)
         if self.covering(value) is None:
-            raise InputError("date_outside_plans", periods=self.periods())
+            raise InputError("date_outside_plans", periods=self.spans())
         return value
 
 

@@ -21,8 +21,32 @@ MAX_TITLE = 200
 MAX_DESCRIPTION = 1000
 MAX_URL = 500
 _WHOLE = re.compile(r"[0-9]{1,12}")
-_DOTTED = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
+_DOTTED = re.compile(r"(\d{1,2})[./](\d{1,2})[./](\d{4})")
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_WORDED = re.compile(r"(\d{1,2})\s+([^\W\d_]+)\.?,?\s+(\d{4})(?:\s*(?:р\.?|року))?")
+# A month typed as a word, «5 травня 2024» or "5 May 2024": the Ukrainian genitive (how a date
+# is said), the nominative and the usual short forms, and the English names.
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("січня", "січень", "січ", "january", "jan"),
+            ("лютого", "лютий", "лют", "february", "feb"),
+            ("березня", "березень", "бер", "march", "mar"),
+            ("квітня", "квітень", "квіт", "april", "apr"),
+            ("травня", "травень", "трав", "may"),
+            ("червня", "червень", "черв", "june", "jun"),
+            ("липня", "липень", "лип", "july", "jul"),
+            ("серпня", "серпень", "серп", "august", "aug"),
+            ("вересня", "вересень", "вер", "september", "sep", "sept"),
+            ("жовтня", "жовтень", "жовт", "october", "oct"),
+            ("листопада", "листопад", "лист", "november", "nov"),
+            ("грудня", "грудень", "груд", "december", "dec"),
+        ],
+        start=1,
+    )
+    for name in names
+}
 
 
 class InputError(ValueError):
@@ -45,13 +69,18 @@ def parse_date(raw: str, plan: Plan, today: date) -> date:
 
 
 def read_date(raw: str) -> date:
-    """ДД.ММ.РРРР (or YYYY-MM-DD) as a real date, whatever plan it falls in."""
+    """A date as people type it, whatever plan it falls in: ДД.ММ.РРРР (05.05.2024, 5.5.2024,
+    5/5/2024), YYYY-MM-DD, or with the month in words («5 травня 2024», "5 May 2024").
+
+    The one reader of typed dates: the bot's forms and the CSV import alike.
+    """
     text = raw.strip()
-    match = _DOTTED.fullmatch(text)
-    if match:
+    if match := _DOTTED.fullmatch(text):
         day, month, year = (int(g) for g in match.groups())
     elif match := _ISO.fullmatch(text):
         year, month, day = (int(g) for g in match.groups())
+    elif (match := _WORDED.fullmatch(text.lower())) and match.group(2) in _MONTHS:
+        day, month, year = int(match.group(1)), _MONTHS[match.group(2)], int(match.group(3))
     else:
         raise InputError("date_format")
     try:

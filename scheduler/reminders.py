@@ -20,12 +20,13 @@ from zoneinfo import ZoneInfo
 from aiogram import Bot
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from db import Database
 from db.events import EventRecord
+from formats.dates import event_time, periods
 from plan.clock import Clock
 from plan.plans import Plans
 from scheduler.notifier import Composed, Notifier
@@ -73,7 +74,8 @@ class Runtime:
 
 
 def local(moment: datetime, timezone: ZoneInfo) -> str:
-    return moment.astimezone(timezone).strftime("%d.%m.%Y %H:%M")
+    """«пт, 24 травня, 10:00» in the city's time and the reader's language."""
+    return event_time(moment.astimezone(timezone), get_i18n().current_locale)
 
 
 # --- planning ---------------------------------------------------------------------------------
@@ -274,4 +276,7 @@ def _uncovered(event: EventRecord, runtime: Runtime) -> str:
     return _(
         "Your event «{title}» is over, but it falls outside the plan periods ({periods}), so it "
         "cannot be reported against the plan."
-    ).format(title=escape(event.title), periods=runtime.plans.periods())
+    ).format(
+        title=escape(event.title),
+        periods=periods(runtime.plans.spans(), get_i18n().current_locale),
+    )

@@ -10,11 +10,14 @@ import pytest
 
 from formats.dates import (
     document_date,
+    event_span,
     event_time,
     long_date,
     month_label,
     month_year,
+    period,
     short_date,
+    time_of_day,
     typed_date,
 )
 
@@ -46,3 +49,16 @@ def test_an_unknown_locale_reads_ukrainian(locale: str | None) -> None:
 
 def test_a_typed_date_reads_back_as_typed() -> None:
     assert typed_date(date(2024, 3, 1)) == "01.03.2024"
+
+
+def test_an_event_span_and_a_period() -> None:
+    start = datetime(2024, 5, 24, 10, 0, tzinfo=KYIV)
+    assert time_of_day(start) == "10:00"
+    assert event_span(start, start.replace(hour=12)) == "пт, 24 травня, 10:00–12:00"
+    assert (
+        event_span(start, start.replace(day=25, hour=12), "en")
+        == "Fri, 24 May, 10:00 – Sat, 25 May, 12:00"
+    )
+    # Another year than today's names its year.
+    assert event_time(start, today=date(2023, 12, 1)) == "пт, 24 травня 2024, 10:00"
+    assert period(date(2023, 1, 1), date(2024, 12, 31)) == "1 січня 2023 – 31 грудня 2024"

@@ -101,7 +101,7 @@ async def test_start_leaves_the_form_and_plain_text_is_a_search(member: Chat, ap
         ],
     )
     summary = texts(sent)
-    assert "14.03.2024" in summary and "Зустріч з департаментом освіти" in summary
+    assert "14 березня 2024" in summary and "Зустріч з департаментом освіти" in summary
     assert "ІГС 7, ВМР 2" in summary
     await member.tap("Надіслати")
     async with app.db.read() as repo:

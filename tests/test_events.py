@@ -127,7 +127,7 @@ async def test_coordinator_publishes_an_event_and_its_reminder_is_planned(
     sent = await _fill(coordinator, FORM)
     summary = texts(sent)
     assert "Перевірте захід" in summary
-    assert "14.03.2026 10:00–12:30" in summary
+    assert "сб, 14 березня, 10:00–12:30" in summary
     sent = await coordinator.tap("Підтвердити")
     assert "опубліковано" in texts(sent)
     async with app.db.read() as repo:
@@ -180,7 +180,7 @@ async def test_guest_cannot_propose(chat: Chat) -> None:
     [
         (2, "01.03.2026 10:00", "минув"),  # in the past
         (2, "10.03.2026 11:59", "минув"),  # earlier today (Kyiv time)
-        (2, "2026-03-14 10:00", "Не вдалося прочитати дату й час"),
+        (2, "завтра о 10", "Не вдалося прочитати дату й час"),
         (2, "14.03.2026", "Не вдалося прочитати дату й час"),
         (2, "завтра о десятій", "Не вдалося прочитати дату й час"),
         (2, "31.02.2026 10:00", "немає такої дати"),
@@ -240,7 +240,7 @@ async def test_editing_the_start_past_the_end_asks_for_the_end_again(coordinator
     sent = await coordinator.send("15.03.2026 10:00")
     assert "Коли він закінчується" in texts(sent)
     sent = await coordinator.send("11:00")
-    assert "15.03.2026 10:00–11:00" in texts(sent)
+    assert "нд, 15 березня, 10:00–11:00" in texts(sent)
 
 
 # --- the list ---------------------------------------------------------------------------------
@@ -379,6 +379,7 @@ async def test_coordinator_cancels_an_event_and_attendees_are_told(
     sent = await coordinator.tap("Так, скасувати захід")
     assert {r.chat_id for r in sent if isinstance(r, SendMessage)} == {MEMBER_ID, OTHER_ID}
     assert "скасовано" in texts(sent)
+    assert "Захід скасовано; повідомлено 2 людини." in texts(sent)  # the number agrees
     assert not app.scheduler.get_jobs()  # type: ignore[attr-defined]
     sent = await Chat(app, THIRD_ID).press(1, EventCb(action="go", id=event_id).pack())
     assert "скасовано" in _alerts(sent)
@@ -396,7 +397,7 @@ async def test_coordinator_moves_an_event(coordinator: Chat, app: App) -> None:
     assert "пізніше" in texts(await coordinator.send("14:00"))
     sent = await coordinator.send("17:00")
     told = _to(sent, MEMBER_ID)
-    assert told and "перенесено" in told[0].text and "20.03.2026 15:00–17:00" in told[0].text
+    assert told and "перенесено" in told[0].text and "пт, 20 березня, 15:00–17:00" in told[0].text
     async with app.db.read() as repo:
         event = await repo.events.get(event_id)
     assert event is not None and event.reminded_at is None  # due again for the new time
@@ -498,20 +499,59 @@ async def test_words_instead_of_codes_offer_measures(coordinator: Chat) -> None:
     assert "Опишіть захід" in texts(coordinator.session.requests[-3:])
 
 
+async def test_dates_are_typed_as_people_write_them(coordinator: Chat) -> None:
+    for typed in ("14 березня 2026, 10:00", "14.3.2026 10:00", "2026-03-14 10:00"):
+        summary = texts(await _fill(coordinator, [*FORM[:2], typed, *FORM[3:]]))
+        assert "сб, 14 березня, 10:00–12:30" in summary, typed
+        await coordinator.send("/cancel")
+        await coordinator.tap("Так, скасувати")
+
+
+async def test_english_readers_get_english_dates_and_patterns(app: App) -> None:
+    english = Chat(app, COORDINATOR_ID, language_code="en")
+    await english.send("/language")
+    await english.tap("English")
+    sent = await _fill(english, FORM[:2])
+    assert "DD.MM.YYYY HH:MM" in texts(sent) and "ДД" not in texts(sent)
+    steps = [("tap", "Skip") if isinstance(s, tuple) else s for s in FORM[2:]]
+    summary = texts(await _fill(english, steps))
+    assert "Sat, 14 March, 10:00–12:30" in summary
+
+
 # --- what the organiser sees, filters, labels ------------------------------------------------
 
 
 async def test_the_organiser_and_coordinators_see_who_is_coming(app: App) -> None:
     event_id = await _event(app, capacity=1, proposed_by=MEMBER_ID, created_by=MEMBER_ID)
-    await Chat(app, OTHER_ID).press(1, EventCb(action="go", id=event_id).pack())
-    await Chat(app, THIRD_ID).press(1, EventCb(action="wait", id=event_id).pack())
-    counts = "Для організатора: прийде 1, у списку очікування 1"
+    sent = await Chat(app, MEMBER_ID).send(f"/start event_{event_id}")
+    assert "Ще ніхто не відповів" in texts(sent)
+    olena = Chat(app, OTHER_ID, first_name="Олена <Ко>")
+    olena.user = olena.user.model_copy(update={"username": "olena"})
+    await olena.press(1, EventCb(action="go", id=event_id).pack())
+    await Chat(app, THIRD_ID, first_name="Петро").press(
+        1, EventCb(action="wait", id=event_id).pack()
+    )
     for viewer in (MEMBER_ID, COORDINATOR_ID):
-        sent = await Chat(app, viewer).send(f"/start event_{event_id}")
-        assert counts in texts(sent), viewer
+        text = texts(await Chat(app, viewer).send(f"/start event_{event_id}"))
+        assert "Хто прийде" in text, viewer
+        # Names as people know them, escaped; the counts agree with the number.
+        assert "Прийде 1 людина:\n1. Олена &lt;Ко&gt; (@olena), id 200" in text, viewer
+        assert "У списку очікування 1 людина:\n1. Петро, id 300" in text, viewer
     sent = await Chat(app, THIRD_ID).send(f"/start event_{event_id}")
-    assert "Для організатора" not in texts(sent)
+    assert "Хто прийде" not in texts(sent) and "Олена" not in texts(sent)
     assert await _going(app, event_id) == ([OTHER_ID], [THIRD_ID]), "looking changed nothing"
+
+
+async def test_a_long_list_of_attendees_is_counted_past_its_names(app: App) -> None:
+    event_id = await _event(app, proposed_by=MEMBER_ID, created_by=MEMBER_ID)
+    for user_id in range(1000, 1022):
+        await Chat(app, user_id, first_name=f"Гість{user_id}").press(
+            1, EventCb(action="go", id=event_id).pack()
+        )
+    text = texts(await Chat(app, COORDINATOR_ID).send(f"/start event_{event_id}"))
+    assert "Прийдуть 22 людини:" in text
+    assert "15. Гість1014, id 1014" in text and "Гість1015" not in text
+    assert "…і ще 7 людей" in text
 
 
 async def test_the_active_filter_is_marked_and_the_menu_is_a_tap_away(

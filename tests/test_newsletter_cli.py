@@ -121,7 +121,7 @@ async def test_send_refuses_unknown_month_and_bad_input(api: FakeBotAPI, tmp_pat
 async def test_preview_composes_without_storing(api: FakeBotAPI, tmp_path: Path) -> None:
     code, output = await _run(api, tmp_path, "preview", "--month", "2024-05")
     assert code == 0, output
-    assert "Розсилка плану партнерства, 05.2024" in output
+    assert "Розсилка плану партнерства, травень 2024" in output
     assert "composed now, not stored" in output
     code, output = await _run(api, tmp_path, "status")
     assert "2024-05" not in output

@@ -175,7 +175,7 @@ async def test_browse_by_responsible_body_and_funding(chat: Chat, app: App) -> N
     assert any(b.startswith("ІРМ (") for b in chat.buttons())
     text = texts(await chat.tap("ІРМ ("))
     irm = app.plan.measures_of_body("irm")
-    assert f"({len(irm)})" in text
+    assert f"відповідає за {len(irm)} заходів:" in text  # the number and the word agree
     assert "<b>2.1.3</b>" in text
     await chat.send("/funding")
     text = texts(await chat.tap("Грантові кошти"))

@@ -155,11 +155,11 @@ def _callback_data(chat: Chat) -> list[str]:
 async def test_plan_serves_the_current_plan_and_offers_the_archive(two_plans: App) -> None:
     chat = Chat(two_plans, 100)
     text = texts(await chat.send("/plan"))
-    assert "01.01.2025 – 31.12.2026" in text and "завершився" not in text
+    assert "1 січня 2025 – 31 грудня 2026" in text and "завершився" not in text
     assert "🗄 План 2023–2024 (архів)" in chat.buttons()
     text = texts(await chat.tap("🗄 План 2023–2024"))
-    assert "01.01.2023 – 31.12.2024" in text
-    assert "Період цього плану завершився 31.12.2024" in text and "З архіву" in text
+    assert "1 січня 2023 – 31 грудня 2024" in text
+    assert "Період цього плану завершився 31 грудня 2024" in text and "З архіву" in text
     assert "⬅ Поточний план" in chat.buttons()
     # The archived plan's tree keeps its plan in every button, each under Telegram's 64 bytes.
     await chat.tap("1. ")
@@ -172,7 +172,7 @@ async def test_plan_serves_the_current_plan_and_offers_the_archive(two_plans: Ap
     text = texts(await chat.tap("🗄 1.1.1 у плані 2025–2026"))
     assert "План 2025–2026" in text and "завершився" not in text
     text = texts(await chat.tap("⬆ План"))
-    assert "01.01.2025 – 31.12.2026" in text
+    assert "1 січня 2025 – 31 грудня 2026" in text
 
 
 async def test_measure_in_a_chosen_plan(two_plans: App) -> None:
@@ -180,11 +180,11 @@ async def test_measure_in_a_chosen_plan(two_plans: App) -> None:
     text = texts(await chat.send("/measure 1.1.1"))
     assert "План 2025–2026" in text
     text = texts(await chat.send("/measure 1.1.1 2024"))
-    assert "План 2023–2024" in text and "завершився 31.12.2024" in text
+    assert "План 2023–2024" in text and "завершився 31 грудня 2024" in text
     assert texts(await chat.send(f"/measure {ANNEX4_ID} 1.1.1")) == text
     text = texts(await chat.send("/measure 1.1.1 2030"))
     assert "Жоден завантажений план не діє у 2030" in text
-    assert "01.01.2023–31.12.2024, 01.01.2025–31.12.2026" in text
+    assert "1 січня 2023 – 31 грудня 2024, 1 січня 2025 – 31 грудня 2026" in text
 
 
 async def test_search_says_which_plan_it_searched(two_plans: App) -> None:
@@ -197,7 +197,7 @@ async def test_search_says_which_plan_it_searched(two_plans: App) -> None:
 async def test_an_ended_plan_says_when_it_ended(chat: Chat) -> None:
     # One plan loaded (Annex 4) and the clock past it: it is still served, marked as ended.
     text = texts(await chat.send("/plan"))
-    assert "Період цього плану завершився 31.12.2024" in text
+    assert "Період цього плану завершився 31 грудня 2024" in text
     assert not [b for b in chat.buttons() if "архів" in b]
     assert "Шукали" not in texts(await chat.send("/search форум"))
 
@@ -221,7 +221,7 @@ async def test_report_dates_are_checked_against_every_plan(two_plans: App) -> No
     await member.tap("Діалогові зустрічі")
     text = texts(await member.send("14.03.2022"))
     assert "Жоден завантажений план не охоплює цей день" in text
-    assert "01.01.2023–31.12.2024, 01.01.2025–31.12.2026" in text
+    assert "1 січня 2023 – 31 грудня 2024, 1 січня 2025 – 31 грудня 2026" in text
     # A date of the earlier plan is taken, and the report is stored against that plan.
     steps = [
         "14.03.2024", "Зустріч", ("tap", "Пропустити"), ("tap", "1"), "7", "2",
@@ -281,7 +281,7 @@ async def test_no_invitation_for_an_event_no_plan_covers(two_plans: App) -> None
     told = [r for r in member.session.requests if r.__api_method__ == "sendMessage"]
     outside = next(r for r in told if "«outside»" in r.text)
     assert "поза періодами плану" in outside.text and outside.reply_markup is None
-    assert "01.01.2023–31.12.2024" in outside.text
+    assert "1 січня 2023 – 31 грудня 2024" in outside.text
     inside = next(r for r in told if "«inside»" in r.text)
     assert inside.reply_markup is not None  # the button to report it
 

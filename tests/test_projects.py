@@ -50,7 +50,7 @@ async def test_member_adds_a_project_that_is_listed_at_once(member: Chat, app: A
     assert "Перевірте проєкт" in summary
     assert "Школа &lt;громадського&gt; активіста" in summary
     assert "Навчання для молоді &amp; ІГС" in summary
-    assert "31.12.2026" in summary
+    assert "31 грудня 2026" in summary
     assert "додано" in texts(await member.tap("Опублікувати"))
     text = texts(await Chat(app, 555).send("/projects"))
     assert "Школа &lt;громадського&gt; активіста" in text
@@ -78,8 +78,12 @@ async def test_no_projects(chat: Chat) -> None:
         (3, "9.9.9", "немає заходу"),
         (5, "example.org", "посилання"),
         (6, "01.01.2026", "минула"),
-        (6, "2026-12-31", "Не вдалося прочитати дату"),
+        (6, "до кінця року", "Не вдалося прочитати дату"),
         (6, "31.02.2026", "немає такої дати"),
+        (6, "5 травня 2020", "минула"),  # the month in words is read too
+        (1, "Ш" * 201, "201 символ,"),  # the number and the word agree
+        (1, "Ш" * 254, "254 символи,"),
+        (1, "Ш" * 300, "300 символів,"),
     ],
 )
 async def test_bad_inputs_are_refused(member: Chat, step: int, bad: str, reason: str) -> None:

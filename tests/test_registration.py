@@ -264,7 +264,7 @@ async def test_a_5000_character_name_is_refused(app: App, chat: Chat) -> None:
     await start_new(chat)
     before = await snapshot(app)
     sent = await chat.send("Я" * 5000)
-    assert "Задовго: 5000 символів, дозволено щонайбільше 200" in texts(sent)
+    assert "Це задовго: 5000 символів, можна щонайбільше 200" in texts(sent)
     assert await state_of(app, USER_ID) == "RegistrationForm:name"
     assert await snapshot(app) == before
 

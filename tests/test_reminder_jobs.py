@@ -79,4 +79,4 @@ async def test_start_up_plans_reminders_and_the_job_reminds_once(app: App, clock
     await job["func"](*job["args"])  # e.g. a job that ran again after a restart
     told = [r for r in sender.session.requests if isinstance(r, SendMessage)]
     assert [r.chat_id for r in told] == [MEMBER_ID]
-    assert "Нагадування" in str(told[0].text) and "14.03.2026 10:00" in str(told[0].text)
+    assert "Нагадування" in str(told[0].text) and "сб, 14 березня, 10:00" in str(told[0].text)

@@ -25,7 +25,11 @@ TODAY = date(2026, 11, 26)
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [("14.03.2024", date(2024, 3, 14)), ("1.3.2023", date(2023, 3, 1)),
-     ("2024-12-31", date(2024, 12, 31)), (" 01.01.2023 ", date(2023, 1, 1))],
+     ("2024-12-31", date(2024, 12, 31)), (" 01.01.2023 ", date(2023, 1, 1)),
+     ("05.05.2024", date(2024, 5, 5)), ("5.5.2024", date(2024, 5, 5)),
+     ("5/5/2024", date(2024, 5, 5)), ("5 травня 2024", date(2024, 5, 5)),
+     ("5 Травня 2024 р.", date(2024, 5, 5)), ("5 трав. 2024", date(2024, 5, 5)),
+     ("5 May 2024", date(2024, 5, 5))],
 )  # fmt: skip
 def test_dates_accepted(raw: str, expected: date) -> None:
     assert parse_date(raw, PLAN, TODAY) == expected
@@ -35,7 +39,8 @@ def test_dates_accepted(raw: str, expected: date) -> None:
     ("raw", "reason"),
     [("31.02.2024", "date_invalid"), ("2024-13-01", "date_invalid"), ("1999", "date_format"),
      ("01.01.1999", "date_outside_plan"), ("01.01.2025", "date_outside_plan"),
-     ("27.11.2026", "date_future"), ("завтра", "date_format"), ("", "date_format")],
+     ("27.11.2026", "date_future"), ("завтра", "date_format"), ("", "date_format"),
+     ("5 травнів 2024", "date_format"), ("31 лютого 2024", "date_invalid")],
 )  # fmt: skip
 def test_dates_refused(raw: str, reason: str) -> None:
     with pytest.raises(InputError) as info:

@@ -12,6 +12,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
 from db import Database
 from db.coordinators import Coordinators
@@ -151,7 +152,14 @@ async def on_drop(
     reminders.forget(event.id)
     await query.answer()
     told = await notifier.deliver(bot, ids)
-    await refresh(query, _("The event is cancelled; {n} people were told.").format(n=len(told)))
+    await refresh(
+        query,
+        ngettext(
+            "The event is cancelled; {n} person was told.",
+            "The event is cancelled; {n} people were told.",
+            len(told),
+        ).format(n=len(told)),
+    )
 
 
 async def on_move_request(
@@ -224,7 +232,14 @@ async def on_move_ends(
         return
     reminders.plan(event)
     told = await notifier.deliver(bot, ids)
-    await answer(message, _("The event is moved; {n} people were told.").format(n=len(told)))
+    await answer(
+        message,
+        ngettext(
+            "The event is moved; {n} person was told.",
+            "The event is moved; {n} people were told.",
+            len(told),
+        ).format(n=len(told)),
+    )
 
 
 async def on_move_cancel(message: Message, state: FSMContext) -> None:

@@ -104,9 +104,10 @@ async def card(
         if organises:
             going = await repo.events.attendees(event.id, "going")
             waiting = await repo.events.attendees(event.id, "waiting")
+            people = await repo.users.people([*going, *waiting])
     lines = card_lines(event, plan, clock.timezone)
     if organises:
-        lines += ["", who_is_coming(going, waiting)]
+        lines += ["", *who_is_coming([people[u] for u in going], [people[u] for u in waiting])]
     if mine == "going":
         lines += ["", _("✅ You are coming.")]
     elif mine == "waiting":

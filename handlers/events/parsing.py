@@ -6,26 +6,29 @@ import re
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from plan.validation import InputError, parse_whole
+from plan.validation import InputError, parse_whole, read_date
 
 MAX_CAPACITY = 100_000
-_WHEN = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})[ ,T]+(\d{1,2})[:.](\d{2})")
+# A date as read_date reads it, then the time: «15.03.2027 14:00», «15 березня 2027, 14:00».
+_WHEN = re.compile(r"(.+?)[ ,T]+(\d{1,2})[:.](\d{2})")
 _TIME = re.compile(r"(\d{1,2})[:.](\d{2})")
 
 
 def parse_when(raw: str, timezone: ZoneInfo, now: datetime, day: date | None = None) -> datetime:
     """ДД.ММ.РРРР ГГ:ХХ in Kyiv time (or ГГ:ХХ alone on `day`), not in the past."""
     text = raw.strip()
-    match = _WHEN.fullmatch(text)
-    if match:
-        d, m, y, hh, mm = (int(g) for g in match.groups())
-    elif day is not None and (only_time := _TIME.fullmatch(text)):
-        d, m, y = day.day, day.month, day.year
+    if day is not None and (only_time := _TIME.fullmatch(text)):
         hh, mm = (int(g) for g in only_time.groups())
+    elif match := _WHEN.fullmatch(text):
+        try:
+            day = read_date(match.group(1).rstrip(","))
+        except InputError as e:
+            raise InputError("when_format" if e.reason == "date_format" else e.reason) from None
+        hh, mm = int(match.group(2)), int(match.group(3))
     else:
         raise InputError("when_format")
     try:
-        moment = datetime.combine(date(y, m, d), time(hh, mm), tzinfo=timezone)
+        moment = datetime.combine(day, time(hh, mm), tzinfo=timezone)
     except ValueError:
         raise InputError("date_invalid") from None
     if moment <= now:

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from datetime import datetime
 from html import escape
 from zoneinfo import ZoneInfo
 
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
 from db import Database
 from db.events import EventRecord
+from db.users import Person
+from formats.dates import event_span
+from handlers.people import person
 from handlers.roles import COORDINATOR
 from plan import Plan
+
+# Per list on a card: a card is edited in place, as one message of at most 4096 characters, and
+# a shown person takes up to ~100 of them; the rest of each list is counted.
+NAMES_SHOWN = 15
 
 
 async def get_event(db: Database, event_id: int) -> EventRecord | None:
@@ -54,10 +63,10 @@ def closed(event: EventRecord | None, now: datetime) -> str | None:
 
 
 def when_text(starts: datetime, ends: datetime, timezone: ZoneInfo) -> str:
-    start, end = starts.astimezone(timezone), ends.astimezone(timezone)
-    if start.date() == end.date():
-        return f"{start:%d.%m.%Y %H:%M}–{end:%H:%M}"
-    return f"{start:%d.%m.%Y %H:%M} – {end:%d.%m.%Y %H:%M}"
+    """«пт, 24 травня, 10:00–12:00» in the city's time and the reader's language."""
+    return event_span(
+        starts.astimezone(timezone), ends.astimezone(timezone), get_i18n().current_locale
+    )
 
 
 def place_text(place: str) -> str:
@@ -99,11 +108,33 @@ def card_lines(event: EventRecord, plan: Plan, timezone: ZoneInfo) -> list[str]:
     return lines
 
 
-def who_is_coming(going: list[int], waiting: list[int]) -> str:
-    """What the organiser and coordinators see of the answers: how many are coming and waiting.
+def who_is_coming(going: Sequence[Person], waiting: Sequence[Person]) -> list[str]:
+    """What the organiser and coordinators see of the answers: who is coming and who waits,
+    by name (first name, @username), in the order they answered."""
+    lines = [_("👥 <b>Who is coming</b> (seen by the organiser and coordinators only)")]
+    if not going and not waiting:
+        return [*lines, _("Nobody has answered yet.")]
+    if going:
+        lines.append(
+            ngettext("{n} person is coming:", "{n} people are coming:", len(going)).format(
+                n=len(going)
+            )
+        )
+        lines += _listed(going)
+    if waiting:
+        lines.append(
+            ngettext(
+                "{n} person on the waiting list:", "{n} people on the waiting list:", len(waiting)
+            ).format(n=len(waiting))
+        )
+        lines += _listed(waiting)
+    return lines
 
-    People are counted, not named: the bot keeps no names of its users yet.
-    """
-    return _("👥 For the organiser: {going} coming, {waiting} on the waiting list.").format(
-        going=len(going), waiting=len(waiting)
-    )
+
+def _listed(people: Sequence[Person]) -> list[str]:
+    # A card is one message: past NAMES_SHOWN a list says how many more, not who.
+    lines = [f"{i}. {person(p)}" for i, p in enumerate(people[:NAMES_SHOWN], start=1)]
+    more = len(people) - NAMES_SHOWN
+    if more > 0:
+        lines.append(ngettext("…and {n} more person", "…and {n} more people", more).format(n=more))
+    return lines

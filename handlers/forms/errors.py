@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date
+from typing import Any
 
+from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
+from formats.dates import long_date, periods
 from plan.validation import InputError
 
 
@@ -32,7 +35,7 @@ def _words() -> dict[str, str]:
         "too_small": _("The number must be at least {minimum}."),
         "too_large": _("That is more than {maximum}: please check the number."),
         "empty": _("This cannot be empty."),
-        "too_long": _("That is too long: {length} characters, at most {limit}."),
+        "too_long": _("That is too long: {characters}, at most {limit}."),
         "not_a_link": _(
             "That is not a link. Send a link starting with https://, a photo or a document."
         ),
@@ -55,7 +58,22 @@ def refusal(error: InputError, own: Callable[[], Mapping[str, str]] | None = Non
     """The refusal for `error`: a form's `own` wording first, else the common one."""
     words = {**_words(), **(own() if own else {})}
     text = words.get(error.reason, _("That did not work. Please try again."))
-    values = {
-        k: v.strftime("%d.%m.%Y") if isinstance(v, date) else v for k, v in error.details.items()
-    }
+    locale = get_i18n().current_locale
+    values = {k: _shown(v, locale) for k, v in error.details.items()}
+    if isinstance(length := error.details.get("length"), int):
+        values["characters"] = characters(length)
     return text.format(**values)
+
+
+def characters(n: int) -> str:
+    """«254 символи», «5000 символів»: a length in characters, agreeing with its number."""
+    return ngettext("{n} character", "{n} characters", n).format(n=n)
+
+
+def _shown(value: Any, locale: str) -> Any:
+    """A detail as the reader reads it: a date, or periods of dates, in words."""
+    if isinstance(value, date):
+        return long_date(value, locale)
+    if isinstance(value, tuple) and value and all(isinstance(v, tuple) for v in value):
+        return periods(value, locale)
+    return value

@@ -119,7 +119,6 @@ def parse_contact(raw: str) -> str:
 def _words() -> Mapping[str, str]:
     return {
         "empty": _("The answer cannot be empty."),
-        "too_long": _("That is too long: {length} characters, at most {limit} are allowed."),
         "edrpou_not_digits": _("The ЄДРПОУ code is made of digits only: 8 of them."),
         "edrpou_length": _("The ЄДРПОУ code has exactly 8 digits; you sent {length}."),
         "edrpou_check": _(

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 
 from db import Database
+from formats.dates import DEFAULT_LOCALE, event_time, long_date, month_label
 from formats.telegram_text import split_message
 from plan import Plan
 from plan.progress import IndicatorProgress, newly_met, plan_progress
@@ -107,15 +108,13 @@ def reached_results(
     )
 
 
-def _when(moment: datetime) -> str:
-    return moment.strftime("%d.%m %H:%M")
+def compose(content: IssueContent, _: Translate, locale: str = DEFAULT_LOCALE) -> list[str]:
+    """The issue as Telegram HTML messages, each within the limit, every line self-contained.
 
-
-def compose(content: IssueContent, _: Translate) -> list[str]:
-    """The issue as Telegram HTML messages, each within the limit, every line self-contained."""
-    year, number = content.month.split("-")
+    `_` and `locale` are the issue's language (the default one: everyone gets one text).
+    """
     lines = [_("📰 <b>Newsletter of the partnership plan, {month}</b>").format(
-        month=f"{number}.{year}"
+        month=month_label(content.month, locale)
     )]  # fmt: skip
     if content.intro.strip():
         lines += ["", content.intro.strip()]
@@ -124,7 +123,7 @@ def compose(content: IssueContent, _: Translate) -> list[str]:
         for event in content.events:
             lines.append(
                 _("• {when} — <b>{title}</b> ({place}; {organiser})").format(
-                    when=_when(event.starts_at),
+                    when=event_time(event.starts_at, locale),
                     title=escape(event.title),
                     place=escape(event.place),
                     organiser=escape(event.organiser),
@@ -138,7 +137,7 @@ def compose(content: IssueContent, _: Translate) -> list[str]:
             line = _("• <b>{title}</b> — {organisations}, until {until}").format(
                 title=escape(project.title),
                 organisations=escape(project.organisations),
-                until=project.active_until.strftime("%d.%m.%Y"),
+                until=long_date(project.active_until, locale),
             )
             if project.description:
                 line += f". {escape(' '.join(project.description.split()))}"

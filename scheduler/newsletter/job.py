@@ -19,11 +19,13 @@ from typing import Any, Protocol
 
 from aiogram import Bot
 from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from apscheduler.triggers.cron import CronTrigger
 
 from db import NewsletterRecord, Repositories
 from db.coordinators import Coordinators
+from formats.dates import event_time, month_label
 from plan.clock import Clock
 from scheduler.newsletter.board import Echo, ProgressBoard
 from scheduler.newsletter.compose import month_of, next_month
@@ -62,7 +64,8 @@ class SendResult:
 
 
 def status_line(record: NewsletterRecord, send_at: datetime | None) -> str:
-    when = send_at.strftime("%d.%m.%Y %H:%M") if send_at else "—"
+    locale = get_i18n().current_locale
+    when = event_time(send_at, locale) if send_at else "—"
     lines = {
         "draft": _("Draft of the {month} newsletter, not approved yet; it goes out on {when}."),
         "approved": _("The {month} newsletter is approved; it goes out on {when}."),
@@ -71,7 +74,7 @@ def status_line(record: NewsletterRecord, send_at: datetime | None) -> str:
         "cancelled": _("The {month} newsletter was cancelled."),
         "sent": _("The {month} newsletter was sent."),
     }
-    return lines[record.status].format(month=record.month, when=when)
+    return lines[record.status].format(month=month_label(record.month, locale), when=when)
 
 
 class Newsletter:
@@ -283,7 +286,7 @@ class Newsletter:
                 record,
                 lambda: _(
                     "📰 The draft of the {month} newsletter is ready. Check it and approve it."
-                ).format(month=month),
+                ).format(month=month_label(month, get_i18n().current_locale)),
                 preview=True,
             )
         await self.notifier.deliver(bot, ids)
@@ -310,7 +313,7 @@ class Newsletter:
                     lambda: _(
                         "The {month} newsletter was not approved by its send time; it goes out "
                         "as drafted (NEWSLETTER_UNAPPROVED=send)."
-                    ).format(month=month),
+                    ).format(month=month_label(month, get_i18n().current_locale)),
                     preview=False,
                 )
             await self.notifier.deliver(bot, told)
@@ -325,7 +328,7 @@ class Newsletter:
                     lambda: _(
                         "The {month} newsletter was not approved by its send time, so it waits "
                         "(NEWSLETTER_UNAPPROVED=wait). Approve it and it goes out at once."
-                    ).format(month=month),
+                    ).format(month=month_label(month, get_i18n().current_locale)),
                     preview=True,
                 )
         await self.notifier.deliver(bot, ids)
