@@ -86,7 +86,7 @@ async def test_an_added_coordinator_gets_the_draft_test_send_and_board(
     assert [m for m, *_ in _to(send, SUBSCRIBER)] == ["sendMessage"]
     board_configured, board_added = _to(send, COORDINATOR_ID), _to(send, ADDED_ID)
     assert board_added == board_configured
-    assert board_added[0][0] == "sendMessage" and "Розсилка за 2024-04" in board_added[0][1]
+    assert board_added[0][0] == "sendMessage" and "Розсилка за квітень 2024" in board_added[0][1]
     assert "✅" in board_added[-1][1]  # the summary: the send is done
     async with app.db.read() as repo:
         assert await repo.newsletters.status(issue.id) == "sent"

@@ -297,7 +297,7 @@ async def test_the_bot_resumes_an_interrupted_newsletter_at_startup(app: App) ->
     # Coordinators see the progress in one message: sent 3 (one before the restart), 0 left.
     for chat_id in coordinators:
         progress = [r.text for r in sends if r.chat_id == chat_id]
-        assert progress == ["Розсилка за 2026-11: надіслано 3, не вдалося 0, залишилося 0."]
+        assert progress == ["Розсилка за листопад 2026: надіслано 3, не вдалося 0, залишилося 0."]
     async with app.db.read() as repo:
         assert await repo.newsletters.status(newsletter) == "sent"
 

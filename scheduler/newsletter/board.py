@@ -10,8 +10,10 @@ from zoneinfo import ZoneInfo
 
 from aiogram import Bot
 from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
+from formats.dates import event_time, month_label
 from scheduler.newsletter.delivery import DeliverySummary
 from scheduler.newsletter.keyboards import issue_keyboard
 from scheduler.notifier import Notifier
@@ -51,7 +53,12 @@ class ProgressBoard:
         sent, failed, remaining = self._counts
         return _(
             "Newsletter {month}: sent {sent}, failed {failed}, remaining {remaining}."
-        ).format(month=self.month, sent=sent, failed=failed, remaining=remaining)
+        ).format(
+            month=month_label(self.month, get_i18n().current_locale),
+            sent=sent,
+            failed=failed,
+            remaining=remaining,
+        )
 
     async def __call__(self, sent: int, failed: int, remaining: int) -> None:
         """The delivery engine's progress callback."""
@@ -64,7 +71,7 @@ class ProgressBoard:
         await self._show(lambda: self._counts_text(), "sending")
 
     def _waiting_text(self, waiting: int, next_try: datetime) -> str:
-        when = next_try.astimezone(self.timezone).strftime("%d.%m.%Y %H:%M")
+        when = event_time(next_try.astimezone(self.timezone), get_i18n().current_locale)
         return _("📡 Telegram is unreachable: {waiting} waiting, next try at {when}.").format(
             waiting=waiting, when=when
         )
