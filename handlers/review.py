@@ -14,7 +14,7 @@ from aiogram.utils.i18n import gettext as _
 from db import Database
 from db.activity_reports import ActivityRecord
 from handlers import commands
-from handlers.reply import answer, drop_keyboard, refuse
+from handlers.reply import answer, drop_keyboard
 from handlers.review_views import (
     ReviewCb,
     interested,
@@ -23,7 +23,7 @@ from handlers.review_views import (
     send_evidence,
     status_label,
 )
-from handlers.roles import COORDINATOR, HasRole, guard
+from handlers.roles import COORDINATOR, HasRole, guard, refuse_non_coordinator
 from plan import Plan
 from plan.clock import Clock
 from plan.progress import IndicatorProgress, met_pairs, newly_met, plan_progress
@@ -313,7 +313,7 @@ async def _celebrate(
 
 
 async def on_not_coordinator(event: Message | CallbackQuery) -> None:
-    await refuse(event, _("Only coordinators can review reports."))
+    await refuse_non_coordinator(event)
 
 
 def build_router() -> Router:

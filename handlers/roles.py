@@ -37,5 +37,6 @@ def guard(router: Any, check: Filter) -> None:
 
 
 async def refuse_non_coordinator(event: Message | CallbackQuery) -> None:
-    """The answer to anyone else using a coordinators' command or button."""
+    """The answer to anyone else using a coordinators' command or button: the one wording of
+    "coordinators only", whatever the feature."""
     await refuse(event, _("Only coordinators can do this. Nothing was changed."))

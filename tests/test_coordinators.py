@@ -29,7 +29,7 @@ async def test_non_coordinators_are_refused_and_nothing_changes(app: App, chat: 
     before = await snapshot(app)
     for command in ("/organisations", "/coordinators"):
         sent = await chat.send(command)
-        assert "лише для координаторів" in texts(sent)
+        assert "Це можуть лише координатори" in texts(sent)
         assert "Світло" not in texts(sent)
     forged = [
         OrgReviewCb(kind="org", action="approve", org=org.id),
@@ -50,7 +50,7 @@ async def test_non_coordinators_are_refused_and_nothing_changes(app: App, chat: 
 
 async def test_coordinator_adds_and_removes_a_coordinator(app: App, coordinator: Chat) -> None:
     newcomer = Chat(app, NEW_ID)
-    assert "лише для координаторів" in texts(await newcomer.send("/organisations"))
+    assert "Це можуть лише координатори" in texts(await newcomer.send("/organisations"))
     assert "/organisations" not in texts(await newcomer.send("/help"))
 
     sent = await coordinator.send("/coordinators")
@@ -84,7 +84,7 @@ async def test_coordinator_adds_and_removes_a_coordinator(app: App, coordinator:
     await coordinator.tap(f"Вилучити Тест, {NEW_ID}")
     sent = await coordinator.tap("Так, вилучити")
     assert f"{NEW_ID} більше не координатор" in texts(sent)
-    assert "лише для координаторів" in texts(await newcomer.send("/organisations"))
+    assert "Це можуть лише координатори" in texts(await newcomer.send("/organisations"))
     assert await audit(app, "coordinator") == [
         (COORDINATOR_ID, NEW_ID, "add"),
         (COORDINATOR_ID, NEW_ID, "remove"),

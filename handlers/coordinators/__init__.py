@@ -8,8 +8,7 @@ from aiogram.filters import StateFilter
 from handlers import commands
 from handlers.coordinators import manage
 from handlers.coordinators.keyboards import CoordAction, CoordCb
-from handlers.organisations import on_forged, on_not_coordinator
-from handlers.roles import COORDINATOR, HasRole, guard
+from handlers.roles import COORDINATOR, HasRole, guard, refuse_non_coordinator
 
 __all__ = ["CoordCb", "build_router"]
 
@@ -37,7 +36,7 @@ def build_router() -> Router:
         manage.on_remove_declined, CoordCb.filter(F.action == CoordAction.remove_no)
     )
     others = Router(name=f"{__name__}.others")
-    others.message.register(on_not_coordinator, commands.COORDINATORS.filter)
-    others.callback_query.register(on_forged, CoordCb.filter())
+    others.message.register(refuse_non_coordinator, commands.COORDINATORS.filter)
+    others.callback_query.register(refuse_non_coordinator, CoordCb.filter())
     router.include_routers(desk, others)
     return router

@@ -6,19 +6,17 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.filters import StateFilter
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.i18n import gettext as _
 
 from handlers import commands
 from handlers.organisations import manage, review
 from handlers.organisations.keyboards import ManageAction, OrgManageCb, OrgReviewCb
-from handlers.reply import answer
 from handlers.roles import COORDINATOR, HasRole, guard, refuse_non_coordinator
 
 __all__ = ["OrgManageCb", "OrgReviewCb", "build_router", "on_not_coordinator"]
 
 
 async def on_not_coordinator(message: Message) -> None:
-    await answer(message, _("This is for coordinators only."))
+    await refuse_non_coordinator(message)
 
 
 async def on_forged(query: CallbackQuery) -> None:
