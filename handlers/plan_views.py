@@ -169,11 +169,13 @@ def _glossary_names(entries: Iterable[GlossaryEntry]) -> str:
 def measure_card(measure: Measure, printed_note: bool = False) -> str:
     """The full card of a measure; every line self-contained HTML so long cards split cleanly."""
     lines = [_("<b>Measure {code}</b>").format(code=measure.code)]
-    if measure.printed_code != measure.code:
+    # The document's own number is said once per card: in the heading, or (when the card was
+    # asked for by that number) as the fuller note below it.
+    if measure.printed_code != measure.code and not printed_note:
         lines[0] += " " + _("(numbered {printed} in the document)").format(
             printed=measure.printed_code
         )
-    if printed_note:
+    if printed_note and measure.printed_code != measure.code:
         lines.append(
             _(
                 "ℹ In the document this measure is numbered {printed}; here its code is {code}."

@@ -64,6 +64,9 @@ async def test_printed_code_opens_the_renumbered_measure(chat: Chat) -> None:
     text = texts(await chat.send("/measure 1.4.1"))
     assert "Захід 1.3.1" in text
     assert "У документі цей захід має номер 1.4.1" in text
+    assert text.count("1.4.1") == 1, "the renumbering is said once per card"
+    text = texts(await chat.send("/measure 1.3.1"))
+    assert "(у документі — 1.4.1)" in text and text.count("1.4.1") == 1
 
 
 async def test_doubled_printed_code_offers_both_measures(chat: Chat) -> None:

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 from aiogram.fsm.storage.base import StorageKey
-from aiogram.methods import TelegramMethod
+from aiogram.methods import SendMessage, TelegramMethod
+from aiogram.types import ReplyKeyboardRemove
 
 from bot.app import App, build_app
 from bot.config import Settings
@@ -401,3 +402,21 @@ async def test_eight_zeros_are_no_edrpou_code(app: App, chat: Chat) -> None:
     sent = await chat.send("00000000")
     assert "не є кодом ЄДРПОУ" in texts(sent)
     assert await state_of(app, USER_ID) == "RegistrationForm:edrpou"
+
+
+async def test_discarding_at_the_contact_step_puts_the_contact_button_away(
+    app: App, chat: Chat
+) -> None:
+    await start_new(chat)
+    for answer in ("ГО «Світло»", "00032129", "Олена Коваль"):
+        await chat.send(answer)
+    assert await state_of(app, USER_ID) == "RegistrationForm:contact"
+    await chat.send("/cancel")
+    sent = await chat.tap("Так, скасувати")
+    removed = [
+        r
+        for r in sent
+        if isinstance(r, SendMessage) and isinstance(r.reply_markup, ReplyKeyboardRemove)
+    ]
+    assert removed and "нічого не надіслано" in texts(removed).lower()
+    assert await state_of(app, USER_ID) is None

@@ -570,11 +570,12 @@ class Form(Generic[D]):
         if isinstance(event, CallbackQuery):
             await event.answer()
         if not self.ask_before_discard:
+            step = self.step_at(await state.get_state())
             await state.clear()
             if isinstance(message, Message):
                 if isinstance(event, CallbackQuery):
                     await drop_keyboard(message)
-                await answer(message, self.texts.discarded())
+                await self._say_discarded(message, step, edit=False)
             return
         data = await state.get_data()
         data[self.RESUME] = await state.get_state()
@@ -588,10 +589,28 @@ class Form(Generic[D]):
 
     async def on_discard(self, query: CallbackQuery, state: FSMContext) -> None:
         """Forget the dialog and say that nothing was sent."""
+        step = self.step_at((await state.get_data()).get(self.RESUME))
         await state.clear()
         await query.answer()
         if isinstance(query.message, Message):
-            await query.message.edit_text(self.texts.discarded())
+            await self._say_discarded(query.message, step, edit=True)
+
+    async def _say_discarded(self, message: Message, step: Step[D] | None, edit: bool) -> None:
+        """Say the dialog is discarded; a step's reply keyboard (the contact button) goes too.
+
+        Telegram keeps a reply keyboard under the input field until a sent message removes it,
+        and an edited message cannot: then the question loses its buttons and a new message
+        says it.
+        """
+        if step is None or step.reply is None:
+            if edit:
+                await message.edit_text(self.texts.discarded())
+            else:
+                await answer(message, self.texts.discarded())
+            return
+        if edit:
+            await drop_keyboard(message)
+        await message.answer(self.texts.discarded(), reply_markup=ReplyKeyboardRemove())
 
     async def on_resume(self, query: CallbackQuery, state: FSMContext, **deps: Any) -> None:
         await query.answer()
