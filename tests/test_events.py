@@ -577,3 +577,14 @@ async def test_long_titles_are_cut_with_an_ellipsis(chat: Chat, app: App) -> Non
     await chat.send("/events")
     (label,) = [b for b in chat.buttons() if b.startswith(f"№{event_id}")]
     assert label.endswith("…") and len(label) <= 40
+
+
+@pytest.mark.parametrize(
+    ("capacity", "places"), [(21, "з 21 місця"), (3, "з 3 місць"), (5, "з 5 місць")]
+)
+async def test_places_agree_with_their_number(
+    chat: Chat, app: App, capacity: int, places: str
+) -> None:
+    event_id = await _event(app, capacity=capacity)
+    text = texts(await chat.send(f"/start event_{event_id}"))
+    assert f"Ідуть:</b> 0 {places}; у списку очікування: 0" in text

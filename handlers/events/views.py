@@ -99,9 +99,11 @@ def card_lines(event: EventRecord, plan: Plan, timezone: ZoneInfo) -> list[str]:
         lines += ["", escape(event.description)]
     if event.capacity:
         lines.append(
-            _("<b>Coming:</b> {going} of {capacity} places; waiting: {waiting}").format(
-                going=event.going, capacity=event.capacity, waiting=event.waiting
-            )
+            ngettext(
+                "<b>Coming:</b> {going} of {capacity} place; waiting: {waiting}",
+                "<b>Coming:</b> {going} of {capacity} places; waiting: {waiting}",
+                event.capacity,
+            ).format(going=event.going, capacity=event.capacity, waiting=event.waiting)
         )
     else:
         lines.append(_("<b>Coming:</b> {going}").format(going=event.going))
