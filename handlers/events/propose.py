@@ -20,7 +20,6 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from db import Database
 from db.coordinators import Coordinators
 from db.events import NewEvent
-from formats.telegram_text import shorten
 from handlers import commands
 from handlers.events.admin import announce_proposal
 from handlers.events.callbacks import EventFormCb
@@ -116,8 +115,7 @@ def ask_organiser(turn: Turn[EventDraft]) -> Question:
     own = turn.data.get("org_name")
     return Question(
         _("Who organises it? Write the name, or choose your organisation."),
-        # A button label is plain text: cut, never escaped (it showed "&amp;" cut to "&a").
-        [(shorten(own), OWN)] if own else [],
+        [(own, OWN)] if own else [],  # the form cuts a label; it is never escaped
     )
 
 

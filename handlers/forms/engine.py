@@ -49,7 +49,7 @@ from magic_filter import MagicFilter
 
 from handlers import commands
 from handlers.callbacks import MenuAction, MenuCb
-from handlers.reply import answer, drop_keyboard
+from handlers.reply import answer, drop_keyboard, shorten
 from plan.validation import InputError, clean_text
 
 CONFIRM = "confirm"  # every form ends with its summary, a step of this name
@@ -321,7 +321,8 @@ class Form(Generic[D]):
             return question.markup
         builder = InlineKeyboardBuilder()
         for label, value in question.buttons:
-            builder.button(text=label, callback_data=self.button(Act.pick, value))
+            # Labels are plain text (a title, a name someone typed): cut, never escaped.
+            builder.button(text=shorten(label), callback_data=self.button(Act.pick, value))
         if step.skip is not None:
             label = step.skip.label() if step.skip.label else _("Skip ➡")
             builder.button(text=label, callback_data=self.button(Act.skip))

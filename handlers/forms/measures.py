@@ -14,7 +14,6 @@ from typing import Any
 from aiogram.utils.i18n import gettext as _
 
 from handlers.forms.engine import STAY, Question, Step, Turn
-from handlers.plan_views import short
 from handlers.reply import answer
 from plan import Measure, Plan
 from plan.codes import measures_by_code
@@ -83,7 +82,7 @@ async def read_measures(turn: Turn[Any], raw: str) -> Any:
     for m in measures:
         value = ",".join([*codes, m.code] if m.code not in codes else codes)
         if len(value.encode()) <= _MAX_VALUE:
-            buttons.append((short(f"{m.code}. {m.title}"), value))
+            buttons.append((f"{m.code}. {m.title}", value))
     step: Step[Any] | None = turn.form.step_at(await turn.state.get_state())
     assert step is not None
     await answer(turn.message, text, turn.form.keyboard(step, Question(text, buttons)))
