@@ -588,3 +588,13 @@ async def test_places_agree_with_their_number(
     event_id = await _event(app, capacity=capacity)
     text = texts(await chat.send(f"/start event_{event_id}"))
     assert f"Ідуть:</b> 0 {places}; у списку очікування: 0" in text
+
+
+async def test_an_event_of_another_year_names_its_year(chat: Chat, app: App) -> None:
+    event_id = await _event(
+        app,
+        starts_at=datetime(2027, 1, 4, 10, 0, tzinfo=KYIV),
+        ends_at=datetime(2027, 1, 4, 12, 0, tzinfo=KYIV),
+    )
+    assert "пн, 4 січня 2027, 10:00–12:00" in texts(await chat.send("/events"))
+    assert "пн, 4 січня 2027, 10:00–12:00" in texts(await chat.send(f"/start event_{event_id}"))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from html import escape
-from zoneinfo import ZoneInfo
 
 from aiogram import Bot
 from aiogram.fsm.context import FSMContext
@@ -50,7 +49,7 @@ async def announce_proposal(
             [
                 _("<b>A proposed event</b> to approve:"),
                 "",
-                *card_lines(event, plan, clock.timezone),
+                *card_lines(event, plan, clock),
             ]
         )
         return text, decision_keyboard(event.id)
@@ -97,13 +96,13 @@ def _outcome(event: EventRecord, approve: bool) -> Callable[[], str]:
     return outcome
 
 
-def _changed(event: EventRecord, timezone: ZoneInfo, text: Callable[[], str]) -> Compose:
+def _changed(event: EventRecord, clock: Clock, text: Callable[[], str]) -> Compose:
     """The notice of a change to an event, in each reader's language."""
 
     def notice() -> str:
         return text().format(
             title=escape(event.title),
-            when=when_text(event.starts_at, event.ends_at, timezone),
+            when=when_text(event.starts_at, event.ends_at, clock),
         )
 
     return notice
@@ -142,9 +141,7 @@ async def on_drop(
         event = await repo.events.get(callback_data.id)
         people = await repo.events.everyone(callback_data.id)
         if event is not None and cancelled:
-            notice = _changed(
-                event, clock.timezone, lambda: _("❌ «{title}» ({when}) is cancelled.")
-            )
+            notice = _changed(event, clock, lambda: _("❌ «{title}» ({when}) is cancelled."))
             ids = await notifier.enqueue(repo, people, notice, "event cancelled")
     if event is None or not cancelled:
         await query.answer(_("This event cannot be cancelled now."), show_alert=True)
@@ -223,9 +220,7 @@ async def on_move_ends(
         event = await repo.events.get(int(data["move_id"]))
         people = await repo.events.everyone(int(data["move_id"]))
         if event is not None and moved:
-            notice = _changed(
-                event, clock.timezone, lambda: _("🕑 «{title}» is moved: now {when}.")
-            )
+            notice = _changed(event, clock, lambda: _("🕑 «{title}» is moved: now {when}."))
             ids = await notifier.enqueue(repo, people, notice, "event moved")
     if event is None or not moved:
         await answer(message, _("This event cannot be moved now."))

@@ -64,7 +64,7 @@ def list_view(
         for event in on_page:
             places = f" · {event.going}/{event.capacity}" if event.capacity else ""
             lines.append(
-                f"№{event.id} · {when_text(event.starts_at, event.ends_at, clock.timezone)} · "
+                f"№{event.id} · {when_text(event.starts_at, event.ends_at, clock)} · "
                 f"{escape(event.title)}{places}"
             )
         text = "\n".join(lines)
@@ -105,7 +105,7 @@ async def card(
             going = await repo.events.attendees(event.id, "going")
             waiting = await repo.events.attendees(event.id, "waiting")
             people = await repo.users.people([*going, *waiting])
-    lines = card_lines(event, plan, clock.timezone)
+    lines = card_lines(event, plan, clock)
     if organises:
         lines += ["", *who_is_coming([people[u] for u in going], [people[u] for u in waiting])]
     if mine == "going":

@@ -131,12 +131,12 @@ def store_organiser(turn: Turn[EventDraft], value: tuple[str, int | None]) -> No
 
 
 def ask_summary(turn: Turn[EventDraft]) -> Question:
-    draft, timezone = turn.draft, turn.clock.timezone
+    draft = turn.draft
     dash = "—"
     when = dash
     if draft.starts and draft.ends:
         when = when_text(
-            datetime.fromisoformat(draft.starts), datetime.fromisoformat(draft.ends), timezone
+            datetime.fromisoformat(draft.starts), datetime.fromisoformat(draft.ends), turn.clock
         )
     lines = [
         _("<b>Check the event</b>"),

@@ -97,7 +97,7 @@ def _promoted(event: EventRecord, clock: Clock) -> Callable[[], str]:
     def promoted_text() -> str:
         return _("🎉 A place freed up: you are now coming to «{title}» ({when}).").format(
             title=escape(event.title),
-            when=when_text(event.starts_at, event.ends_at, clock.timezone),
+            when=when_text(event.starts_at, event.ends_at, clock),
         )
 
     return promoted_text

@@ -6,7 +6,6 @@ import contextlib
 from collections.abc import Sequence
 from datetime import datetime
 from html import escape
-from zoneinfo import ZoneInfo
 
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -20,6 +19,7 @@ from formats.dates import event_span
 from handlers.people import person
 from handlers.roles import COORDINATOR
 from plan import Plan
+from plan.clock import Clock
 
 # Per list on a card: a card is edited in place, as one message of at most 4096 characters, and
 # a shown person takes up to ~100 of them; the rest of each list is counted.
@@ -62,10 +62,14 @@ def closed(event: EventRecord | None, now: datetime) -> str | None:
     return None
 
 
-def when_text(starts: datetime, ends: datetime, timezone: ZoneInfo) -> str:
-    """«пт, 24 травня, 10:00–12:00» in the city's time and the reader's language."""
+def when_text(starts: datetime, ends: datetime, clock: Clock) -> str:
+    """«пт, 24 травня, 10:00–12:00» in the city's time and the reader's language; an event of
+    another year than this one names its year."""
     return event_span(
-        starts.astimezone(timezone), ends.astimezone(timezone), get_i18n().current_locale
+        starts.astimezone(clock.timezone),
+        ends.astimezone(clock.timezone),
+        get_i18n().current_locale,
+        clock.today(),
     )
 
 
@@ -75,7 +79,7 @@ def place_text(place: str) -> str:
     return escape(place)
 
 
-def card_lines(event: EventRecord, plan: Plan, timezone: ZoneInfo) -> list[str]:
+def card_lines(event: EventRecord, plan: Plan, clock: Clock) -> list[str]:
     """An event as everyone sees it; every text a person typed is escaped."""
     lines = [f"📅 <b>{escape(event.title)}</b>"]
     if event.status == "cancelled":
@@ -83,9 +87,7 @@ def card_lines(event: EventRecord, plan: Plan, timezone: ZoneInfo) -> list[str]:
     elif event.status == "pending":
         lines.append(_("⏳ Waiting for a coordinator's approval"))
     lines += [
-        _("<b>When:</b> {value}").format(
-            value=when_text(event.starts_at, event.ends_at, timezone)
-        ),
+        _("<b>When:</b> {value}").format(value=when_text(event.starts_at, event.ends_at, clock)),
         _("<b>Where:</b> {value}").format(value=place_text(event.place)),
         _("<b>Organiser:</b> {value}").format(value=escape(event.organiser)),
     ]
