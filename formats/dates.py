@@ -1,8 +1,8 @@
 """How dates, months and event times read to people: Babel's month and day names per locale.
 
 The one owner of shown dates for the bot, the files and the website alike: «травень 2024»,
-«24 травня 2024», «пт, 24 травня, 10:00». A date someone TYPES is ДД.ММ.РРРР (TYPED_DATE),
-and an echo of what they typed uses the same form, so it reads back as it was entered.
+«24 травня 2024», «пт, 24 травня, 10:00–12:00». A date someone TYPES is shown to them as
+ДД.ММ.РРРР (TYPED_DATE) in examples; what they type is read by plan.validation.read_date alone.
 """
 
 from __future__ import annotations
