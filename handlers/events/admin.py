@@ -43,18 +43,17 @@ async def announce_proposal(
     event: EventRecord,
 ) -> None:
     """Every coordinator gets the proposal with its approve and reject buttons."""
+    await notifier.tell(
+        bot, await coordinators.all(), lambda: proposal_card(event, plan, clock.timezone)
+    )
 
-    def proposal() -> Composed:
-        text = "\n".join(
-            [
-                _("<b>A proposed event</b> to approve:"),
-                "",
-                *card_lines(event, plan, clock.timezone),
-            ]
-        )
-        return text, decision_keyboard(event.id)
 
-    await notifier.tell(bot, await coordinators.all(), proposal)
+def proposal_card(event: EventRecord, plan: Plan, timezone: ZoneInfo) -> Composed:
+    """A proposal as coordinators see it (notified, and in /pending), with its buttons."""
+    text = "\n".join(
+        [_("<b>A proposed event</b> to approve:"), "", *card_lines(event, plan, timezone)]
+    )
+    return text, decision_keyboard(event.id)
 
 
 async def on_decide(

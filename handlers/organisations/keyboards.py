@@ -49,6 +49,7 @@ class ManageAction(StrEnum):
     deactivate = "off"
     deactivate_yes = "off_yes"
     deactivate_no = "off_no"
+    reactivate = "on"
 
 
 class OrgManageCb(CallbackData, prefix="orgman"):

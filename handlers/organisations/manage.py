@@ -21,7 +21,7 @@ from db.users import Person
 from handlers.organisations.keyboards import ManageAction, OrgManageCb
 from handlers.people import person
 from handlers.registration.form import MAX_NAME, input_error, parse_contact
-from handlers.reply import answer, refuse, show
+from handlers.reply import answer, refuse, shorten, show
 from plan.validation import InputError, clean_text
 from scheduler.notifier import Notifier
 
@@ -46,9 +46,9 @@ async def show_verified(message: Message, db: Database) -> None:
     for org in organisations:
         names = ", ".join(person(people[u]) for u in members[org.id]) or _("no members")
         lines.append(f"• <b>{escape(org.name)}</b>: {names}")
-        label = org.name if len(org.name) <= MAX_LABEL else org.name[: MAX_LABEL - 1] + "…"
         builder.button(
-            text="⚙ " + label, callback_data=OrgManageCb(action=ManageAction.show, org=org.id)
+            text="⚙ " + shorten(org.name, MAX_LABEL),
+            callback_data=OrgManageCb(action=ManageAction.show, org=org.id),
         )
     builder.adjust(1)
     await answer(message, "\n".join(lines), builder.as_markup())
@@ -142,31 +142,95 @@ async def on_deactivate(
     event_from_user: User,
 ) -> None:
     actor = event_from_user.id
+    told: list[int] = []
     async with db.transaction() as repo:
         org = await repo.organisations.get(callback_data.org)
         done = await repo.organisations.deactivate(callback_data.org, actor=actor)
-        members: list[int] = []
-        if done:
+        if done and org is not None:
             members = await repo.memberships.members_of(callback_data.org)
             # Nobody waits for a decision about an organisation that is gone.
             members += await repo.memberships.reject_all_pending(callback_data.org, actor=actor)
+            name = escape(org.name)
+            told = await notifier.enqueue(
+                repo,
+                set(members),
+                lambda: _(
+                    "⛔ The coordinators deactivated «{name}»: reports are no longer sent on its "
+                    "behalf. To report for another organisation, use /register."
+                ).format(name=name),
+                "organisation deactivated",
+            )
     if org is None or not done:
         await refuse(query, _("This organisation is not an active verified one any more."))
         return
-    name = escape(org.name)
     await show(
         query,
-        _("⛔ «{name}» was deactivated: its members no longer report for it.").format(name=name),
+        _("⛔ «{name}» was deactivated: its members no longer report for it.").format(
+            name=escape(org.name)
+        ),
+        _reactivate_keyboard(org.id),
     )
+    await notifier.deliver(bot, told)
 
-    def news() -> tuple[str, InlineKeyboardMarkup | None]:
-        text = _(
-            "⛔ The coordinators deactivated «{name}»: reports are no longer sent on its behalf. "
-            "To report for another organisation, use /register."
+
+def _reactivate_keyboard(org_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("♻ Reactivate"),
+        callback_data=OrgManageCb(action=ManageAction.reactivate, org=org_id),
+    )
+    return builder.as_markup()
+
+
+async def show_deactivated(message: Message, db: Database) -> None:
+    """Deactivated organisations, each with a button to bring it back."""
+    async with db.read() as repo:
+        organisations = await repo.organisations.deactivated()
+    if not organisations:
+        return
+    builder = InlineKeyboardBuilder()
+    for org in organisations:
+        builder.button(
+            text="♻ " + shorten(org.name, MAX_LABEL),
+            callback_data=OrgManageCb(action=ManageAction.reactivate, org=org.id),
         )
-        return text.format(name=name), None
+    builder.adjust(1)
+    lines = [_("<b>Deactivated organisations</b>")]
+    lines += [f"• {escape(org.name)}" for org in organisations]
+    await answer(message, "\n".join(lines), builder.as_markup())
 
-    await notifier.tell(bot, set(members), news)
+
+async def on_reactivate(
+    query: CallbackQuery,
+    callback_data: OrgManageCb,
+    db: Database,
+    bot: Bot,
+    notifier: Notifier,
+    event_from_user: User,
+) -> None:
+    told: list[int] = []
+    async with db.transaction() as repo:
+        org = await repo.organisations.get(callback_data.org)
+        done = await repo.organisations.reactivate(callback_data.org, actor=event_from_user.id)
+        if done and org is not None:
+            name = escape(org.name)
+            told = await notifier.enqueue(
+                repo,
+                await repo.memberships.members_of(org.id),
+                lambda: _(
+                    "♻ The coordinators reactivated «{name}»: you can report its activities "
+                    "with /activity again."
+                ).format(name=name),
+                "organisation reactivated",
+            )
+    if org is None or not done:
+        await refuse(query, _("This organisation is not a deactivated one."))
+        return
+    found = await _active(db, org.id)
+    if found is not None:
+        text, markup = _card(*found)
+        await show(query, _("♻ Reactivated.") + "\n\n" + text, markup)
+    await notifier.deliver(bot, told)
 
 
 async def on_value(

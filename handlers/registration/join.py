@@ -119,12 +119,26 @@ async def on_join(
         if isinstance(query.message, Message):
             await answer(query.message, refusal)
         return
+    user_id, requester = event_from_user.id, person_of(event_from_user)
+    told: list[int] = []
     async with db.transaction() as repo:
         org = await repo.organisations.get(callback_data.org)
         closed = org is None or org.status == "rejected"
         closed = closed or await repo.organisations.is_deactivated(callback_data.org)
         if org is not None and not closed:
-            await repo.memberships.request(event_from_user.id, org.id)
+            await repo.memberships.request(user_id, org.id)
+            if org.status != "pending":  # a pending one's requests wait for its own decision
+                name, org_id = org.name, org.id
+                # The request and the coordinators' notice of it commit together (the outbox).
+                told = await notifier.enqueue(
+                    repo,
+                    await coordinators.all(),
+                    lambda: (
+                        join_card(requester, name),
+                        review_keyboard(ReviewKind.membership, org_id, user_id),
+                    ),
+                    "join request",
+                )
     if org is None or closed:
         await query.answer(_("This organisation cannot be joined."), show_alert=True)
         return
@@ -149,13 +163,4 @@ async def on_join(
             "they decide."
         ).format(name=escape(org.name)),
     )
-    user_id, name, org_id = event_from_user.id, org.name, org.id
-    requester = person_of(event_from_user)
-    await notifier.tell(
-        bot,
-        await coordinators.all(),
-        lambda: (
-            join_card(requester, name),
-            review_keyboard(ReviewKind.membership, org_id, user_id),
-        ),
-    )
+    await notifier.deliver(bot, told)
