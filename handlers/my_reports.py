@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
@@ -20,9 +20,10 @@ from handlers import commands
 from handlers.activity_form import ACTIVITY, Draft
 from handlers.forms import CONFIRM
 from handlers.reply import answer, echo, show
-from handlers.review_views import report_lines, reporter_of, status_label
+from handlers.review_views import report_lines, report_subject, reporter_of, status_label
 from handlers.roles import ReportsForOrganisation, guard
 from plan import Plan
+from scheduler.notifier import Notifier
 
 SHOWN = 20
 
@@ -153,6 +154,8 @@ async def on_withdraw_yes(
     plan: Plan,
     organisation_id: int,
     event_from_user: User,
+    bot: Bot,
+    notifier: Notifier,
 ) -> None:
     record = await _own(db, callback_data.activity_id, organisation_id)
     if record is None:
@@ -173,6 +176,8 @@ async def on_withdraw_yes(
     await show(
         query, _("↩ Report №{id} was withdrawn.").format(id=record.id) + "\n\n" + text, markup
     )
+    # The coordinators' cards of it lose their buttons: there is nothing to decide any more.
+    await notifier.retire(bot, report_subject(record.id))
 
 
 async def on_edit(

@@ -22,6 +22,7 @@ from handlers.review_views import (
     interested,
     interested_in,
     report_lines,
+    report_subject,
     reporter_of,
     status_label,
 )
@@ -41,7 +42,18 @@ def _card_of(query: CallbackQuery) -> list[int] | None:
     return [query.message.chat.id, query.message.message_id] if query.message else None
 
 
-async def _drop_card(bot: Bot, card: list[int] | None) -> None:
+def _as_pair(card: list[int] | None) -> tuple[int, int] | None:
+    return (card[0], card[1]) if card else None
+
+
+def _pressed(event: CallbackQuery | Message) -> tuple[int, int] | None:
+    """The card already dealt with: the one pressed (approve) or whose comment was asked."""
+    if isinstance(event, CallbackQuery):
+        return _as_pair(_card_of(event))
+    return None
+
+
+async def _drop_card(bot: Bot, card: tuple[int, int] | None) -> None:
     """The decision is taken: the card's buttons go (a comment was typed after pressing)."""
     if not card:
         return
@@ -163,8 +175,8 @@ async def on_comment(
         record,
         data["decision"],
         comment,
+        _as_pair(data.get(_CARD)),
     )
-    await _drop_card(bot, data.get(_CARD))
 
 
 async def on_original(
@@ -210,8 +222,10 @@ async def on_original(
             id=activity_id, original=original_id
         ),
     )
-    await _drop_card(bot, data.get(_CARD))
+    card = _as_pair(data.get(_CARD))
+    await _drop_card(bot, card)
     await notifier.deliver(bot, told)
+    await notifier.retire(bot, report_subject(activity_id), card)
 
 
 async def on_review_cancel(message: Message, state: FSMContext) -> None:
@@ -230,7 +244,9 @@ async def _decide(
     record: ActivityRecord,
     decision: str,
     comment: str | None,
+    card: tuple[int, int] | None = None,
 ) -> None:
+    """Decide; `card` is the card whose button asked for the comment, if one was typed."""
     # The decision and every message that follows from it commit together: a crash after the
     # commit loses none of them, and the outbox sends each once.
     async with db.transaction() as repo:
@@ -257,6 +273,10 @@ async def _decide(
         _("Report №{id}: {status}.").format(id=record.id, status=status_label(updated.status)),
     )
     await notifier.deliver(bot, told)
+    if card is not None:
+        await _drop_card(bot, card)
+    # The other coordinators' copies of the card lose their buttons too.
+    await notifier.retire(bot, report_subject(record.id), _pressed(event) or card)
 
 
 async def _reached_by(

@@ -111,6 +111,11 @@ async def reporter_of(repo: Repositories, record: ActivityRecord) -> Person | No
     return (await repo.users.people([record.reported_by]))[record.reported_by]
 
 
+def report_subject(activity_id: int) -> str:
+    """What a review card is about (the outbox finds its copies by it, once decided)."""
+    return f"report:{activity_id}"
+
+
 def review_keyboard(activity_id: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for text, action in (
@@ -193,24 +198,9 @@ async def enqueue_submission(
         lines = [heading, "", *report_lines(plan, record, reporter)]
         return "\n".join(lines), review_keyboard(activity_id)
 
-    return await notifier.enqueue(repo, deciders, compose, "report submitted")
-
-
-async def announce_submission(
-    bot: Bot,
-    db: Database,
-    plan: Plan,
-    activity_id: int,
-    coordinators: Iterable[int],
-    notifier: Notifier | None = None,
-) -> None:
-    """`enqueue_submission` in a transaction of its own, then delivered with the evidence
-    (for a caller whose change is already committed)."""
-    # The notifier is a dispatcher kwarg; a caller that has none yet gets the same one.
-    notifier = notifier or Notifier(db, get_i18n())
-    async with db.transaction() as repo:
-        ids = await enqueue_submission(repo, notifier, plan, activity_id, coordinators)
-    await deliver_submission(bot, db, notifier, activity_id, ids)
+    return await notifier.enqueue(
+        repo, deciders, compose, "report submitted", report_subject(activity_id)
+    )
 
 
 async def deliver_submission(

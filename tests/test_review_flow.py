@@ -358,3 +358,44 @@ async def test_organisation_and_join_decisions_are_recorded_with_their_notices(
     sent = coordinator.session.requests[seen:]
     assert len(_to(sent, registrant, "Нова")) == 1
     assert len(_to(sent, requester, "Стара")) == 1
+
+
+async def test_every_coordinators_copy_of_a_card_loses_its_buttons(
+    member: Chat, coordinator: Chat, app: App
+) -> None:
+    second = COORDINATOR_ID + 1
+    async with app.db.transaction() as repo:
+        await repo.coordinators.add(second, actor=COORDINATOR_ID)
+    activity_id = await _submitted(member, app)
+    cards = {
+        chat: next(
+            message_id
+            for message_id, m in member.session.messages[chat].items()
+            if m.get("reply_markup")
+        )
+        for chat in (COORDINATOR_ID, second)
+    }
+    sent = await coordinator.press(
+        cards[COORDINATOR_ID], ReviewCb(action="approve", activity_id=activity_id).pack()
+    )
+    dropped = {(r.chat_id, r.message_id) for r in sent if isinstance(r, EditMessageReplyMarkup)}
+    assert (second, cards[second]) in dropped, "the other coordinator's copy"
+
+
+async def test_a_withdrawn_reports_cards_lose_their_buttons(member: Chat, app: App) -> None:
+    activity_id = await _submitted(member, app)
+    card = next(
+        message_id
+        for message_id, m in member.session.messages[COORDINATOR_ID].items()
+        if m.get("reply_markup")
+    )
+    await member.send("/myreports")
+    await member.tap(f"№{activity_id}")
+    await member.tap("Відкликати")
+    sent = await member.tap("Так, відкликати")
+    assert any(
+        isinstance(r, EditMessageReplyMarkup)
+        and r.chat_id == COORDINATOR_ID
+        and r.message_id == card
+        for r in sent
+    )

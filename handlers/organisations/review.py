@@ -20,6 +20,7 @@ from handlers.organisations.keyboards import (
     ReviewAction,
     ReviewKind,
     review_keyboard,
+    subject,
 )
 from handlers.organisations.manage import show_deactivated, show_verified
 from handlers.people import person, person_of
@@ -92,6 +93,10 @@ async def _pending(db: Database, data: OrgReviewCb) -> bool:
     async with db.read() as repo:
         requests = await repo.memberships.of_user(data.user)
     return any(m.organisation_id == data.org and m.status == "pending" for m in requests)
+
+
+def _card_of(query: CallbackQuery) -> tuple[int, int] | None:
+    return (query.message.chat.id, query.message.message_id) if query.message else None
 
 
 class RefusalForm(StatesGroup):
@@ -197,6 +202,7 @@ async def _decide_organisation(
 ) -> None:
     approve = data.action == ReviewAction.approve
     told: list[int] = []
+    rejected: list[int] = []
     # The decision and the messages that follow from it commit together (the outbox).
     async with db.transaction() as repo:
         changed = await repo.organisations.decide(data.org, approve=approve, actor=actor.id)
@@ -209,6 +215,7 @@ async def _decide_organisation(
                 )
             elif not approve:
                 rejected_users = await repo.memberships.reject_all_pending(org.id, actor=actor.id)
+            rejected = rejected_users
             registrant = {org.registered_by} if org.registered_by is not None else set()
             told += await notifier.enqueue(
                 repo, registrant, _registrant_news(org.name, approve), "organisation decided"
@@ -242,6 +249,9 @@ async def _decide_organisation(
     if isinstance(query.message, Message):
         await query.message.edit_text(organisation_card(org, plan) + "\n\n" + outcome)
     await notifier.deliver(bot, told)
+    await notifier.retire(bot, subject(ReviewKind.organisation, org.id), _card_of(query))
+    for user in rejected:  # the requests refused with it are decided too
+        await notifier.retire(bot, subject(ReviewKind.membership, org.id, user))
 
 
 async def _decide_join(
@@ -295,13 +305,16 @@ async def _decide_join(
         + _("<b>Reason:</b> {reason}").format(reason=escape(reason or "—"))
     )
     text = join_card(requester, membership.organisation_name) + "\n\n" + outcome
+    pressed = (card[0], card[1]) if card else None
     if isinstance(query, Message):
         await answer(query, text)
-        if card:  # the request's card, whose "reject" asked for this reason: its buttons go
+        if pressed:  # the request's card, whose "reject" asked for this reason: its buttons go
             with contextlib.suppress(TelegramBadRequest):
-                await bot.edit_message_text(text, chat_id=card[0], message_id=card[1])
+                await bot.edit_message_text(text, chat_id=pressed[0], message_id=pressed[1])
     else:
         await query.answer()
         if isinstance(query.message, Message):
             await query.message.edit_text(text)
+        pressed = _card_of(query)
     await notifier.deliver(bot, told)
+    await notifier.retire(bot, subject(ReviewKind.membership, data.org, data.user), pressed)

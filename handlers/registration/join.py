@@ -16,7 +16,7 @@ from db.coordinators import Coordinators
 from db.organisations import OrganisationRecord
 from handlers.forms import STAY, Turn
 from handlers.organisations.cards import join_card
-from handlers.organisations.keyboards import ReviewKind, review_keyboard
+from handlers.organisations.keyboards import ReviewKind, review_keyboard, subject
 from handlers.people import person_of
 from handlers.registration.keyboards import JoinAction, JoinCb, cancel_button
 from handlers.reply import answer, echo, shorten
@@ -138,6 +138,7 @@ async def on_join(
                         review_keyboard(ReviewKind.membership, org_id, user_id),
                     ),
                     "join request",
+                    subject(ReviewKind.membership, org_id, user_id),
                 )
     if org is None or closed:
         await query.answer(_("This organisation cannot be joined."), show_alert=True)
