@@ -399,3 +399,15 @@ async def test_a_withdrawn_reports_cards_lose_their_buttons(member: Chat, app: A
         and r.message_id == card
         for r in sent
     )
+
+
+async def test_a_review_card_reads_in_the_coordinators_language(
+    member: Chat, coordinator: Chat, app: App
+) -> None:
+    await coordinator.send("/start")
+    async with app.db.transaction() as repo:
+        await repo.users.set_language(COORDINATOR_ID, "en")
+    await _submitted(member, app)
+    text = texts(await coordinator.send("/pending"))
+    assert "14 March 2024" in text
+    assert "Reported by:</b> Олена &lt;b&gt;, id 100" in text
