@@ -1,4 +1,4 @@
-"""Coordinators review activity reports: /pending; approve, return, reject, mark duplicates."""
+"""Coordinators decide on activity reports: approve, return, reject, mark duplicates."""
 
 from __future__ import annotations
 

@@ -7,6 +7,8 @@ loop started with the bot sends whatever is left: after a crash, after an outage
 Each message is marked sent in a short transaction of its own right after Telegram confirms
 it, so it goes out once; a chat that blocked the bot is marked inactive and stops nobody else.
 `tell` is enqueue + deliver in a transaction of its own, for messages that follow no change.
+A message with buttons about something to decide names its subject; once decided, `retire`
+takes the buttons away from every copy sent.
 Besides, the notifier keeps a board (one message per person, edited in place as a send goes).
 """
 

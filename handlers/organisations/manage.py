@@ -16,7 +16,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from db import Database
-from db.organisations import OrganisationProfile
+from db.organisations import OrganisationProfile, OrganisationRecord
 from db.users import Person
 from handlers.organisations.keyboards import ManageAction, OrgManageCb
 from handlers.people import person
@@ -133,6 +133,42 @@ async def on_manage(
         await show(query, *_card(org, members))
 
 
+async def _switch(
+    db: Database, notifier: Notifier, org_id: int, actor: int, *, active: bool
+) -> tuple[OrganisationRecord | None, list[int] | None]:
+    """Deactivate (or reactivate) an organisation and record its members' notice in the same
+    transaction; the organisation and the outbox ids, None when nothing changed."""
+    async with db.transaction() as repo:
+        org = await repo.organisations.get(org_id)
+        if active:
+            done = await repo.organisations.reactivate(org_id, actor=actor)
+        else:
+            done = await repo.organisations.deactivate(org_id, actor=actor)
+        if not done or org is None:
+            return org, None
+        members = await repo.memberships.members_of(org_id)
+        if not active:  # nobody waits for a decision about an organisation that is gone
+            members += await repo.memberships.reject_all_pending(org_id, actor=actor)
+        name = escape(org.name)
+
+        def news() -> str:
+            text = (
+                _(
+                    "♻ The coordinators reactivated «{name}»: you can report its activities "
+                    "with /activity again."
+                )
+                if active
+                else _(
+                    "⛔ The coordinators deactivated «{name}»: reports are no longer sent on its "
+                    "behalf. To report for another organisation, use /register."
+                )
+            )
+            return text.format(name=name)
+
+        kind = "organisation reactivated" if active else "organisation deactivated"
+        return org, await notifier.enqueue(repo, set(members), news, kind)
+
+
 async def on_deactivate(
     query: CallbackQuery,
     callback_data: OrgManageCb,
@@ -141,26 +177,8 @@ async def on_deactivate(
     notifier: Notifier,
     event_from_user: User,
 ) -> None:
-    actor = event_from_user.id
-    told: list[int] = []
-    async with db.transaction() as repo:
-        org = await repo.organisations.get(callback_data.org)
-        done = await repo.organisations.deactivate(callback_data.org, actor=actor)
-        if done and org is not None:
-            members = await repo.memberships.members_of(callback_data.org)
-            # Nobody waits for a decision about an organisation that is gone.
-            members += await repo.memberships.reject_all_pending(callback_data.org, actor=actor)
-            name = escape(org.name)
-            told = await notifier.enqueue(
-                repo,
-                set(members),
-                lambda: _(
-                    "⛔ The coordinators deactivated «{name}»: reports are no longer sent on its "
-                    "behalf. To report for another organisation, use /register."
-                ).format(name=name),
-                "organisation deactivated",
-            )
-    if org is None or not done:
+    org, told = await _switch(db, notifier, callback_data.org, event_from_user.id, active=False)
+    if org is None or told is None:
         await refuse(query, _("This organisation is not an active verified one any more."))
         return
     await show(
@@ -208,22 +226,8 @@ async def on_reactivate(
     notifier: Notifier,
     event_from_user: User,
 ) -> None:
-    told: list[int] = []
-    async with db.transaction() as repo:
-        org = await repo.organisations.get(callback_data.org)
-        done = await repo.organisations.reactivate(callback_data.org, actor=event_from_user.id)
-        if done and org is not None:
-            name = escape(org.name)
-            told = await notifier.enqueue(
-                repo,
-                await repo.memberships.members_of(org.id),
-                lambda: _(
-                    "♻ The coordinators reactivated «{name}»: you can report its activities "
-                    "with /activity again."
-                ).format(name=name),
-                "organisation reactivated",
-            )
-    if org is None or not done:
+    org, told = await _switch(db, notifier, callback_data.org, event_from_user.id, active=True)
+    if org is None or told is None:
         await refuse(query, _("This organisation is not a deactivated one."))
         return
     found = await _active(db, org.id)
