@@ -78,7 +78,8 @@ class ActivityReportRepo:
     async def submit(self, report: ActivityReport) -> int:
         """Store a new report, or resubmit a returned one; return its id.
 
-        Resubmitting only works for the reporter's own organisation's returned report; anything
+        Resubmitting only works for the reporter's own organisation's returned report (or one
+        its author withdrew, kept as a draft); anything
         else raises LookupError and changes nothing.
         """
         link = report.evidence if report.evidence_kind == "link" else None
@@ -107,7 +108,7 @@ class ActivityReportRepo:
                 "quantity = ?, cso_participants = ?, council_participants = ?, title = ?, "
                 "description = ?, co_organisers = ?, evidence_kind = ?, evidence_url = ?, "
                 "evidence_file_id = ?, updated_at = ?, status = 'submitted' "
-                "WHERE id = ? AND organisation_id = ? AND status = 'returned'",
+                "WHERE id = ? AND organisation_id = ? AND status IN ('returned', 'draft')",
                 (*values, report.id, report.organisation_id),
             ) as cur:
                 if cur.rowcount != 1:
@@ -178,6 +179,29 @@ class ActivityReportRepo:
         )
         await self._audit(actor, activity_id, "duplicate", f"of {original_id}")
         return True
+
+    async def withdraw(self, activity_id: int, *, actor: int) -> bool:
+        """Its author takes back a report still awaiting review: it becomes a draft again,
+        which they may correct and send. False when it is not theirs or no longer waiting."""
+        async with self.conn.execute(
+            "UPDATE activities SET status = 'draft', updated_at = ? "
+            "WHERE id = ? AND reported_by = ? AND status = 'submitted'",
+            (_now(), activity_id, actor),
+        ) as cur:
+            changed = cur.rowcount == 1
+        if changed:
+            await self._audit(actor, activity_id, "withdraw", None)
+        return changed
+
+    async def times_submitted(self, activity_id: int) -> int:
+        """How many times a report was sent for review (more than once: it was corrected)."""
+        async with self.conn.execute(
+            "SELECT count(*) FROM audit_log WHERE entity = 'activity' AND entity_id = ? "
+            "AND action IN ('submit', 'resubmit')",
+            (activity_id,),
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
 
     async def contributors(self, plan_id: str, indicator_id: str) -> list[int]:
         """Organisations whose approved reports (or credits) count towards an indicator."""

@@ -110,6 +110,11 @@ class EventRepo:
         ) as cur:
             return [_record(r) for r in await cur.fetchall()]
 
+    async def proposed(self) -> list[EventRecord]:
+        """Proposals waiting for a coordinator's decision, oldest first."""
+        async with self.conn.execute(_SELECT + "WHERE e.status = 'pending' ORDER BY e.id") as cur:
+            return [_record(r) for r in await cur.fetchall()]
+
     async def to_remind(self, now: datetime) -> list[EventRecord]:
         """Approved events not started yet whose reminder has not gone out."""
         async with self.conn.execute(

@@ -260,6 +260,24 @@ class OrganisationRepo:
             await _log(self.conn, actor, organisation_id, "deactivate", None)
         return changed
 
+    async def deactivated(self) -> list[OrganisationProfile]:
+        """Verified organisations a coordinator deactivated, by name."""
+        return await self._profiles(
+            "WHERE status = 'verified' AND deactivated_at IS NOT NULL ORDER BY name_key"
+        )
+
+    async def reactivate(self, organisation_id: int, *, actor: int) -> bool:
+        """Its members may report for it again; False when it was not a deactivated one."""
+        async with self.conn.execute(
+            "UPDATE organisations SET deactivated_at = NULL "
+            "WHERE id = ? AND status = 'verified' AND deactivated_at IS NOT NULL",
+            (organisation_id,),
+        ) as cur:
+            changed = cur.rowcount == 1
+        if changed:
+            await _log(self.conn, actor, organisation_id, "reactivate", None)
+        return changed
+
 
 def name_key(name: str) -> str:
     """What makes two names one organisation: letter case and extra spaces do not count."""

@@ -145,6 +145,31 @@ class OutboxRepo:
             row = await cur.fetchone()
         return (int(row[0]), int(row[1])) if row else (0, 0)
 
+    async def about(self, ids: Sequence[int], subject: str) -> None:
+        """Name what these messages are about, so they can be found once it is decided."""
+        if not ids:
+            return
+        marks = ", ".join("?" for _ in ids)
+        await self.conn.execute(
+            f"UPDATE outbox SET subject = ? WHERE id IN ({marks})",  # noqa: S608
+            (subject, *ids),
+        )
+
+    async def delivered_as(self, message_id: int, telegram_id: int) -> None:
+        """Telegram's id of a sent message (to take its buttons away later)."""
+        await self.conn.execute(
+            "UPDATE outbox SET message_id = ? WHERE id = ?", (telegram_id, message_id)
+        )
+
+    async def sent_about(self, subject: str) -> list[tuple[int, int]]:
+        """(chat, Telegram message id) of every message sent about a subject."""
+        async with self.conn.execute(
+            "SELECT chat_id, message_id FROM outbox "
+            "WHERE subject = ? AND state = 'sent' AND message_id IS NOT NULL ORDER BY id",
+            (subject,),
+        ) as cur:
+            return [(int(r[0]), int(r[1])) for r in await cur.fetchall()]
+
     async def of_chat(self, chat_id: int) -> list[tuple[str, str]]:
         """(state, text) of every message to a chat, oldest first."""
         async with self.conn.execute(

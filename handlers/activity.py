@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, User
 from aiogram.utils.i18n import gettext as _
@@ -22,12 +22,15 @@ from handlers import commands
 from handlers.activity_form import ACTIVITY, ActivityCb, Draft
 from handlers.forms import CONFIRM, Act, refusal
 from handlers.reply import answer, drop_keyboard
-from handlers.review_views import announce_submission
+from handlers.review_views import deliver_submission, enqueue_submission
 from handlers.roles import ReportsForOrganisation, guard
 from plan import Plan
 from plan.clock import Clock
 from plan.plans import Plans
 from plan.validation import InputError
+from scheduler.notifier import Notifier
+
+SUBMITTED = "submitted"  # FSM data after a submit: [the summary's message id, the report's id]
 
 
 async def cmd_activity(message: Message, state: FSMContext, **deps: Any) -> None:
@@ -63,6 +66,7 @@ async def on_submit(
     bot: Bot,
     clock: Clock,
     coordinators: Coordinators,
+    notifier: Notifier,
     event_from_user: User,
     organisation_id: int,
     **deps: Any,
@@ -92,7 +96,12 @@ async def on_submit(
         activity_id = await repo.reports.submit(
             _as_report(draft, plans, plan, organisation_id, event_from_user.id)
         )
+        told = await enqueue_submission(
+            repo, notifier, plan, activity_id, await coordinators.all()
+        )
     await state.clear()
+    # A second tap on this summary's "submit" (a double tap) finds the report already made.
+    await state.set_data({SUBMITTED: [query.message.message_id, activity_id]})
     await query.answer()
     await drop_keyboard(query.message)
     await answer(
@@ -101,7 +110,18 @@ async def on_submit(
             "✅ Report №{id} was sent for review. You will be told the outcome; see /myreports."
         ).format(id=activity_id),
     )
-    await announce_submission(bot, db, plan, activity_id, set(await coordinators.all()))
+    await deliver_submission(bot, db, notifier, activity_id, told)
+
+
+async def on_submitted_again(query: CallbackQuery, state: FSMContext) -> None:
+    summary, activity_id = (await state.get_data()).get(SUBMITTED) or (0, 0)
+    if not isinstance(query.message, Message) or query.message.message_id != summary:
+        await query.answer(_("This button is out of date."), show_alert=True)
+        return
+    await query.answer(
+        _("Report №{id} is already submitted; see /myreports.").format(id=activity_id),
+        show_alert=True,
+    )
 
 
 def _as_report(
@@ -146,6 +166,9 @@ def build_router() -> Router:
     ACTIVITY.register(members)
     members.callback_query.register(
         on_submit, ActivityCb.filter(F.action == Act.submit), ACTIVITY.at(CONFIRM)
+    )
+    members.callback_query.register(
+        on_submitted_again, ActivityCb.filter(F.action == Act.submit), StateFilter(None)
     )
     ACTIVITY.register_fallbacks(members)
     # A router tries its own handlers before its children's, so the guests' answer is a child too.

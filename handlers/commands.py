@@ -51,7 +51,9 @@ ORGANISATIONS = BotCommandSpec("organisations", __("Organisations and join reque
 COORDINATORS = BotCommandSpec("coordinators", __("List, add and remove coordinators"))
 ACTIVITY = BotCommandSpec("activity", __("Report an activity your organisation carried out"))
 MYREPORTS = BotCommandSpec("myreports", __("Your organisation's reports and their status"))
-PENDING = BotCommandSpec("pending", __("Reports waiting for review"))
+PENDING = BotCommandSpec(
+    "pending", __("Everything waiting for a coordinator: reports, events, organisations")
+)
 REPORT = BotCommandSpec("report", __("The plan's progress report: summary, chart, files"))
 PROGRESS = BotCommandSpec("progress", __("How the plan's indicators are progressing"))
 EVENTS = BotCommandSpec("events", __("Upcoming events: come, add to your calendar"))

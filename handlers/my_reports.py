@@ -1,25 +1,29 @@
-"""/myreports: an organisation's reports with their status; a returned one can be corrected."""
+"""/myreports: an organisation's reports with their status; a returned one can be corrected,
+one still waiting for review can be withdrawn by its author (it becomes a draft again)."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n.context import get_i18n
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from db import Database
 from db.activity_reports import ActivityRecord
+from formats.dates import short_date
 from handlers import commands
 from handlers.activity_form import ACTIVITY, Draft
 from handlers.forms import CONFIRM
-from handlers.reply import answer
-from handlers.review_views import report_lines, status_label
+from handlers.reply import answer, echo, show
+from handlers.review_views import report_lines, report_subject, reporter_of, status_label
 from handlers.roles import ReportsForOrganisation, guard
 from plan import Plan
+from scheduler.notifier import Notifier
 
 SHOWN = 20
 
@@ -27,6 +31,12 @@ SHOWN = 20
 class MyReportAction(StrEnum):
     open = "open"
     edit = "edit"
+    withdraw = "withdraw"
+    withdraw_yes = "withdraw_yes"
+    back = "back"
+
+
+CORRECTABLE = ("returned", "draft")  # returned by a coordinator, or withdrawn by its author
 
 
 class MyReportCb(CallbackData, prefix="my"):
@@ -34,17 +44,17 @@ class MyReportCb(CallbackData, prefix="my"):
     activity_id: int
 
 
-async def cmd_myreports(message: Message, db: Database, organisation_id: int) -> None:
+async def _listing(db: Database, organisation_id: int) -> tuple[str, InlineKeyboardMarkup | None]:
     async with db.read() as repo:
         records = await repo.reports.of_organisation(organisation_id, limit=SHOWN)
     if not records:
-        await answer(message, _("Your organisation has no reports yet. Send one with /activity."))
-        return
+        return _("Your organisation has no reports yet. Send one with /activity."), None
+    locale = get_i18n().current_locale
     lines = [_("<b>Your organisation's reports</b> (newest first):"), ""]
     builder = InlineKeyboardBuilder()
     for record in records:
         lines.append(
-            f"№{record.id} · {record.date.strftime('%d.%m.%Y')} · {record.measure_code} · "
+            f"№{record.id} · {short_date(record.date, locale)} · {record.measure_code} · "
             f"{status_label(record.status)}"
         )
         builder.button(
@@ -52,7 +62,15 @@ async def cmd_myreports(message: Message, db: Database, organisation_id: int) ->
             callback_data=MyReportCb(action=MyReportAction.open, activity_id=record.id),
         )
     builder.adjust(3)
-    await answer(message, "\n".join(lines), builder.as_markup())
+    return "\n".join(lines), builder.as_markup()
+
+
+async def cmd_myreports(message: Message, db: Database, organisation_id: int) -> None:
+    await answer(message, *await _listing(db, organisation_id))
+
+
+async def on_back(query: CallbackQuery, db: Database, organisation_id: int) -> None:
+    await show(query, *await _listing(db, organisation_id))
 
 
 async def _own(db: Database, activity_id: int, organisation_id: int) -> ActivityRecord | None:
@@ -62,21 +80,104 @@ async def _own(db: Database, activity_id: int, organisation_id: int) -> Activity
     return record if record is not None and record.organisation_id == organisation_id else None
 
 
+async def _card(
+    db: Database, plan: Plan, record: ActivityRecord, user_id: int
+) -> tuple[str, InlineKeyboardMarkup]:
+    async with db.read() as repo:
+        reporter = await reporter_of(repo, record)
+    builder = InlineKeyboardBuilder()
+    if record.status in CORRECTABLE:
+        builder.button(
+            text=_("✏ Correct and send again"),
+            callback_data=MyReportCb(action=MyReportAction.edit, activity_id=record.id),
+        )
+    if record.status == "submitted" and record.reported_by == user_id:
+        builder.button(
+            text=_("↩ Withdraw"),
+            callback_data=MyReportCb(action=MyReportAction.withdraw, activity_id=record.id),
+        )
+    builder.button(
+        text=_("⬅ Back to the list"),
+        callback_data=MyReportCb(action=MyReportAction.back, activity_id=0),
+    )
+    builder.adjust(1)
+    return "\n".join(report_lines(plan, record, reporter)), builder.as_markup()
+
+
 async def on_open(
-    query: CallbackQuery, callback_data: MyReportCb, db: Database, plan: Plan, organisation_id: int
+    query: CallbackQuery,
+    callback_data: MyReportCb,
+    db: Database,
+    plan: Plan,
+    organisation_id: int,
+    event_from_user: User,
 ) -> None:
     record = await _own(db, callback_data.activity_id, organisation_id)
     if record is None or not isinstance(query.message, Message):
         await query.answer(_("There is no such report among yours."), show_alert=True)
         return
-    await query.answer()
+    await show(query, *await _card(db, plan, record, event_from_user.id))
+
+
+async def on_withdraw(
+    query: CallbackQuery, callback_data: MyReportCb, db: Database, organisation_id: int
+) -> None:
+    """Ask first: a withdrawn report leaves the coordinators' queue."""
+    record = await _own(db, callback_data.activity_id, organisation_id)
+    if record is None or record.status != "submitted":
+        await query.answer(_("Only a report still waiting for review can be withdrawn."), True)
+        return
     builder = InlineKeyboardBuilder()
-    if record.status == "returned":
-        builder.button(
-            text=_("✏ Correct and send again"),
-            callback_data=MyReportCb(action=MyReportAction.edit, activity_id=record.id),
+    builder.button(
+        text=_("Yes, withdraw it"),
+        callback_data=MyReportCb(action=MyReportAction.withdraw_yes, activity_id=record.id),
+    )
+    builder.button(
+        text=_("No, keep it waiting"),
+        callback_data=MyReportCb(action=MyReportAction.open, activity_id=record.id),
+    )
+    builder.adjust(1)
+    await show(
+        query,
+        _(
+            "Withdraw report №{id} «{title}» from review? It stays among your reports as a "
+            "draft: you can correct it and send it again."
+        ).format(id=record.id, title=echo(record.title)),
+        builder.as_markup(),
+    )
+
+
+async def on_withdraw_yes(
+    query: CallbackQuery,
+    callback_data: MyReportCb,
+    db: Database,
+    plan: Plan,
+    organisation_id: int,
+    event_from_user: User,
+    bot: Bot,
+    notifier: Notifier,
+) -> None:
+    record = await _own(db, callback_data.activity_id, organisation_id)
+    if record is None:
+        await query.answer(_("There is no such report among yours."), show_alert=True)
+        return
+    async with db.transaction() as repo:
+        done = await repo.reports.withdraw(record.id, actor=event_from_user.id)
+        record = await repo.reports.get(record.id) or record
+    if not done:
+        await query.answer(
+            _("Report №{id} cannot be withdrawn: {status}.").format(
+                id=record.id, status=status_label(record.status)
+            ),
+            show_alert=True,
         )
-    await answer(query.message, "\n".join(report_lines(plan, record)), builder.as_markup())
+        return
+    text, markup = await _card(db, plan, record, event_from_user.id)
+    await show(
+        query, _("↩ Report №{id} was withdrawn.").format(id=record.id) + "\n\n" + text, markup
+    )
+    # The coordinators' cards of it lose their buttons: there is nothing to decide any more.
+    await notifier.retire(bot, report_subject(record.id))
 
 
 async def on_edit(
@@ -88,8 +189,14 @@ async def on_edit(
     organisation_id: int,
 ) -> None:
     record = await _own(db, callback_data.activity_id, organisation_id)
-    if record is None or record.status != "returned" or not isinstance(query.message, Message):
-        await query.answer(_("Only a returned report of yours can be corrected."), show_alert=True)
+    if (
+        record is None
+        or record.status not in CORRECTABLE
+        or not isinstance(query.message, Message)
+    ):
+        await query.answer(
+            _("Only a returned or withdrawn report of yours can be corrected."), show_alert=True
+        )
         return
     await query.answer()
     draft = Draft(
@@ -115,4 +222,11 @@ def build_router() -> Router:
     router.message.register(cmd_myreports, commands.MYREPORTS.filter)
     router.callback_query.register(on_open, MyReportCb.filter(F.action == MyReportAction.open))
     router.callback_query.register(on_edit, MyReportCb.filter(F.action == MyReportAction.edit))
+    router.callback_query.register(
+        on_withdraw, MyReportCb.filter(F.action == MyReportAction.withdraw)
+    )
+    router.callback_query.register(
+        on_withdraw_yes, MyReportCb.filter(F.action == MyReportAction.withdraw_yes)
+    )
+    router.callback_query.register(on_back, MyReportCb.filter(F.action == MyReportAction.back))
     return router

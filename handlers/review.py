@@ -1,26 +1,29 @@
-"""Coordinators review activity reports: /pending; approve, return, reject, mark duplicates."""
+"""Coordinators decide on activity reports: approve, return, reject, mark duplicates."""
 
 from __future__ import annotations
 
+import logging
 from html import escape
 
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, User
 from aiogram.utils.i18n import gettext as _
 
-from db import Database
+from db import Database, Repositories
 from db.activity_reports import ActivityRecord
-from handlers import commands
+from handlers import commands, pending
 from handlers.reply import answer, drop_keyboard
 from handlers.review_views import (
     ReviewCb,
     interested,
+    interested_in,
     report_lines,
-    review_keyboard,
-    send_evidence,
+    report_subject,
+    reporter_of,
     status_label,
 )
 from handlers.roles import COORDINATOR, HasRole, guard, refuse_non_coordinator
@@ -30,45 +33,39 @@ from plan.progress import IndicatorProgress, met_pairs, newly_met, plan_progress
 from plan.validation import MAX_DESCRIPTION, InputError, clean_text, parse_whole
 from scheduler.notifier import Notifier
 
-PENDING_SHOWN = 10
+log = logging.getLogger(__name__)
+
+_CARD = "card"  # FSM data: [chat, message] of the card whose buttons were pressed
+
+
+def _card_of(query: CallbackQuery) -> list[int] | None:
+    return [query.message.chat.id, query.message.message_id] if query.message else None
+
+
+def _as_pair(card: list[int] | None) -> tuple[int, int] | None:
+    return (card[0], card[1]) if card else None
+
+
+def _pressed(event: CallbackQuery | Message) -> tuple[int, int] | None:
+    """The card already dealt with: the one pressed (approve) or whose comment was asked."""
+    if isinstance(event, CallbackQuery):
+        return _as_pair(_card_of(event))
+    return None
+
+
+async def _drop_card(bot: Bot, card: tuple[int, int] | None) -> None:
+    """The decision is taken: the card's buttons go (a comment was typed after pressing)."""
+    if not card:
+        return
+    try:
+        await bot.edit_message_reply_markup(chat_id=card[0], message_id=card[1])
+    except TelegramBadRequest as e:
+        log.info("the buttons of card %s stay: %s", card, e.message)
 
 
 class ReviewForm(StatesGroup):
     comment = State()
     original = State()
-
-
-async def cmd_pending(message: Message, db: Database, plan: Plan, event_from_user: User) -> None:
-    async with db.read() as repo:
-        waiting = await repo.reports.pending()
-    # Four eyes: a coordinator's own organisation's reports are for the other coordinators.
-    pending = []
-    others = 0
-    for record in waiting:
-        if event_from_user.id in await interested(db, record):
-            others += 1
-        else:
-            pending.append(record)
-    if others:
-        await answer(
-            message,
-            _("Reports of your own organisation waiting for another coordinator: {n}.").format(
-                n=others
-            ),
-        )
-    if not pending:
-        await answer(message, _("No reports are waiting for review. 🎉"))
-        return
-    await answer(
-        message,
-        _("Reports waiting for review: {n}").format(
-            n=f"{PENDING_SHOWN}+" if len(pending) > PENDING_SHOWN else len(pending)
-        ),
-    )
-    for record in pending[:PENDING_SHOWN]:
-        await answer(message, "\n".join(report_lines(plan, record)), review_keyboard(record.id))
-        if message.bot is not None:
-            await send_evidence(message.bot, message.chat.id, record)
 
 
 async def on_decision(
@@ -96,6 +93,8 @@ async def on_decision(
         )
         return
     if record.status != "submitted":
+        if isinstance(query.message, Message):
+            await drop_keyboard(query.message)  # another coordinator's decision came first
         await query.answer(
             _("Report №{id} is already decided: {status}.").format(
                 id=record.id, status=status_label(record.status)
@@ -111,7 +110,9 @@ async def on_decision(
         return
     if callback_data.action in ("return", "reject"):
         await state.set_state(ReviewForm.comment)
-        await state.set_data({"activity_id": record.id, "decision": callback_data.action})
+        await state.set_data(
+            {"activity_id": record.id, "decision": callback_data.action, _CARD: _card_of(query)}
+        )
         await query.answer()
         prompt = (
             _("Why is report №{id} returned? Write what to correct; the organisation will see it.")
@@ -125,7 +126,7 @@ async def on_decision(
         return
     if callback_data.action == "duplicate":
         await state.set_state(ReviewForm.original)
-        await state.set_data({"activity_id": record.id})
+        await state.set_data({"activity_id": record.id, _CARD: _card_of(query)})
         await query.answer()
         await bot.send_message(
             event_from_user.id,
@@ -174,6 +175,7 @@ async def on_comment(
         record,
         data["decision"],
         comment,
+        _as_pair(data.get(_CARD)),
     )
 
 
@@ -198,6 +200,11 @@ async def on_original(
             activity_id, original_id, actor=event_from_user.id
         )
         record = await repo.reports.get(activity_id)
+        told = (
+            await _enqueue_outcome(repo, plan, notifier, record)
+            if marked and record is not None
+            else []
+        )
     if not marked or record is None:
         await answer(
             message,
@@ -215,7 +222,10 @@ async def on_original(
             id=activity_id, original=original_id
         ),
     )
-    await _tell_organisation(bot, db, plan, notifier, record)
+    card = _as_pair(data.get(_CARD))
+    await _drop_card(bot, card)
+    await notifier.deliver(bot, told)
+    await notifier.retire(bot, report_subject(activity_id), card)
 
 
 async def on_review_cancel(message: Message, state: FSMContext) -> None:
@@ -234,13 +244,25 @@ async def _decide(
     record: ActivityRecord,
     decision: str,
     comment: str | None,
+    card: tuple[int, int] | None = None,
 ) -> None:
+    """Decide; `card` is the card whose button asked for the comment, if one was typed."""
+    # The decision and every message that follows from it commit together: a crash after the
+    # commit loses none of them, and the outbox sends each once.
     async with db.transaction() as repo:
         changed = await repo.reports.decide(record.id, decision, actor=actor, comment=comment)
         updated = await repo.reports.get(record.id)
+        told: list[int] = []
+        if changed and updated is not None:
+            told = await _enqueue_outcome(repo, plan, notifier, updated)
+            if decision == "approve":
+                for reached in await _reached_by(repo, plan, clock, record):
+                    told += await _enqueue_celebration(repo, plan, notifier, reached)
     chat_id = (
         event.message.chat.id if isinstance(event, CallbackQuery) and event.message else actor
     )
+    if isinstance(event, CallbackQuery) and isinstance(event.message, Message):
+        await drop_keyboard(event.message)
     if not changed or updated is None:
         await bot.send_message(
             chat_id, _("Report №{id} was already decided by someone else.").format(id=record.id)
@@ -250,56 +272,58 @@ async def _decide(
         chat_id,
         _("Report №{id}: {status}.").format(id=record.id, status=status_label(updated.status)),
     )
-    if isinstance(event, CallbackQuery) and isinstance(event.message, Message):
-        await drop_keyboard(event.message)
-    await _tell_organisation(bot, db, plan, notifier, updated)
-    if decision == "approve":
-        for reached in await _reached_by(db, plan, clock, record):
-            await _celebrate(bot, db, plan, notifier, reached)
+    await notifier.deliver(bot, told)
+    if card is not None:
+        await _drop_card(bot, card)
+    # The other coordinators' copies of the card lose their buttons too.
+    await notifier.retire(bot, report_subject(record.id), _pressed(event) or card)
 
 
 async def _reached_by(
-    db: Database, plan: Plan, clock: Clock, record: ActivityRecord
+    repo: Repositories, plan: Plan, clock: Clock, record: ActivityRecord
 ) -> list[IndicatorProgress]:
     """The indicators this approval newly met in its year: its own, and through `part_of`
     the whole it is part of. The plan's rule (`newly_met`), with and without the report."""
-    async with db.read() as repo:
-        counted = await repo.activities.counted(plan.id)
+    counted = await repo.activities.counted(plan.id)
     year, today = record.date.year, clock.today()
     before = plan_progress(plan, [a for a in counted if a.id != record.id], year, today)
     return newly_met(plan_progress(plan, counted, year, today), met_pairs(before))
 
 
-async def _tell_organisation(
-    bot: Bot, db: Database, plan: Plan, notifier: Notifier, record: ActivityRecord
-) -> None:
+async def _enqueue_outcome(
+    repo: Repositories, plan: Plan, notifier: Notifier, record: ActivityRecord
+) -> list[int]:
+    """The organisation's members and the reporter hear the decision (in the outbox)."""
+    reporter = await reporter_of(repo, record)
+
     def compose() -> str:
-        text = "\n".join([_("Your report was reviewed."), "", *report_lines(plan, record)])
+        lines = report_lines(plan, record, reporter)
+        text = "\n".join([_("Your report was reviewed."), "", *lines])
         if record.status == "returned":
             text += "\n\n" + _("Correct it in /myreports and send it again.")
         return text
 
-    await notifier.tell(bot, await interested(db, record), compose)
+    return await notifier.enqueue(
+        repo, await interested_in(repo, record), compose, "report decided"
+    )
 
 
-async def _celebrate(
-    bot: Bot, db: Database, plan: Plan, notifier: Notifier, reached: IndicatorProgress
-) -> None:
+async def _enqueue_celebration(
+    repo: Repositories, plan: Plan, notifier: Notifier, reached: IndicatorProgress
+) -> list[int]:
+    """Everyone whose organisation contributed hears that a target was met (in the outbox)."""
     indicator = reached.indicator
     # Those who reported a part ("в т.ч.": the ТОТ of 1.1.1's six) contributed to the whole.
     counted_for = [
         indicator.id,
         *(i.id for i in plan.indicators if indicator in plan.wholes_of(i)),
     ]
-    async with db.read() as repo:
-        organisations = {
-            o for i in counted_for for o in await repo.reports.contributors(plan.id, i)
-        }
-        people: set[int] = set()
-        for organisation_id in organisations:
-            people.update(await repo.memberships.members_of(organisation_id))
-    await notifier.tell(
-        bot,
+    organisations = {o for i in counted_for for o in await repo.reports.contributors(plan.id, i)}
+    people: set[int] = set()
+    for organisation_id in organisations:
+        people.update(await repo.memberships.members_of(organisation_id))
+    return await notifier.enqueue(
+        repo,
         people,
         lambda: _(
             "🎉 Indicator achieved: «{description}» (measure {code}) for {year}. Thank you for "
@@ -309,6 +333,7 @@ async def _celebrate(
             code=indicator.measure_code,
             year=reached.year,
         ),
+        "target reached",
     )
 
 
@@ -320,7 +345,7 @@ def build_router() -> Router:
     router = Router(name=__name__)
     coordinators = Router(name=f"{__name__}.coordinators")
     guard(coordinators, HasRole(COORDINATOR))
-    coordinators.message.register(cmd_pending, commands.PENDING.filter)
+    coordinators.message.register(pending.cmd_pending, commands.PENDING.filter)
     coordinators.callback_query.register(on_decision, ReviewCb.filter())
     coordinators.message.register(
         on_review_cancel,

@@ -14,8 +14,11 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n.context import get_i18n
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from db import Database
+from db import Database, Repositories
 from db.activity_reports import ActivityRecord
+from db.users import Person
+from formats.dates import long_date
+from handlers.people import reported_by
 from plan import Plan
 from plan.model import cso_participants_unit
 from scheduler.notifier import Notifier
@@ -36,11 +39,12 @@ def status_label(status: str) -> str:
         "approved": _("✅ approved"),
         "returned": _("↩ returned for correction"),
         "rejected": _("⛔ rejected"),
-        "draft": _("draft"),
+        "draft": _("withdrawn by its author"),
     }.get(status, status)
 
 
-def report_lines(plan: Plan, record: ActivityRecord) -> list[str]:
+def report_lines(plan: Plan, record: ActivityRecord, reporter: Person | None = None) -> list[str]:
+    """A report's card; `reporter` (the person who sent it) is named when given."""
     indicator = plan.indicator(record.indicator_id)
     measure = plan.measure(record.measure_code)
     lines = [
@@ -48,6 +52,7 @@ def report_lines(plan: Plan, record: ActivityRecord) -> list[str]:
             id=record.id, status=status_label(record.status)
         ),
         _("<b>Organisation:</b> {name}").format(name=escape(record.organisation_name)),
+        *([reported_by(reporter)] if reporter is not None else []),
         _("<b>Measure:</b> {value}").format(
             value=f"{record.measure_code} {escape(measure.title)}"
             if measure
@@ -56,7 +61,7 @@ def report_lines(plan: Plan, record: ActivityRecord) -> list[str]:
         _("<b>Result:</b> {value}").format(
             value=escape(indicator.description) if indicator else record.indicator_id
         ),
-        _("<b>Date:</b> {value}").format(value=record.date.strftime("%d.%m.%Y")),
+        _("<b>Date:</b> {value}").format(value=long_date(record.date, get_i18n().current_locale)),
         _("<b>Title:</b> {value}").format(value=escape(record.title)),
     ]
     if record.description:
@@ -89,10 +94,26 @@ def report_lines(plan: Plan, record: ActivityRecord) -> list[str]:
     if record.duplicate_of is not None:
         lines.append(_("Counted once with report №{id}.").format(id=record.duplicate_of))
     if record.review_comment:
-        lines.append(
-            _("<b>Coordinator's comment:</b> {value}").format(value=escape(record.review_comment))
+        # On a report sent again the comment is the one it was returned with.
+        label = (
+            _("<b>Earlier comment:</b> {value}")
+            if record.status == "submitted"
+            else _("<b>Coordinator's comment:</b> {value}")
         )
+        lines.append(label.format(value=escape(record.review_comment)))
     return lines
+
+
+async def reporter_of(repo: Repositories, record: ActivityRecord) -> Person | None:
+    """The person who sent a report, as the bot last saw them."""
+    if record.reported_by is None:
+        return None
+    return (await repo.users.people([record.reported_by]))[record.reported_by]
+
+
+def report_subject(activity_id: int) -> str:
+    """What a review card is about (the outbox finds its copies by it, once decided)."""
+    return f"report:{activity_id}"
 
 
 def review_keyboard(activity_id: int) -> InlineKeyboardMarkup:
@@ -112,7 +133,12 @@ async def interested(db: Database, record: ActivityRecord) -> set[int]:
     """Who may not decide on a report (four eyes): its reporter and every member of the
     reporting organisation. They hear the outcome; another coordinator decides."""
     async with db.read() as repo:
-        people = set(await repo.memberships.members_of(record.organisation_id))
+        return await interested_in(repo, record)
+
+
+async def interested_in(repo: Repositories, record: ActivityRecord) -> set[int]:
+    """`interested`, within the caller's unit of work."""
+    people = set(await repo.memberships.members_of(record.organisation_id))
     if record.reported_by is not None:
         people.add(record.reported_by)
     return people
@@ -130,45 +156,62 @@ async def send_evidence(bot: Bot, chat_id: int, record: ActivityRecord) -> None:
         log.warning("could not forward evidence of report %s: %s", record.id, e.message)
 
 
-async def announce_submission(
-    bot: Bot,
-    db: Database,
+async def enqueue_submission(
+    repo: Repositories,
+    notifier: Notifier,
     plan: Plan,
     activity_id: int,
     coordinators: Iterable[int],
-    notifier: Notifier | None = None,
-) -> None:
-    """The coordinators who may decide get the new report with the decision buttons.
+) -> list[int]:
+    """Record, in the submission's own transaction, the coordinators' messages about a report
+    just sent (or sent again); the outbox ids, for `deliver` and `send_evidence` after it.
 
-    A coordinator who belongs to the reporting organisation, or reported it, does not (four
-    eyes). When no coordinator is left, the report waits and every coordinator is told why.
+    The coordinators who may decide get the report with the decision buttons; one who belongs
+    to the reporting organisation, or reported it, does not (four eyes). When no coordinator is
+    left, the report waits and every coordinator is told why.
     """
-    # The notifier is a dispatcher kwarg; a caller that has none yet gets the same one.
-    notifier = notifier or Notifier(db, get_i18n())
-    async with db.read() as repo:
-        record = await repo.reports.get(activity_id)
+    record = await repo.reports.get(activity_id)
     if record is None:
-        return
+        return []
     everyone = set(coordinators)
-    deciders = everyone - await interested(db, record)
+    deciders = everyone - await interested_in(repo, record)
     if not deciders:
-        await notifier.tell(
-            bot,
+        return await notifier.enqueue(
+            repo,
             everyone,
             lambda: _(
                 "⏳ Report №{id} of {organisation} waits for review: every coordinator belongs "
                 "to that organisation or reported it, and no one decides on their own "
                 "organisation's report. Add another coordinator with /coordinators."
             ).format(id=record.id, organisation=escape(record.organisation_name)),
+            "report submitted",
         )
-        return
-    told = await notifier.tell(
-        bot,
-        deciders,
-        lambda: (
-            "\n".join([_("📝 A new report to review."), "", *report_lines(plan, record)]),
-            review_keyboard(activity_id),
-        ),
+    again = await repo.reports.times_submitted(activity_id) > 1
+    reporter = await reporter_of(repo, record)
+
+    def compose() -> tuple[str, InlineKeyboardMarkup]:
+        heading = (
+            _("🔁 A corrected report, sent again for review.")
+            if again
+            else _("📝 A new report to review.")
+        )
+        lines = [heading, "", *report_lines(plan, record, reporter)]
+        return "\n".join(lines), review_keyboard(activity_id)
+
+    return await notifier.enqueue(
+        repo, deciders, compose, "report submitted", report_subject(activity_id)
     )
-    for chat_id in told:
+
+
+async def deliver_submission(
+    bot: Bot, db: Database, notifier: Notifier, activity_id: int, ids: list[int]
+) -> None:
+    """Send the recorded messages; whoever got the card gets the evidence under it."""
+    told = await notifier.deliver(bot, ids)
+    async with db.read() as repo:
+        record = await repo.reports.get(activity_id)
+    if record is None or record.status != "submitted":
+        return
+    deciders = set(told) - await interested(db, record)
+    for chat_id in sorted(deciders):
         await send_evidence(bot, chat_id, record)

@@ -7,6 +7,8 @@ loop started with the bot sends whatever is left: after a crash, after an outage
 Each message is marked sent in a short transaction of its own right after Telegram confirms
 it, so it goes out once; a chat that blocked the bot is marked inactive and stops nobody else.
 `tell` is enqueue + deliver in a transaction of its own, for messages that follow no change.
+A message with buttons about something to decide names its subject; once decided, `retire`
+takes the buttons away from every copy sent.
 Besides, the notifier keeps a board (one message per person, edited in place as a send goes).
 """
 
@@ -98,10 +100,35 @@ class Notifier:
     # -- the outbox ----------------------------------------------------------------------------
 
     async def enqueue(
-        self, repo: Repositories, people: Iterable[int], compose: Compose, kind: str = ""
+        self,
+        repo: Repositories,
+        people: Iterable[int],
+        compose: Compose,
+        kind: str = "",
+        subject: str | None = None,
     ) -> list[int]:
-        """Record each person's message in the caller's transaction; the outbox ids."""
-        return await self.enqueue_series(repo, people, lambda: [compose()], kind)
+        """Record each person's message in the caller's transaction; the outbox ids.
+
+        `subject` names what a message with buttons is about (e.g. "report:12"): once it is
+        decided, `retire` takes the buttons away from every copy that was sent.
+        """
+        ids = await self.enqueue_series(repo, people, lambda: [compose()], kind)
+        if subject is not None:
+            await repo.outbox.about(ids, subject)
+        return ids
+
+    async def retire(self, bot: Bot, subject: str, keep: tuple[int, int] | None = None) -> None:
+        """Take the buttons away from the messages sent about a decided subject (but `keep`,
+        the (chat, message) already dealt with). A message Telegram cannot edit is skipped."""
+        async with self.db.read() as repo:
+            sent = await repo.outbox.sent_about(subject)
+        for chat_id, message_id in sent:
+            if (chat_id, message_id) == keep:
+                continue
+            try:
+                await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id)
+            except TelegramAPIError as e:
+                log.info("buttons of %s in chat %s stay: %s", message_id, chat_id, e.message)
 
     async def enqueue_series(
         self, repo: Repositories, people: Iterable[int], compose: ComposeSeries, kind: str = ""
@@ -154,7 +181,7 @@ class Notifier:
             InlineKeyboardMarkup.model_validate_json(message.markup) if message.markup else None
         )
         try:
-            await bot.send_message(message.chat_id, message.text, reply_markup=markup)
+            delivered = await bot.send_message(message.chat_id, message.text, reply_markup=markup)
         except TelegramRetryAfter as e:
             return await self._later(message, e.message, float(e.retry_after))
         except TelegramForbiddenError as e:
@@ -173,6 +200,8 @@ class Notifier:
             raise
         async with self.db.transaction() as repo:
             await repo.outbox.sent(message.id, _now())
+            if markup is not None:  # buttons may have to be taken away once decided
+                await repo.outbox.delivered_as(message.id, delivered.message_id)
         return _Sent.sent
 
     async def _later(self, message: OutboxMessage, error: str, seconds: float) -> _Sent:

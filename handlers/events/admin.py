@@ -43,18 +43,15 @@ async def announce_proposal(
     event: EventRecord,
 ) -> None:
     """Every coordinator gets the proposal with its approve and reject buttons."""
+    await notifier.tell(bot, await coordinators.all(), lambda: proposal_card(event, plan, clock))
 
-    def proposal() -> Composed:
-        text = "\n".join(
-            [
-                _("<b>A proposed event</b> to approve:"),
-                "",
-                *card_lines(event, plan, clock),
-            ]
-        )
-        return text, decision_keyboard(event.id)
 
-    await notifier.tell(bot, await coordinators.all(), proposal)
+def proposal_card(event: EventRecord, plan: Plan, clock: Clock) -> Composed:
+    """A proposal as coordinators see it (notified, and in /pending), with its buttons."""
+    text = "\n".join(
+        [_("<b>A proposed event</b> to approve:"), "", *card_lines(event, plan, clock)]
+    )
+    return text, decision_keyboard(event.id)
 
 
 async def on_decide(

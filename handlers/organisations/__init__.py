@@ -35,6 +35,9 @@ def build_router() -> Router:
     desk.callback_query.register(
         manage.on_deactivate, OrgManageCb.filter(F.action == ManageAction.deactivate_yes)
     )
+    desk.callback_query.register(
+        manage.on_reactivate, OrgManageCb.filter(F.action == ManageAction.reactivate)
+    )
     desk.callback_query.register(manage.on_manage, OrgManageCb.filter())
     editing = StateFilter(manage.OrgEditForm.value)
     desk.message.register(manage.on_edit_cancel, commands.CANCEL.filter, editing)

@@ -29,6 +29,11 @@ class OrgReviewCb(CallbackData, prefix="orgrev"):
     user: int = 0
 
 
+def subject(kind: ReviewKind, org: int, user: int = 0) -> str:
+    """What a card with these buttons is about (the outbox finds its copies by it)."""
+    return f"{kind.value}:{org}:{user}"
+
+
 def review_keyboard(kind: ReviewKind, org: int, user: int = 0) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(
@@ -49,6 +54,7 @@ class ManageAction(StrEnum):
     deactivate = "off"
     deactivate_yes = "off_yes"
     deactivate_no = "off_no"
+    reactivate = "on"
 
 
 class OrgManageCb(CallbackData, prefix="orgman"):

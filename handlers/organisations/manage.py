@@ -16,12 +16,12 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from db import Database
-from db.organisations import OrganisationProfile
+from db.organisations import OrganisationProfile, OrganisationRecord
 from db.users import Person
 from handlers.organisations.keyboards import ManageAction, OrgManageCb
 from handlers.people import person
 from handlers.registration.form import MAX_NAME, input_error, parse_contact
-from handlers.reply import answer, refuse, show
+from handlers.reply import answer, refuse, shorten, show
 from plan.validation import InputError, clean_text
 from scheduler.notifier import Notifier
 
@@ -46,9 +46,9 @@ async def show_verified(message: Message, db: Database) -> None:
     for org in organisations:
         names = ", ".join(person(people[u]) for u in members[org.id]) or _("no members")
         lines.append(f"• <b>{escape(org.name)}</b>: {names}")
-        label = org.name if len(org.name) <= MAX_LABEL else org.name[: MAX_LABEL - 1] + "…"
         builder.button(
-            text="⚙ " + label, callback_data=OrgManageCb(action=ManageAction.show, org=org.id)
+            text="⚙ " + shorten(org.name, MAX_LABEL),
+            callback_data=OrgManageCb(action=ManageAction.show, org=org.id),
         )
     builder.adjust(1)
     await answer(message, "\n".join(lines), builder.as_markup())
@@ -133,6 +133,42 @@ async def on_manage(
         await show(query, *_card(org, members))
 
 
+async def _switch(
+    db: Database, notifier: Notifier, org_id: int, actor: int, *, active: bool
+) -> tuple[OrganisationRecord | None, list[int] | None]:
+    """Deactivate (or reactivate) an organisation and record its members' notice in the same
+    transaction; the organisation and the outbox ids, None when nothing changed."""
+    async with db.transaction() as repo:
+        org = await repo.organisations.get(org_id)
+        if active:
+            done = await repo.organisations.reactivate(org_id, actor=actor)
+        else:
+            done = await repo.organisations.deactivate(org_id, actor=actor)
+        if not done or org is None:
+            return org, None
+        members = await repo.memberships.members_of(org_id)
+        if not active:  # nobody waits for a decision about an organisation that is gone
+            members += await repo.memberships.reject_all_pending(org_id, actor=actor)
+        name = escape(org.name)
+
+        def news() -> str:
+            text = (
+                _(
+                    "♻ The coordinators reactivated «{name}»: you can report its activities "
+                    "with /activity again."
+                )
+                if active
+                else _(
+                    "⛔ The coordinators deactivated «{name}»: reports are no longer sent on its "
+                    "behalf. To report for another organisation, use /register."
+                )
+            )
+            return text.format(name=name)
+
+        kind = "organisation reactivated" if active else "organisation deactivated"
+        return org, await notifier.enqueue(repo, set(members), news, kind)
+
+
 async def on_deactivate(
     query: CallbackQuery,
     callback_data: OrgManageCb,
@@ -141,32 +177,64 @@ async def on_deactivate(
     notifier: Notifier,
     event_from_user: User,
 ) -> None:
-    actor = event_from_user.id
-    async with db.transaction() as repo:
-        org = await repo.organisations.get(callback_data.org)
-        done = await repo.organisations.deactivate(callback_data.org, actor=actor)
-        members: list[int] = []
-        if done:
-            members = await repo.memberships.members_of(callback_data.org)
-            # Nobody waits for a decision about an organisation that is gone.
-            members += await repo.memberships.reject_all_pending(callback_data.org, actor=actor)
-    if org is None or not done:
+    org, told = await _switch(db, notifier, callback_data.org, event_from_user.id, active=False)
+    if org is None or told is None:
         await refuse(query, _("This organisation is not an active verified one any more."))
         return
-    name = escape(org.name)
     await show(
         query,
-        _("⛔ «{name}» was deactivated: its members no longer report for it.").format(name=name),
+        _("⛔ «{name}» was deactivated: its members no longer report for it.").format(
+            name=escape(org.name)
+        ),
+        _reactivate_keyboard(org.id),
     )
+    await notifier.deliver(bot, told)
 
-    def news() -> tuple[str, InlineKeyboardMarkup | None]:
-        text = _(
-            "⛔ The coordinators deactivated «{name}»: reports are no longer sent on its behalf. "
-            "To report for another organisation, use /register."
+
+def _reactivate_keyboard(org_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("♻ Reactivate"),
+        callback_data=OrgManageCb(action=ManageAction.reactivate, org=org_id),
+    )
+    return builder.as_markup()
+
+
+async def show_deactivated(message: Message, db: Database) -> None:
+    """Deactivated organisations, each with a button to bring it back."""
+    async with db.read() as repo:
+        organisations = await repo.organisations.deactivated()
+    if not organisations:
+        return
+    builder = InlineKeyboardBuilder()
+    for org in organisations:
+        builder.button(
+            text="♻ " + shorten(org.name, MAX_LABEL),
+            callback_data=OrgManageCb(action=ManageAction.reactivate, org=org.id),
         )
-        return text.format(name=name), None
+    builder.adjust(1)
+    lines = [_("<b>Deactivated organisations</b>")]
+    lines += [f"• {escape(org.name)}" for org in organisations]
+    await answer(message, "\n".join(lines), builder.as_markup())
 
-    await notifier.tell(bot, set(members), news)
+
+async def on_reactivate(
+    query: CallbackQuery,
+    callback_data: OrgManageCb,
+    db: Database,
+    bot: Bot,
+    notifier: Notifier,
+    event_from_user: User,
+) -> None:
+    org, told = await _switch(db, notifier, callback_data.org, event_from_user.id, active=True)
+    if org is None or told is None:
+        await refuse(query, _("This organisation is not a deactivated one."))
+        return
+    found = await _active(db, org.id)
+    if found is not None:
+        text, markup = _card(*found)
+        await show(query, _("♻ Reactivated.") + "\n\n" + text, markup)
+    await notifier.deliver(bot, told)
 
 
 async def on_value(

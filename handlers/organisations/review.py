@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 from html import escape
 
 from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
@@ -18,41 +20,54 @@ from handlers.organisations.keyboards import (
     ReviewAction,
     ReviewKind,
     review_keyboard,
+    subject,
 )
-from handlers.organisations.manage import show_verified
+from handlers.organisations.manage import show_deactivated, show_verified
 from handlers.people import person, person_of
-from handlers.reply import answer, refuse
+from handlers.reply import answer, drop_keyboard, refuse
 from plan import Plan
 from plan.validation import InputError, clean_text
-from scheduler.notifier import Notifier
+from scheduler.notifier import Compose, Notifier
 
 
-async def cmd_organisations(message: Message, db: Database, plan: Plan) -> None:
+async def waiting_cards(db: Database, plan: Plan) -> list[tuple[str, InlineKeyboardMarkup]]:
+    """Every registration and join request waiting for a decision, as cards with buttons."""
     async with db.read() as repo:
         organisations = await repo.organisations.pending()
         requests = await repo.memberships.pending()
         requesters = await repo.users.people(r.user_id for r in requests)
+    cards = [
+        (organisation_card(org, plan), review_keyboard(ReviewKind.organisation, org.id))
+        for org in organisations
+    ]
+    cards += [
+        (
+            join_card(requesters[request.user_id], request.organisation_name),
+            review_keyboard(ReviewKind.membership, request.organisation_id, request.user_id),
+        )
+        for request in requests
+    ]
+    return cards
+
+
+async def cmd_organisations(message: Message, db: Database, plan: Plan) -> None:
     # The organisations in care first: what waits for a decision is then nearest at hand.
     await show_verified(message, db)
+    await show_deactivated(message, db)
+    async with db.read() as repo:
+        organisations = len(await repo.organisations.pending())
+        requests = len(await repo.memberships.pending())
     if not organisations and not requests:
         await answer(message, _("Nothing is waiting: no registrations and no join requests."))
         return
     await answer(
         message,
         _("Waiting for a decision: {orgs} registrations, {joins} join requests.").format(
-            orgs=len(organisations), joins=len(requests)
+            orgs=organisations, joins=requests
         ),
     )
-    for org in organisations:
-        await answer(
-            message, organisation_card(org, plan), review_keyboard(ReviewKind.organisation, org.id)
-        )
-    for request in requests:
-        await answer(
-            message,
-            join_card(requesters[request.user_id], request.organisation_name),
-            review_keyboard(ReviewKind.membership, request.organisation_id, request.user_id),
-        )
+    for text, markup in await waiting_cards(db, plan):
+        await answer(message, text, markup)
 
 
 async def on_review(
@@ -80,18 +95,24 @@ async def _pending(db: Database, data: OrgReviewCb) -> bool:
     return any(m.organisation_id == data.org and m.status == "pending" for m in requests)
 
 
+def _card_of(query: CallbackQuery) -> tuple[int, int] | None:
+    return (query.message.chat.id, query.message.message_id) if query.message else None
+
+
 class RefusalForm(StatesGroup):
     reason = State()  # a join request is refused with a reason the requester is told
 
 
 _REFUSING = "refusing"  # FSM data: the request (org, user) a reason is asked for
+_CARD = "card"  # FSM data: [chat, message] of the request's card
 MAX_REASON = 500
 
 
 async def ask_reason(query: CallbackQuery, data: OrgReviewCb, state: FSMContext) -> None:
     await query.answer()
     await state.set_state(RefusalForm.reason)
-    await state.set_data({_REFUSING: [data.org, data.user]})
+    card = [query.message.chat.id, query.message.message_id] if query.message else None
+    await state.set_data({_REFUSING: [data.org, data.user], _CARD: card})
     if isinstance(query.message, Message):
         await answer(
             query.message,
@@ -118,15 +139,56 @@ async def on_reason(
             _("⚠ Please write the reason in up to {limit} characters.").format(limit=MAX_REASON),
         )
         return
-    org, user = (await state.get_data()).get(_REFUSING) or (0, 0)
+    saved = await state.get_data()
+    org, user = saved.get(_REFUSING) or (0, 0)
     await state.clear()
     data = OrgReviewCb(kind=ReviewKind.membership, action=ReviewAction.reject, org=org, user=user)
-    await _decide_join(message, data, db, bot, notifier, event_from_user, reason)
+    await _decide_join(message, data, db, bot, notifier, event_from_user, reason, saved.get(_CARD))
 
 
 async def on_reason_cancel(message: Message, state: FSMContext) -> None:
     await state.clear()
     await answer(message, _("Nothing was changed: the request is still waiting."))
+
+
+def _registrant_news(name: str, approve: bool) -> Compose:
+    def compose() -> str:
+        if approve:
+            text = _(
+                "✅ «{name}» was verified by the coordinators. You are its member now and can "
+                "report activities with /activity."
+            )
+        else:
+            text = _(
+                "❌ The coordinators did not confirm the registration of «{name}». If this is a "
+                "mistake, please contact them."
+            )
+        return text.format(name=escape(name))
+
+    return compose
+
+
+def _requester_news(name: str) -> Compose:
+    return lambda: _(
+        "❌ Your request to join «{name}» was rejected: the organisation was not confirmed."
+    ).format(name=escape(name))
+
+
+def _join_news(name: str, approve: bool, reason: str | None) -> Compose:
+    def compose() -> str:
+        if approve:
+            text = _(
+                "✅ Your request to join «{name}» was approved. You can report its activities "
+                "with /activity."
+            )
+        else:
+            text = _(
+                "❌ Your request to join «{name}» was rejected by the coordinators.\n"
+                "Their reason: {reason}"
+            )
+        return text.format(name=escape(name), reason=escape(reason or "—"))
+
+    return compose
 
 
 async def _decide_organisation(
@@ -139,21 +201,37 @@ async def _decide_organisation(
     actor: User,
 ) -> None:
     approve = data.action == ReviewAction.approve
-    rejected_users: list[int] = []
+    told: list[int] = []
+    rejected: list[int] = []
+    # The decision and the messages that follow from it commit together (the outbox).
     async with db.transaction() as repo:
         changed = await repo.organisations.decide(data.org, approve=approve, actor=actor.id)
         org = await repo.organisations.profile(data.org)
         if changed and org is not None:
+            rejected_users: list[int] = []
             if approve and org.registered_by is not None:
                 await repo.memberships.decide(
                     org.registered_by, org.id, approve=True, actor=actor.id
                 )
             elif not approve:
                 rejected_users = await repo.memberships.reject_all_pending(org.id, actor=actor.id)
+            rejected = rejected_users
+            registrant = {org.registered_by} if org.registered_by is not None else set()
+            told += await notifier.enqueue(
+                repo, registrant, _registrant_news(org.name, approve), "organisation decided"
+            )
+            told += await notifier.enqueue(
+                repo,
+                set(rejected_users) - registrant,
+                _requester_news(org.name),
+                "organisation decided",
+            )
     if org is None:
         await query.answer(_("There is no such organisation."), show_alert=True)
         return
     if not changed:
+        if isinstance(query.message, Message):
+            await drop_keyboard(query.message)  # another coordinator's decision came first
         await query.answer(
             _("Already decided: «{name}» is {status}. Nothing was changed.").format(
                 name=org.name[:60], status=status_word(org.status)
@@ -170,33 +248,10 @@ async def _decide_organisation(
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_text(organisation_card(org, plan) + "\n\n" + outcome)
-    name = escape(org.name)
-
-    def registrant_news() -> tuple[str, InlineKeyboardMarkup | None]:
-        if approve:
-            text = _(
-                "✅ «{name}» was verified by the coordinators. You are its member now and can "
-                "report activities with /activity."
-            )
-        else:
-            text = _(
-                "❌ The coordinators did not confirm the registration of «{name}». If this is a "
-                "mistake, please contact them."
-            )
-        return text.format(name=name), None
-
-    def requester_news() -> tuple[str, InlineKeyboardMarkup | None]:
-        return (
-            _(
-                "❌ Your request to join «{name}» was rejected: the organisation was not "
-                "confirmed."
-            ).format(name=name),
-            None,
-        )
-
-    registrant = {org.registered_by} if org.registered_by is not None else set()
-    await notifier.tell(bot, registrant, registrant_news)
-    await notifier.tell(bot, set(rejected_users) - registrant, requester_news)
+    await notifier.deliver(bot, told)
+    await notifier.retire(bot, subject(ReviewKind.organisation, org.id), _card_of(query))
+    for user in rejected:  # the requests refused with it are decided too
+        await notifier.retire(bot, subject(ReviewKind.membership, org.id, user))
 
 
 async def _decide_join(
@@ -207,9 +262,11 @@ async def _decide_join(
     notifier: Notifier,
     actor: User,
     reason: str | None = None,
+    card: list[int] | None = None,
 ) -> None:
     """Approve (a button) or refuse (the reason typed after the button) a join request."""
     approve = data.action == ReviewAction.approve
+    told: list[int] = []
     async with db.transaction() as repo:
         changed = await repo.memberships.decide(
             data.user, data.org, approve=approve, actor=actor.id, reason=reason
@@ -218,11 +275,20 @@ async def _decide_join(
             m for m in await repo.memberships.of_user(data.user) if m.organisation_id == data.org
         ]
         requester = (await repo.users.people([data.user]))[data.user]
+        if changed and found:
+            told = await notifier.enqueue(
+                repo,
+                [data.user],
+                _join_news(found[0].organisation_name, approve, reason),
+                "join decided",
+            )
     if not found:
         await refuse(query, _("There is no such request."))
         return
     membership = found[0]
     if not changed:
+        if isinstance(query, CallbackQuery) and isinstance(query.message, Message):
+            await drop_keyboard(query.message)  # another coordinator's decision came first
         await refuse(
             query,
             _("Already decided: this request is {status}. Nothing was changed.").format(
@@ -238,26 +304,17 @@ async def _decide_join(
         + "\n"
         + _("<b>Reason:</b> {reason}").format(reason=escape(reason or "—"))
     )
-    card = join_card(requester, membership.organisation_name) + "\n\n" + outcome
+    text = join_card(requester, membership.organisation_name) + "\n\n" + outcome
+    pressed = (card[0], card[1]) if card else None
     if isinstance(query, Message):
-        await answer(query, card)
+        await answer(query, text)
+        if pressed:  # the request's card, whose "reject" asked for this reason: its buttons go
+            with contextlib.suppress(TelegramBadRequest):
+                await bot.edit_message_text(text, chat_id=pressed[0], message_id=pressed[1])
     else:
         await query.answer()
         if isinstance(query.message, Message):
-            await query.message.edit_text(card)
-    name = escape(membership.organisation_name)
-
-    def news() -> tuple[str, InlineKeyboardMarkup | None]:
-        if approve:
-            text = _(
-                "✅ Your request to join «{name}» was approved. You can report its activities "
-                "with /activity."
-            )
-        else:
-            text = _(
-                "❌ Your request to join «{name}» was rejected by the coordinators.\n"
-                "Their reason: {reason}"
-            )
-        return text.format(name=name, reason=escape(reason or "—")), None
-
-    await notifier.tell(bot, [data.user], news)
+            await query.message.edit_text(text)
+        pressed = _card_of(query)
+    await notifier.deliver(bot, told)
+    await notifier.retire(bot, subject(ReviewKind.membership, data.org, data.user), pressed)

@@ -36,7 +36,7 @@ from handlers.forms import (
     text_step,
 )
 from handlers.organisations.cards import organisation_card
-from handlers.organisations.keyboards import ReviewKind, review_keyboard
+from handlers.organisations.keyboards import ReviewKind, review_keyboard, subject
 from handlers.registration.join import already_placed, offer_join, read_search
 from handlers.registration.keyboards import (
     AreaCb,
@@ -360,6 +360,7 @@ async def on_submit(
                     review_keyboard(ReviewKind.organisation, card.id),
                 ),
                 "new organisation",
+                subject(ReviewKind.organisation, card.id),
             )
     await query.message.edit_reply_markup(reply_markup=None)
     if existing is not None:

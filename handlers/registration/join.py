@@ -16,7 +16,7 @@ from db.coordinators import Coordinators
 from db.organisations import OrganisationRecord
 from handlers.forms import STAY, Turn
 from handlers.organisations.cards import join_card
-from handlers.organisations.keyboards import ReviewKind, review_keyboard
+from handlers.organisations.keyboards import ReviewKind, review_keyboard, subject
 from handlers.people import person_of
 from handlers.registration.keyboards import JoinAction, JoinCb, cancel_button
 from handlers.reply import answer, echo, shorten
@@ -119,12 +119,27 @@ async def on_join(
         if isinstance(query.message, Message):
             await answer(query.message, refusal)
         return
+    user_id, requester = event_from_user.id, person_of(event_from_user)
+    told: list[int] = []
     async with db.transaction() as repo:
         org = await repo.organisations.get(callback_data.org)
         closed = org is None or org.status == "rejected"
         closed = closed or await repo.organisations.is_deactivated(callback_data.org)
         if org is not None and not closed:
-            await repo.memberships.request(event_from_user.id, org.id)
+            await repo.memberships.request(user_id, org.id)
+            if org.status != "pending":  # a pending one's requests wait for its own decision
+                name, org_id = org.name, org.id
+                # The request and the coordinators' notice of it commit together (the outbox).
+                told = await notifier.enqueue(
+                    repo,
+                    await coordinators.all(),
+                    lambda: (
+                        join_card(requester, name),
+                        review_keyboard(ReviewKind.membership, org_id, user_id),
+                    ),
+                    "join request",
+                    subject(ReviewKind.membership, org_id, user_id),
+                )
     if org is None or closed:
         await query.answer(_("This organisation cannot be joined."), show_alert=True)
         return
@@ -149,13 +164,4 @@ async def on_join(
             "they decide."
         ).format(name=escape(org.name)),
     )
-    user_id, name, org_id = event_from_user.id, org.name, org.id
-    requester = person_of(event_from_user)
-    await notifier.tell(
-        bot,
-        await coordinators.all(),
-        lambda: (
-            join_card(requester, name),
-            review_keyboard(ReviewKind.membership, org_id, user_id),
-        ),
-    )
+    await notifier.deliver(bot, told)
