@@ -8,6 +8,7 @@ from aiogram.types import User
 from aiogram.utils.i18n import gettext as _
 
 from db.users import Person
+from formats.telegram_text import shorten
 
 MAX_SHOWN = 40  # a name is cut to this many characters, before it is escaped
 
@@ -41,8 +42,7 @@ def person_label(who: Person) -> str:
 
 
 def _cut(text: str | None) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 1] + "…"
+    return shorten(text or "", MAX_SHOWN)
 
 
 def reported_by(who: Person) -> str:

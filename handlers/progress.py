@@ -16,6 +16,7 @@ from aiogram.types import (
     Message,
 )
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from db import Database
@@ -76,7 +77,9 @@ def status_legend() -> str:
 def actual_of_target(p: IndicatorProgress) -> str:
     """actual/target, or the months met of a monthly indicator: "9 of 12 months"."""
     if p.months_total is not None:
-        return _("{met} of {total} months").format(met=p.months_met or 0, total=p.months_total)
+        return ngettext(
+            "{met} of {total} month", "{met} of {total} months", p.months_total
+        ).format(met=p.months_met or 0, total=p.months_total)
     return f"{p.actual}/{p.target}"
 
 

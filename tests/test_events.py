@@ -8,7 +8,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from aiogram.fsm.storage.base import StorageKey
-from aiogram.methods import AnswerCallbackQuery, SendDocument, SendMessage, TelegramMethod
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    EditMessageReplyMarkup,
+    SendDocument,
+    SendMessage,
+    TelegramMethod,
+)
 
 from bot.app import App
 from db.events import NewEvent
@@ -169,6 +175,27 @@ async def test_member_proposes_and_a_coordinator_approves(
     sent = await coordinator.press(1, EventCb(action="reject", id=1).pack())
     assert "вже ухвалено" in _alerts(sent)
     assert "Форум ІГС" in texts(await member.send("/events"))
+
+
+async def test_a_decided_proposal_leaves_no_buttons_with_other_coordinators(
+    member: Chat, coordinator: Chat, app: App
+) -> None:
+    second = COORDINATOR_ID + 1
+    async with app.db.transaction() as repo:
+        await repo.coordinators.add(second, actor=COORDINATOR_ID)
+    steps = [*FORM]
+    steps[5] = ("tap", "ГО «Рух»")
+    await _fill(member, steps)
+    sent = await member.tap("Підтвердити")
+    cards = {chat: _to(sent, chat) for chat in (COORDINATOR_ID, second)}
+    assert all(len(card) == 1 for card in cards.values()), "each coordinator gets the card once"
+    async with app.db.read() as repo:
+        recorded = await repo.outbox.sent_about("event:1")
+    assert {chat for chat, _ in recorded} == {COORDINATOR_ID, second}, "recorded with the event"
+    pressed = dict(recorded)[COORDINATOR_ID]
+    sent = await coordinator.press(pressed, EventCb(action="approve", id=1).pack())
+    dropped = {(r.chat_id, r.message_id) for r in sent if isinstance(r, EditMessageReplyMarkup)}
+    assert (second, dict(recorded)[second]) in dropped, "the other coordinator's copy"
 
 
 async def test_guest_cannot_propose(chat: Chat) -> None:

@@ -246,8 +246,15 @@ async def on_remove_confirmed(
     if coordinators.is_configured(user_id):
         await query.answer(_configured_refusal(user_id), show_alert=True)
         return
+
+    def farewell() -> str:
+        return _("You are no longer a coordinator of the partnership plan bot.")
+
+    told: list[int] = []
     async with db.transaction() as repo:
         removed = await repo.coordinators.remove(user_id, actor=event_from_user.id)
+        if removed:
+            told = await notifier.enqueue(repo, [user_id], farewell, "coordinator removed")
     if not removed:
         await query.answer(
             _("{user} is not a coordinator (any more). Nothing was changed.").format(user=user_id),
@@ -260,11 +267,7 @@ async def on_remove_confirmed(
         await query.message.edit_text(
             _("{user} is no longer a coordinator.").format(user=await _person(db, user_id))
         )
-
-    def farewell() -> tuple[str, InlineKeyboardMarkup | None]:
-        return _("You are no longer a coordinator of the partnership plan bot."), None
-
-    await notifier.tell(bot, [user_id], farewell)
+    await notifier.deliver(bot, told)
 
 
 async def on_remove_declined(query: CallbackQuery) -> None:

@@ -13,8 +13,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from db import Database
-from db.coordinators import Coordinators
+from db import Database, Repositories
 from db.events import EventRecord
 from handlers.events.callbacks import EventAction, EventCb
 from handlers.events.keyboards import cancel_confirmation, decision_keyboard
@@ -35,15 +34,27 @@ class EventMove(StatesGroup):
 
 
 async def announce_proposal(
-    bot: Bot,
+    repo: Repositories,
     plan: Plan,
     clock: Clock,
-    coordinators: Coordinators,
+    coordinators: list[int],
     notifier: Notifier,
     event: EventRecord,
-) -> None:
-    """Every coordinator gets the proposal with its approve and reject buttons."""
-    await notifier.tell(bot, await coordinators.all(), lambda: proposal_card(event, plan, clock))
+) -> list[int]:
+    """Record, in the proposal's own transaction, the card every coordinator gets with its
+    approve and reject buttons; the outbox ids to deliver once it commits."""
+    return await notifier.enqueue(
+        repo,
+        coordinators,
+        lambda: proposal_card(event, plan, clock),
+        "event proposal",
+        subject=proposal_subject(event.id),
+    )
+
+
+def proposal_subject(event_id: int) -> str:
+    """What a proposal's cards are about, to take their buttons away once it is decided."""
+    return f"event:{event_id}"
 
 
 def proposal_card(event: EventRecord, plan: Plan, clock: Clock) -> Composed:
@@ -80,6 +91,9 @@ async def on_decide(
     if approve:
         reminders.plan(event)
     await notifier.deliver(bot, told)
+    pressed = query.message
+    keep = (pressed.chat.id, pressed.message_id) if isinstance(pressed, Message) else None
+    await notifier.retire(bot, proposal_subject(event.id), keep)
 
 
 def _outcome(event: EventRecord, approve: bool) -> Callable[[], str]:

@@ -327,10 +327,14 @@ async def on_submit(
         proposed_by=None if coordinator else event_from_user.id,
         created_by=event_from_user.id,
     )
+    told: list[int] = []
+    deciders = [] if coordinator else await coordinators.all()
     async with db.transaction() as repo:
         event_id = await repo.events.create(new, moment)
         event = await repo.events.get(event_id)
-    assert event is not None
+        assert event is not None
+        if not coordinator:
+            told = await announce_proposal(repo, plan, clock, deciders, notifier, event)
     await state.clear()
     await query.answer()
     await drop_keyboard(query.message)
@@ -347,7 +351,7 @@ async def on_submit(
             "I will tell you the outcome."
         ).format(id=event_id),
     )
-    await announce_proposal(bot, plan, clock, coordinators, notifier, event)
+    await notifier.deliver(bot, told)
 
 
 def register(router: Router) -> None:
