@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 from bot.config import ConfigError, Settings
 
 if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
     from db import Database
     from scheduler.newsletter.job import Newsletter
 
@@ -260,7 +262,61 @@ def _echo(sent: int, failed: int, remaining: int) -> None:
 
 
 async def _send(settings: Settings, newsletter: Newsletter, newsletter_id: int, month: str) -> int:
-    """Send with the same progress board coordinators see in the bot, echoed on stderr."""
+    """Send with the same progress board coordinators see in the bot, echoed on stderr.
+
+    The bot has one send budget, whoever sends. With REDIS_URL this process takes its slots
+    from the budget the running workers share. Without it, a bot running on this machine
+    holds the scheduler lease (a lock beside the database): the send is handed to that bot,
+    which starts it within a minute; only with no bot running does this process send."""
+    from bot.app import connect_redis, leader_file
+    from scheduler.leader import FileLease
+
+    redis = connect_redis(settings)
+    lease = FileLease(leader_file(settings)) if redis is None else None
+    try:
+        if lease is not None and not await lease.acquire():
+            return await _hand_over(newsletter, newsletter_id, month)
+        return await _send_here(settings, newsletter, newsletter_id, month, redis)
+    finally:
+        if lease is not None:
+            await lease.release()
+        if redis is not None:
+            await redis.aclose()
+
+
+async def _hand_over(newsletter: Newsletter, newsletter_id: int, month: str) -> int:
+    from scheduler.newsletter.delivery import start_newsletter
+
+    db = newsletter.issues.db
+    async with db.transaction() as repo:
+        status = await repo.newsletters.status(newsletter_id)
+        if status in ("sending", "paused"):
+            await repo.newsletters.retry_now(newsletter_id)
+    if status == "sent":
+        print(f"{month}: already sent, nothing to do")
+        return 0
+    if not await start_newsletter(db, newsletter_id):
+        print(
+            f"cso-bot: the {month} newsletter is {status}, it cannot be sent: "
+            f"{_NEXT_STEP.get(status or '', '').format(month=month)}",
+            file=sys.stderr,
+        )
+        return 2
+    print(
+        f"{month}: the bot running on this machine sends it now (within a minute), with its "
+        f"progress board for coordinators; follow it with "
+        f"`cso-bot newsletter status --month {month}`"
+    )
+    return 0
+
+
+async def _send_here(
+    settings: Settings,
+    newsletter: Newsletter,
+    newsletter_id: int,
+    month: str,
+    redis: Redis | None,
+) -> int:
     from bot.app import build_bot
     from scheduler.newsletter.delivery import DeliveryHandle
 
@@ -278,7 +334,7 @@ async def _send(settings: Settings, newsletter: Newsletter, newsletter_id: int, 
     for sig in (signal.SIGINT, signal.SIGTERM):
         # Finish the sends in flight, so a resumed run repeats none of them.
         loop.add_signal_handler(sig, handle.stop, "signal")
-    bot = build_bot(settings)
+    bot = build_bot(settings, redis=redis)
     try:
         result = await newsletter.run_send(
             bot, newsletter_id, await newsletter.every_coordinator(), handle=handle, echo=_echo

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ from bot.chat import Conversation
 from bot.config import Secret, Settings
 from bot.i18n import compile_catalogs
 from plan.clock import Clock
+from tests.redis_server import RedisServer
 
 ROOT = Path(__file__).resolve().parents[1]
 COORDINATOR_ID = 900
@@ -82,3 +83,19 @@ def chat(app: App) -> Chat:
 @pytest.fixture
 def coordinator(app: App) -> Chat:
     return Chat(app, COORDINATOR_ID)
+
+
+# -- Redis (REDIS_URL): one throwaway server for the session, emptied for every test ----------
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    redis_server.flush()
+    return redis_server.url
