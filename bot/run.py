@@ -39,7 +39,6 @@ POLL_SECONDS = 10
 START_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)  # between tries to reach the API at start
 POLL_DELAYS = (1.0, 2.0, 5.0, 10.0)  # between failed getUpdates
 DRAIN_SECONDS = 10.0  # updates in hand at a stop may finish; the rest replay at the next start
-CHORES_EVERY = 60  # seconds: the leader picks up what other processes left or changed
 HEALTH_TIMEOUT = 3.0  # seconds the health check waits for the database or Redis
 
 
@@ -92,7 +91,7 @@ async def reach_api(bot: Bot, stop: Stop) -> bool:
 class Scheduled:
     """The scheduled work of this process: led when the lease is won, never with --no-scheduler.
 
-    While leading, a chore every CHORES_EVERY seconds picks up what other processes did:
+    While leading, a chore every LEADER_LEASE seconds picks up what other processes did:
     reminders of events they changed, a send a stopped process (or a CLI handing over) left
     'sending', and, with several workers, updates a stopped worker left unfinished."""
 
@@ -130,7 +129,7 @@ class Scheduled:
         dp = self.app.dispatcher
         await start_scheduled_work(dp, self.bot)
         dp["scheduler"].add_job(
-            self.chores, "interval", seconds=CHORES_EVERY, id="leader-chores",
+            self.chores, "interval", seconds=self.app.settings.leader_lease, id="leader-chores",
             replace_existing=True,
         )  # fmt: skip
 

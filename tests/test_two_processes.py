@@ -36,7 +36,7 @@ class Bot:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
-async def start_bot(api: FakeBotAPI, database: Path, name: str = "bot") -> Bot:
+async def start_bot(api: FakeBotAPI, database: Path, name: str = "bot", **extra_env: str) -> Bot:
     """`cso-bot run` polling api, on the database file given; its log goes to <name>.log."""
     env = {
         **os.environ,
@@ -46,8 +46,11 @@ async def start_bot(api: FakeBotAPI, database: Path, name: str = "bot") -> Bot:
         "PLAN_FILE": str(ROOT / "data" / "annex4.yaml"),
         "COORDINATOR_IDS": "1",
         "LOG_LEVEL": "INFO",
+        **extra_env,
     }
     env.pop("WEBHOOK_URL", None)
+    if "REDIS_URL" not in extra_env:
+        env.pop("REDIS_URL", None)
     log = database.parent / f"{name}.log"
     with log.open("wb") as out:
         process = await asyncio.create_subprocess_exec(
