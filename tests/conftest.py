@@ -13,8 +13,9 @@ from bot.app import App, build_app
 from bot.chat import Conversation
 from bot.config import Secret, Settings
 from bot.i18n import compile_catalogs
+from fakes.servers import RedisServer
 from plan.clock import Clock
-from tests.redis_server import RedisServer
+from tests.servers import start_or_skip
 
 ROOT = Path(__file__).resolve().parents[1]
 COORDINATOR_ID = 900
@@ -90,7 +91,8 @@ def coordinator(app: App) -> Chat:
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    directory = tmp_path_factory.mktemp("redis")
+    server = start_or_skip(lambda: RedisServer(directory))
     yield server
     server.stop()
 

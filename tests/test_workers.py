@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -24,6 +23,8 @@ from redis.asyncio import Redis
 
 from db import Database
 from fakes.bot_api import FakeBotAPI
+from fakes.servers import NginxProxy, free_port
+from tests.servers import start_or_skip
 from tests.test_two_processes import Bot as Process
 from tests.test_two_processes import rows, stop_bot
 
@@ -33,12 +34,6 @@ SECRET = "workers-secret"
 MEMBER = 4242
 LEASE = 2.0  # seconds: a quick takeover for the test (LEADER_LEASE)
 NOW = datetime(2026, 11, 1, 10, tzinfo=UTC)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Worker(Process):
@@ -53,7 +48,7 @@ class Worker(Process):
 async def start_worker(
     api: FakeBotAPI, database: Path, redis_url: str, name: str, *extra: str
 ) -> Worker:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "BOT_TOKEN": api.token,
@@ -338,3 +333,34 @@ async def test_a_pure_worker_never_leads(api: FakeBotAPI, database: Path, redis_
     assert "scheduler leader" not in log
     # Telegram's webhook was never touched by a worker: registering it is a deploy step.
     assert not api.calls_of("setWebhook")
+
+
+async def test_behind_the_deployed_nginx_site_the_workers_answer(
+    workers: tuple[Worker, Worker], api: FakeBotAPI, tmp_path: Path
+) -> None:
+    """deploy/nginx/cso-bot.conf, on loopback, in front of both workers: the secret header
+    reaches them, /healthz answers, and updates spread over both are all answered."""
+    directory = tmp_path / "nginx"
+    directory.mkdir()
+    proxy = start_or_skip(lambda: NginxProxy(directory, [w.port for w in workers]))
+    try:
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=False)) as http:
+            async with http.get(f"{proxy.url}/healthz") as response:
+                assert response.status == 200
+                assert (await response.json())["redis"] == "ok"
+            update = {"update_id": 1, "message": {}}
+            async with http.post(f"{proxy.url}/webhook", json=update) as response:
+                assert response.status == 401  # no secret: the worker refuses, nginx passes it
+            headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+            people = range(7001, 7021)
+            for person in people:
+                api.push_message(person, "/start")
+                async with http.post(
+                    f"{proxy.url}/webhook", json=api.pushed[-1], headers=headers
+                ) as response:
+                    assert response.status == 200, await response.text()
+            for person in people:
+                await api.wait_for_reply(person, timeout=30)
+    finally:
+        proxy.stop()
+    assert all(api.sent_count[p] >= 1 for p in people)
