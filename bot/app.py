@@ -225,10 +225,12 @@ async def start_scheduled_work(dp: Dispatcher, bot: Bot) -> None:
     the newsletter's interrupted send resumed, its monthly job, hourly check and catch-up.
     Exactly one process runs this at a time: the scheduler leader."""
     scheduler: Scheduler = dp["scheduler"]
-    if not scheduler.running:
-        scheduler.start()
+    # The jobs are bound before the scheduler runs: a follower's handlers may have planned
+    # reminders meanwhile, which must find their jobs bound when they fire.
     await dp["reminders"].start(bot, dp["db"], dp["i18n"], dp["notifier"])
     dp["newsletter"].start(bot, scheduler)
+    if not scheduler.running:
+        scheduler.start()
 
 
 async def on_shutdown(newsletter: Newsletter, notifier: Notifier) -> None:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from redis.asyncio import Redis
 
 from db import Database
 from fakes.bot_api import FakeBotAPI
@@ -48,6 +49,18 @@ async def cli(api: FakeBotAPI, database: Path, *args: str, **extra: str) -> tupl
     return process.returncode, output.decode()
 
 
+async def approved_issue(database: Path) -> None:
+    """SUBSCRIBERS and an approved issue of MONTH."""
+    db = await Database.open(database)
+    try:
+        async with db.transaction() as repo:
+            for chat in SUBSCRIBERS:
+                await repo.subscribers.subscribe(chat, chat, datetime.now(UTC))
+            await repo.newsletters.create(MONTH, ["Новини"], datetime.now(UTC), status="approved")
+    finally:
+        await db.close()
+
+
 async def test_the_webhook_is_set_shown_and_deleted_by_the_operator(
     api: FakeBotAPI, tmp_path: Path
 ) -> None:
@@ -82,14 +95,7 @@ async def test_a_cli_send_is_handed_to_the_running_bot(api: FakeBotAPI, tmp_path
     """Without Redis the running bot holds the scheduler lease (a lock beside the database):
     the CLI does not send beside it (two budgets) but hands it the send."""
     database = tmp_path / "bot.sqlite3"
-    db = await Database.open(database)
-    try:
-        async with db.transaction() as repo:
-            for chat in SUBSCRIBERS:
-                await repo.subscribers.subscribe(chat, chat, datetime.now(UTC))
-            await repo.newsletters.create(MONTH, ["Новини"], datetime.now(UTC), status="approved")
-    finally:
-        await db.close()
+    await approved_issue(database)
     bot = await start_bot(api, database, "bot", LEADER_LEASE="1")
     try:
         # The bot leads once it holds the lock.
@@ -114,15 +120,26 @@ async def test_a_cli_send_is_handed_to_the_running_bot(api: FakeBotAPI, tmp_path
 
 async def test_with_no_bot_running_the_cli_sends_itself(api: FakeBotAPI, tmp_path: Path) -> None:
     database = tmp_path / "bot.sqlite3"
-    db = await Database.open(database)
-    try:
-        async with db.transaction() as repo:
-            for chat in SUBSCRIBERS:
-                await repo.subscribers.subscribe(chat, chat, datetime.now(UTC))
-            await repo.newsletters.create(MONTH, ["Новини"], datetime.now(UTC), status="approved")
-    finally:
-        await db.close()
+    await approved_issue(database)
     code, output = await cli(api, database, "newsletter", "send", "--month", MONTH)
     assert code == 0, output
     assert f"{MONTH} sent: sent {len(SUBSCRIBERS)}" in output, output
     assert all(api.sent_count[c] == 1 for c in SUBSCRIBERS)
+
+
+async def test_with_redis_the_cli_sends_itself_on_the_shared_budget(
+    api: FakeBotAPI, tmp_path: Path, redis_url: str
+) -> None:
+    database = tmp_path / "bot.sqlite3"
+    await approved_issue(database)
+    code, output = await cli(
+        api, database, "newsletter", "send", "--month", MONTH, REDIS_URL=redis_url
+    )
+    assert code == 0, output
+    assert all(api.sent_count[c] == 1 for c in SUBSCRIBERS)
+    redis = Redis.from_url(redis_url)
+    try:
+        # Its slots were taken from the bot's budget in Redis, where the workers take theirs.
+        assert await redis.exists(f"cso-bot:{TOKEN.split(':')[0]}:next-slot")
+    finally:
+        await redis.aclose()
