@@ -36,6 +36,7 @@ from fakes.servers import NginxProxy, RedisServer, free_port
 
 SAY = ["/start", "/plan", "форум", "/measure 1.1.1", "/search молодь", "/help"]
 FIRST_PERSON = 200_000
+THINK = (2.0, 8.0)  # seconds between an answer and the next message, as bench.load
 SECRET = "bench-secret"  # noqa: S105 - not a secret: a local fake API
 NOW = datetime(2026, 11, 1, 10, tzinfo=UTC)
 Post = Callable[[dict[str, Any]], Awaitable[None]]
@@ -149,7 +150,7 @@ async def newsletter(subscribers: int, people: int) -> dict[str, Any]:
                 return all(api.sent_count[c] for c in readers)
 
             started = time.monotonic()
-            await asyncio.gather(*(p.converse(sent_out, (0.5, 2.0)) for p in crowd))
+            await asyncio.gather(*(p.converse(sent_out, THINK) for p in crowd))
             elapsed = time.monotonic() - started
             await asyncio.sleep(2.0)  # a duplicate copy would arrive about now
             exit_code = await _stop(bot)
@@ -225,10 +226,7 @@ async def behind_nginx(workers: int, people: int, seconds: float) -> dict[str, A
                     deadline = time.monotonic() + seconds
                     started = time.monotonic()
                     await asyncio.gather(
-                        *(
-                            p.converse(lambda: time.monotonic() > deadline, (0.5, 2.0))
-                            for p in crowd
-                        )
+                        *(p.converse(lambda: time.monotonic() > deadline, THINK) for p in crowd)
                     )
                     elapsed = time.monotonic() - started
                 await asyncio.sleep(2.0)

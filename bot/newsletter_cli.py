@@ -267,58 +267,10 @@ async def _send(settings: Settings, newsletter: Newsletter, newsletter_id: int, 
     The bot has one send budget, whoever sends. With REDIS_URL this process takes its slots
     from the budget the running workers share. Without it, a bot running on this machine
     holds the scheduler lease (a lock beside the database): the send is handed to that bot,
-    which starts it within a minute; only with no bot running does this process send."""
+    which starts it within LEADER_LEASE seconds; only with no bot running does this process
+    send."""
     from bot.app import connect_redis, leader_file
     from scheduler.leader import FileLease
-
-    redis = connect_redis(settings)
-    lease = FileLease(leader_file(settings)) if redis is None else None
-    try:
-        if lease is not None and not await lease.acquire():
-            return await _hand_over(newsletter, newsletter_id, month)
-        return await _send_here(settings, newsletter, newsletter_id, month, redis)
-    finally:
-        if lease is not None:
-            await lease.release()
-        if redis is not None:
-            await redis.aclose()
-
-
-async def _hand_over(newsletter: Newsletter, newsletter_id: int, month: str) -> int:
-    from scheduler.newsletter.delivery import start_newsletter
-
-    db = newsletter.issues.db
-    async with db.transaction() as repo:
-        status = await repo.newsletters.status(newsletter_id)
-        if status in ("sending", "paused"):
-            await repo.newsletters.retry_now(newsletter_id)
-    if status == "sent":
-        print(f"{month}: already sent, nothing to do")
-        return 0
-    if not await start_newsletter(db, newsletter_id):
-        print(
-            f"cso-bot: the {month} newsletter is {status}, it cannot be sent: "
-            f"{_NEXT_STEP.get(status or '', '').format(month=month)}",
-            file=sys.stderr,
-        )
-        return 2
-    print(
-        f"{month}: the bot running on this machine sends it now (within a minute), with its "
-        f"progress board for coordinators; follow it with "
-        f"`cso-bot newsletter status --month {month}`"
-    )
-    return 0
-
-
-async def _send_here(
-    settings: Settings,
-    newsletter: Newsletter,
-    newsletter_id: int,
-    month: str,
-    redis: Redis | None,
-) -> int:
-    from bot.app import build_bot
-    from scheduler.newsletter.delivery import DeliveryHandle
 
     async with newsletter.issues.db.transaction() as repo:
         status = await repo.newsletters.status(newsletter_id)
@@ -328,6 +280,54 @@ async def _send_here(
     if status == "sent":
         print(f"{month}: already sent, nothing to do")
         return 0
+    redis = connect_redis(settings)
+    lease = FileLease(leader_file(settings)) if redis is None else None
+    try:
+        if lease is not None and not await lease.acquire():
+            return await _hand_over(settings, newsletter, newsletter_id, month, status)
+        return await _send_here(settings, newsletter, newsletter_id, month, status, redis)
+    finally:
+        if lease is not None:
+            await lease.release()
+        if redis is not None:
+            await redis.aclose()
+
+
+def _cannot_send(month: str, status: str | None) -> int:
+    print(
+        f"cso-bot: the {month} newsletter is {status}, it cannot be sent: "
+        f"{_NEXT_STEP.get(status or '', '').format(month=month)}",
+        file=sys.stderr,
+    )
+    return 2
+
+
+async def _hand_over(
+    settings: Settings, newsletter: Newsletter, newsletter_id: int, month: str, status: str | None
+) -> int:
+    from scheduler.newsletter.delivery import start_newsletter
+
+    if not await start_newsletter(newsletter.issues.db, newsletter_id):
+        return _cannot_send(month, status)
+    print(
+        f"{month}: the bot running on this machine sends it now (within "
+        f"{settings.leader_lease:g} s), with its progress board for coordinators; follow it "
+        f"with `cso-bot newsletter status --month {month}`"
+    )
+    return 0
+
+
+async def _send_here(
+    settings: Settings,
+    newsletter: Newsletter,
+    newsletter_id: int,
+    month: str,
+    status: str | None,
+    redis: Redis | None,
+) -> int:
+    from bot.app import build_bot
+    from scheduler.newsletter.delivery import DeliveryHandle
+
     newsletter.options = replace(newsletter.options, wait_at_most=CLI_WAIT_AT_MOST)
     handle = DeliveryHandle()
     loop = asyncio.get_running_loop()
@@ -343,12 +343,7 @@ async def _send_here(
         await bot.session.close()
     summary = result.summary
     if summary is None:
-        print(
-            f"cso-bot: the {month} newsletter is {status}, it cannot be sent: "
-            f"{_NEXT_STEP.get(status or '', '').format(month=month)}",
-            file=sys.stderr,
-        )
-        return 2
+        return _cannot_send(month, status)
     print(
         f"{month} {summary.status}: sent {summary.sent}, failed {summary.failed}, "
         f"remaining {summary.remaining}; {summary.messages} messages in {summary.elapsed:.1f} s "

@@ -8,9 +8,7 @@ Telegram's 30 messages a second. Each child's log goes to a file, shown when a t
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -26,7 +24,7 @@ from fakes.bot_api import FakeBotAPI
 from fakes.servers import NginxProxy, free_port
 from tests.servers import start_or_skip
 from tests.test_two_processes import Bot as Process
-from tests.test_two_processes import rows, stop_bot
+from tests.test_two_processes import rows, spawn_run, stop_bot
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "123456:WORKERS-token"
@@ -49,27 +47,12 @@ async def start_worker(
     api: FakeBotAPI, database: Path, redis_url: str, name: str, *extra: str
 ) -> Worker:
     port = free_port()
-    env = {
-        **os.environ,
-        "BOT_TOKEN": api.token,
-        "TELEGRAM_API_URL": api.url,
-        "DATABASE_PATH": str(database),
-        "PLAN_FILE": str(ROOT / "data" / "annex4.yaml"),
-        "COORDINATOR_IDS": "1",
-        "LOG_LEVEL": "INFO",
-        "WEBHOOK_URL": "https://bot.example.org/webhook",
-        "WEBHOOK_SECRET": SECRET,
-        "WEBHOOK_HOST": "127.0.0.1",
-        "WEBHOOK_PORT": str(port),
-        "REDIS_URL": redis_url,
-        "LEADER_LEASE": str(LEASE),
-    }
-    log = database.parent / f"{name}.log"
-    with log.open("wb") as out:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "run", *extra,
-            cwd=str(database.parent), env=env, stdout=out, stderr=asyncio.subprocess.STDOUT,
-        )  # fmt: skip
+    process, log = await spawn_run(
+        api, database, name, *extra,
+        WEBHOOK_URL="https://bot.example.org/webhook", WEBHOOK_SECRET=SECRET,
+        WEBHOOK_HOST="127.0.0.1", WEBHOOK_PORT=str(port), REDIS_URL=redis_url,
+        LEADER_LEASE=str(LEASE),
+    )  # fmt: skip
     worker = Worker(process, log, port)
     deadline = time.monotonic() + 60
     async with aiohttp.ClientSession() as http:
