@@ -123,6 +123,8 @@ class Scheduled:
     async def resign(self) -> None:
         """After the shutdown: the lease goes to the next process at once."""
         if self._task is not None:
+            # Its last look ends first, so it cannot take the lease again after the release.
+            await asyncio.wait({self._task}, timeout=5)
             await self.leadership.lease.release()
 
     async def _elected(self) -> None:

@@ -142,11 +142,18 @@ class Leadership:
     async def run(self, stopped: asyncio.Event) -> None:
         """Until `stopped` is set or the lease is lost; the caller releases the lease once its
         scheduled work has stopped, so two leaders never overlap."""
-        while not stopped.is_set():
-            if not await self._look():
-                return
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopped.wait(), self.period / 3)
+        try:
+            while not stopped.is_set():
+                if not await self._look():
+                    return
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stopped.wait(), self.period / 3)
+        except Exception:
+            # Leading half-started (its scheduled work failed to start) is worse than not
+            # leading: stop, and let a supervisor start this process again as a follower.
+            log.exception("the scheduler leadership failed: stopping")
+            self.lost = True
+            self.on_lost()
 
     async def _look(self) -> bool:
         """One look at the lease; False once this process must stop leading."""

@@ -223,3 +223,15 @@ async def test_a_leader_whose_lease_is_taken_stops(redis: Redis) -> None:
 async def test_the_lease_follows_the_configuration(settings: Settings, redis: Redis) -> None:
     assert isinstance(scheduler_lease(settings, None, BOT_ID), FileLease)
     assert isinstance(scheduler_lease(settings, redis, BOT_ID), RedisLease)
+
+
+async def test_a_leader_whose_scheduled_work_fails_to_start_stops(redis: Redis) -> None:
+    lease = RedisLease(redis, "cso-bot:test:failing", 1.0)
+    stopped = asyncio.Event()
+
+    async def broken() -> None:
+        raise RuntimeError("the database is gone")
+
+    leadership = Leadership(lease, 1.0, broken, stopped.set)
+    await asyncio.wait_for(leadership.run(stopped), 3)
+    assert leadership.lost and stopped.is_set()
