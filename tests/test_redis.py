@@ -235,3 +235,20 @@ async def test_a_leader_whose_scheduled_work_fails_to_start_stops(redis: Redis) 
     leadership = Leadership(lease, 1.0, broken, stopped.set)
     await asyncio.wait_for(leadership.run(stopped), 3)
     assert leadership.lost and stopped.is_set()
+
+
+def test_redis_url_and_lease_are_read_and_checked() -> None:
+    from bot.config import ConfigError, load_settings
+
+    settings = load_settings(
+        {"REDIS_URL": "redis://:pw@10.0.0.5:6379/2", "LEADER_LEASE": "12"}, dotenv=None
+    )
+    assert str(settings.redis_url) == "redis://:pw@10.0.0.5:6379/2"
+    assert "pw" not in repr(settings)  # a password in the URL never shows
+    assert settings.leader_lease == 12.0
+    assert load_settings({}, dotenv=None).redis_url is None
+    with pytest.raises(ConfigError, match="REDIS_URL must be") as refused:
+        load_settings({"REDIS_URL": "http://:secret@host"}, dotenv=None)
+    assert "secret" not in str(refused.value)
+    with pytest.raises(ConfigError, match="LEADER_LEASE"):
+        load_settings({"LEADER_LEASE": "0"}, dotenv=None)
