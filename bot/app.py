@@ -233,9 +233,31 @@ async def start_scheduled_work(dp: Dispatcher, bot: Bot) -> None:
         scheduler.start()
 
 
-async def on_shutdown(newsletter: Newsletter, notifier: Notifier) -> None:
+async def on_shutdown(newsletter: Newsletter, notifier: Notifier, scheduler: Scheduler) -> None:
+    await stop_scheduler(scheduler)
     await newsletter.stop()
     await notifier.stop()
+
+
+async def stop_scheduler(scheduler: Scheduler, grace: float = 10.0) -> None:
+    """No job starts any more, and the jobs running finish (up to `grace`) before the scheduler
+    stops: APScheduler's asyncio executor would cancel them mid-way (a traceback, and a job
+    half done), and another process may lead as soon as this one has stopped."""
+    if not getattr(scheduler, "running", False):
+        return
+    pause = getattr(scheduler, "pause", None)
+    if pause is not None:
+        pause()
+    # The asyncio executor keeps the tasks of running jobs here (APScheduler 3.x).
+    running = {
+        task
+        for executor in getattr(scheduler, "_executors", {}).values()
+        for task in getattr(executor, "_pending_futures", ())
+        if isinstance(task, asyncio.Future) and not task.done()
+    }
+    if running:
+        await asyncio.wait(running, timeout=grace)
+    scheduler.shutdown(wait=False)
 
 
 async def set_commands(bot: Bot, i18n: I18n, coordinators: Iterable[int] = ()) -> None:
