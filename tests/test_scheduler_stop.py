@@ -14,9 +14,11 @@ from scheduler import build_scheduler
 async def test_a_running_job_finishes_before_the_scheduler_stops() -> None:
     scheduler = build_scheduler(ZoneInfo("Europe/Kyiv"))
     events: list[str] = []
+    started = asyncio.Event()
 
     async def job() -> None:
         events.append("started")
+        started.set()
         await asyncio.sleep(0.5)
         events.append("finished")
 
@@ -25,8 +27,7 @@ async def test_a_running_job_finishes_before_the_scheduler_stops() -> None:
         job, "date", run_date=datetime.now(ZoneInfo("Europe/Kyiv")) + timedelta(seconds=2)
     )
     scheduler.start()
-    while events != ["started"]:
-        await asyncio.sleep(0.01)
+    await asyncio.wait_for(started.wait(), 5)
     await stop_scheduler(scheduler)
     assert events == ["started", "finished"]  # the later job never starts
     await asyncio.sleep(0.05)  # AsyncIOScheduler stops on the loop's next turn
