@@ -195,13 +195,13 @@ async def test_a_dead_redis_leader_is_replaced_within_the_lease(redis: Redis) ->
     first = RedisLease(redis, "cso-bot:test:leader", period)
     second = RedisLease(redis, "cso-bot:test:leader", period)
     took = await _contend(first, second, period)
-    assert took <= period * 1.5, took
+    assert took <= period * 2, took
 
 
 async def test_a_dead_file_leader_is_replaced_at_the_next_look(tmp_path: Path) -> None:
     lock = tmp_path / "bot.sqlite3.leader"
     took = await _contend(FileLease(lock), FileLease(lock), 0.6)
-    assert took <= 0.6, took
+    assert took <= 1.2, took
 
 
 async def test_a_leader_whose_lease_is_taken_stops(redis: Redis) -> None:

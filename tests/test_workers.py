@@ -272,7 +272,7 @@ async def test_killing_the_leader_hands_the_schedule_to_the_other(
         await leader.process.wait()
         assert await _leader_pid_after(redis, leader_pid) == follower.process.pid
         took = time.monotonic() - killed
-        assert took <= LEASE * 1.5, took
+        assert took <= LEASE * 3, took  # the lease and a follower's look, busy machine
         deadline = time.monotonic() + 60
         while any(api.sent_count[s] == 0 for s in subscribers):
             assert time.monotonic() < deadline, "the send was not finished"
