@@ -38,8 +38,13 @@ bench: install
 	$(BIN)/python -m bench $(if $(QUICK),--quick)
 
 # 1,000 simulated users for 60 s against the real `cso-bot run` over HTTP (not part of `make test`).
+# `make load WORKERS=3`: webhook workers behind deploy/'s nginx site with Redis, 1 then 3 of them.
 load: install
+ifdef WORKERS
+	$(BIN)/python -m bench.workers nginx --workers 1 $(WORKERS)
+else
 	$(BIN)/python -m bench.load
+endif
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

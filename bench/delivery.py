@@ -49,10 +49,12 @@ async def engine(url: str, subscribers: int, rate: float | None) -> dict[str, An
     from aiogram.client.session.aiohttp import AiohttpSession
     from aiogram.client.telegram import TelegramAPIServer
 
+    from bot.outgoing import DEFAULT_RATE, OutgoingPath
     from db import Database
     from scheduler.newsletter.delivery import DeliveryOptions, send_newsletter
 
-    options = DeliveryOptions() if rate is None else DeliveryOptions(rate=rate)
+    options = DeliveryOptions()
+    rate = rate or DEFAULT_RATE
     with tempfile.TemporaryDirectory(prefix="cso-bench-delivery-") as tmp:
         db = await Database.open(Path(tmp) / "delivery.sqlite3")
         try:
@@ -62,11 +64,11 @@ async def engine(url: str, subscribers: int, rate: float | None) -> dict[str, An
                 newsletter = await repo.newsletters.create(
                     "2026-11", [PART], NOW, status="approved"
                 )
-            bot = Bot(
-                TOKEN,
-                session=AiohttpSession(api=TelegramAPIServer.from_base(url)),
-                default=DefaultBotProperties(parse_mode="HTML"),
-            )
+            session = AiohttpSession(api=TelegramAPIServer.from_base(url))
+            # The newsletter's pace is the bot's one outgoing path, as in `cso-bot run`.
+            path = OutgoingPath(rate)
+            session.middleware(path)
+            bot = Bot(TOKEN, session=session, default=DefaultBotProperties(parse_mode="HTML"))
             started = time.perf_counter()
             try:
                 summary = await send_newsletter(db, bot, newsletter, options)
@@ -78,7 +80,7 @@ async def engine(url: str, subscribers: int, rate: float | None) -> dict[str, An
     assert summary is not None
     return {
         "subscribers": subscribers,
-        "sender_rate": options.rate,
+        "sender_rate": rate,
         "concurrency": options.concurrency,
         "status": summary.status,
         "sent": summary.sent,
@@ -86,7 +88,7 @@ async def engine(url: str, subscribers: int, rate: float | None) -> dict[str, An
         "remaining": summary.remaining,
         "elapsed_s": elapsed,
         "messages_per_s": summary.rate,
-        "too_many_requests": summary.too_many_requests,
+        "too_many_requests": summary.too_many_requests + path.stats.flood_waits,
         "retries": summary.retries,
     }
 

@@ -38,8 +38,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    commands.add_parser(
+    run = commands.add_parser(
         "run", help="run the bot: long polling, or a webhook when WEBHOOK_URL is set"
+    )
+    run.add_argument(
+        "--no-scheduler",
+        action="store_true",
+        help="a pure webhook worker: answer updates, never run the scheduled work",
     )
     commands.add_parser("web", help="serve the public progress website (WEB_HOST, WEB_PORT)")
     chat = commands.add_parser(
@@ -97,8 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
     database.add_parser("check", help="run SQLite's integrity check; exit 1 unless it is ok")
 
     from bot.newsletter_cli import add_cli as add_newsletter_cli
+    from bot.webhook_cli import add_cli as add_webhook_cli
 
     add_newsletter_cli(commands)
+    add_webhook_cli(commands)
 
     locales = commands.add_parser("locales", help="interface translations")
     locales.add_subparsers(dest="locales_command", required=True).add_parser(
@@ -166,6 +173,11 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         setup_logging("INFO", secrets=[settings.bot_token or ""])
         return asyncio.run(newsletter_cli(settings, args))
+    if args.command == "webhook":
+        from bot.webhook_cli import run_cli as webhook_cli
+
+        setup_logging("WARNING", secrets=[settings.bot_token or ""])
+        return asyncio.run(webhook_cli(settings, args))
     if args.command == "web":
         from bot.web_server import serve_site
 
@@ -180,18 +192,18 @@ def _dispatch(args: argparse.Namespace) -> int:
         settings.log_level, secrets=[settings.bot_token or "", settings.webhook_secret or ""]
     )
     settings.require_token()
-    asyncio.run(_run(settings))
-    return 0
+    return asyncio.run(_run(settings, scheduler=not args.no_scheduler))
 
 
-async def _run(settings: Settings) -> None:
+async def _run(settings: Settings, *, scheduler: bool) -> int:
     from bot.app import build_app, build_bot
     from bot.run import run_polling, run_webhook
 
     app = await build_app(settings)
     try:
-        bot = build_bot(settings)
-        await (run_webhook(app, bot) if settings.webhook_mode else run_polling(app, bot))
+        bot = build_bot(settings, redis=app.redis)
+        run = run_webhook if settings.webhook_mode else run_polling
+        return await run(app, bot, scheduler=scheduler)
     finally:
         await app.close()
 

@@ -44,7 +44,6 @@ class Settings:
     webhook_port: int = 8080
     log_level: str = "INFO"
     send_rate: float = 25.0  # messages per second, the whole bot (bot/outgoing.py)
-    newsletter_rate: float = 28.0  # messages per second, all chats together
     newsletter_concurrency: int = 8
     reminder_hours: int = 24  # how long before an event its attendees are reminded
     newsletter_cron: str = "0 10 1 * *"  # when the monthly issue goes out, in `timezone`
@@ -53,6 +52,10 @@ class Settings:
     web_host: str = "127.0.0.1"  # the public progress website (`cso-bot web`)
     web_port: int = 8081
     web_public_url: str | None = None  # where people reach the site; the bot links to it
+    # Several processes: dialog state, event isolation, the send budget and the scheduler
+    # leader shared through Redis (redis://host:port/db); None: one process, as on a laptop.
+    redis_url: Secret | None = None
+    leader_lease: float = 30.0  # seconds a dead scheduler leader keeps its lease at most
 
     @property
     def plan_files(self) -> tuple[Path, ...]:
@@ -143,7 +146,6 @@ def load_settings(
         webhook_port=_port(get("WEBHOOK_PORT")),
         log_level=_log_level(get("LOG_LEVEL")),
         send_rate=_positive("SEND_RATE", get("SEND_RATE"), 25.0, 1000.0),
-        newsletter_rate=_positive("NEWSLETTER_RATE", get("NEWSLETTER_RATE"), 28.0, 1000.0),
         newsletter_concurrency=int(
             _positive("NEWSLETTER_CONCURRENCY", get("NEWSLETTER_CONCURRENCY"), 8, 100)
         ),
@@ -156,6 +158,8 @@ def load_settings(
         web_host=get("WEB_HOST") or "127.0.0.1",
         web_port=_web_port(get("WEB_PORT")),
         web_public_url=_public_url(get("WEB_PUBLIC_URL")),
+        redis_url=_redis_url(get("REDIS_URL")),
+        leader_lease=_positive("LEADER_LEASE", get("LEADER_LEASE"), 30.0, 600.0),
     )
 
 
@@ -171,6 +175,15 @@ def _cron(value: str | None, timezone: ZoneInfo) -> str:
             f"NEWSLETTER_CRON must be a crontab line such as '0 10 1 * *', got {value!r} ({e})"
         ) from None
     return value
+
+
+def _redis_url(value: str | None) -> Secret | None:
+    if value is None:
+        return None
+    if urlparse(value).scheme not in ("redis", "rediss", "unix"):
+        # Not echoed: the URL may carry a password.
+        raise ConfigError("REDIS_URL must be a redis://, rediss:// or unix:// URL")
+    return Secret(value)
 
 
 def _unapproved(value: str | None) -> str:

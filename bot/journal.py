@@ -23,6 +23,9 @@ from plan.clock import Clock
 
 log = logging.getLogger(__name__)
 KEEP_HANDLED = timedelta(days=2)  # Telegram keeps and re-sends an update for a day at most
+# Several workers: an unfinished update this old lost its worker (handling takes seconds, and
+# one person's lock in Redis expires after 60 s), and is replayed by another.
+ORPHAN_AFTER = timedelta(minutes=2)
 
 
 class UpdateJournal:
@@ -32,6 +35,7 @@ class UpdateJournal:
         self.bot = bot
         self.clock: Clock = dispatcher.workflow_data["clock"]
         self._in_hand: set[asyncio.Task[None]] = set()
+        self._in_hand_ids: set[int] = set()
 
     async def record(self, updates: Sequence[Update]) -> list[Update]:
         """Commit the updates to the journal; return those never seen before, in order."""
@@ -46,13 +50,24 @@ class UpdateJournal:
         """Handle in the background (one person's updates still one at a time, in order)."""
         task = asyncio.create_task(self._handle(update))
         self._in_hand.add(task)
+        self._in_hand_ids.add(update.update_id)
         task.add_done_callback(self._in_hand.discard)
+        task.add_done_callback(lambda _: self._in_hand_ids.discard(update.update_id))
 
-    async def replay(self) -> int:
-        """Hand every recorded and unfinished update to handle_soon(); return how many."""
+    async def replay(self, *, orphans_only: bool = False) -> int:
+        """Hand every recorded and unfinished update to handle_soon(); return how many.
+
+        `orphans_only` (several workers share the journal): only those unfinished for
+        ORPHAN_AFTER, since the others may be in another worker's hands right now."""
+        now = self.clock.now()
         async with self.db.transaction() as repo:
-            await repo.received_updates.forget_handled(self.clock.now() - KEEP_HANDLED)
-            unfinished = await repo.received_updates.unfinished()
+            await repo.received_updates.forget_handled(now - KEEP_HANDLED)
+            if orphans_only:
+                unfinished = await repo.received_updates.unfinished_before(now - ORPHAN_AFTER)
+            else:
+                unfinished = await repo.received_updates.unfinished()
+        in_hand = self._in_hand_ids
+        unfinished = [(i, payload) for i, payload in unfinished if i not in in_hand]
         for _, payload in unfinished:
             self.handle_soon(Update.model_validate_json(payload, context={"bot": self.bot}))
         if unfinished:

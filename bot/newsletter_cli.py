@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 from bot.config import ConfigError, Settings
 
 if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
     from db import Database
     from scheduler.newsletter.job import Newsletter
 
@@ -260,9 +262,15 @@ def _echo(sent: int, failed: int, remaining: int) -> None:
 
 
 async def _send(settings: Settings, newsletter: Newsletter, newsletter_id: int, month: str) -> int:
-    """Send with the same progress board coordinators see in the bot, echoed on stderr."""
-    from bot.app import build_bot
-    from scheduler.newsletter.delivery import DeliveryHandle
+    """Send with the same progress board coordinators see in the bot, echoed on stderr.
+
+    The bot has one send budget, whoever sends. With REDIS_URL this process takes its slots
+    from the budget the running workers share. Without it, a bot running on this machine
+    holds the scheduler lease (a lock beside the database): the send is handed to that bot,
+    which starts it within LEADER_LEASE seconds; only with no bot running does this process
+    send."""
+    from bot.app import connect_redis, leader_file
+    from scheduler.leader import FileLease
 
     async with newsletter.issues.db.transaction() as repo:
         status = await repo.newsletters.status(newsletter_id)
@@ -272,13 +280,61 @@ async def _send(settings: Settings, newsletter: Newsletter, newsletter_id: int, 
     if status == "sent":
         print(f"{month}: already sent, nothing to do")
         return 0
+    redis = connect_redis(settings)
+    lease = FileLease(leader_file(settings)) if redis is None else None
+    try:
+        if lease is not None and not await lease.acquire():
+            return await _hand_over(settings, newsletter, newsletter_id, month, status)
+        return await _send_here(settings, newsletter, newsletter_id, month, status, redis)
+    finally:
+        if lease is not None:
+            await lease.release()
+        if redis is not None:
+            await redis.aclose()
+
+
+def _cannot_send(month: str, status: str | None) -> int:
+    print(
+        f"cso-bot: the {month} newsletter is {status}, it cannot be sent: "
+        f"{_NEXT_STEP.get(status or '', '').format(month=month)}",
+        file=sys.stderr,
+    )
+    return 2
+
+
+async def _hand_over(
+    settings: Settings, newsletter: Newsletter, newsletter_id: int, month: str, status: str | None
+) -> int:
+    from scheduler.newsletter.delivery import start_newsletter
+
+    if not await start_newsletter(newsletter.issues.db, newsletter_id):
+        return _cannot_send(month, status)
+    print(
+        f"{month}: the bot running on this machine sends it now (within "
+        f"{settings.leader_lease:g} s), with its progress board for coordinators; follow it "
+        f"with `cso-bot newsletter status --month {month}`"
+    )
+    return 0
+
+
+async def _send_here(
+    settings: Settings,
+    newsletter: Newsletter,
+    newsletter_id: int,
+    month: str,
+    status: str | None,
+    redis: Redis | None,
+) -> int:
+    from bot.app import build_bot
+    from scheduler.newsletter.delivery import DeliveryHandle
+
     newsletter.options = replace(newsletter.options, wait_at_most=CLI_WAIT_AT_MOST)
     handle = DeliveryHandle()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         # Finish the sends in flight, so a resumed run repeats none of them.
         loop.add_signal_handler(sig, handle.stop, "signal")
-    bot = build_bot(settings)
+    bot = build_bot(settings, redis=redis)
     try:
         result = await newsletter.run_send(
             bot, newsletter_id, await newsletter.every_coordinator(), handle=handle, echo=_echo
@@ -287,12 +343,7 @@ async def _send(settings: Settings, newsletter: Newsletter, newsletter_id: int, 
         await bot.session.close()
     summary = result.summary
     if summary is None:
-        print(
-            f"cso-bot: the {month} newsletter is {status}, it cannot be sent: "
-            f"{_NEXT_STEP.get(status or '', '').format(month=month)}",
-            file=sys.stderr,
-        )
-        return 2
+        return _cannot_send(month, status)
     print(
         f"{month} {summary.status}: sent {summary.sent}, failed {summary.failed}, "
         f"remaining {summary.remaining}; {summary.messages} messages in {summary.elapsed:.1f} s "

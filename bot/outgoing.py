@@ -20,6 +20,10 @@ notifications, reminders, the newsletter and the CLI's sends all pass through it
     a state (get*, set*, delete*, edit*, answerCallbackQuery...). A send (send*, copy*,
     forward*) may already have been delivered: it is not repeated here and the caller sees the
     error (the newsletter engine records it as pending and tries later).
+- Several processes (REDIS_URL): the global rate and the 429 pause are shared through Redis
+  (SharedBudget), so every worker and a CLI send together stay under the one budget; the
+  per-chat pace and the priorities stay in each process. Redis unreachable: each process
+  falls back to its own pace (logged once) rather than stop answering.
 - getUpdates passes untouched: aiogram's polling has its own backoff, and its long poll must
   not wait for a send slot.
 - A 400 is never retried; it is logged with the method and Telegram's reason, never the text
@@ -51,6 +55,8 @@ from aiogram.exceptions import (
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiohttp import ClientConnectorError
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from scheduler.priority import Priority, current
 
@@ -90,12 +96,76 @@ class OutgoingStats:
     waited: dict[Priority, float] = field(default_factory=dict)  # seconds spent in the queue
 
 
+# The next free slot of the whole bot, reserved atomically: KEYS[1] the next slot, KEYS[2] the
+# pause's end (both in Redis's own clock, microseconds), ARGV[1] the interval. Returns how long
+# the caller waits for its slot. Redis's clock, so machines whose clocks differ agree.
+_RESERVE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local slot = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'),
+                      tonumber(redis.call('GET', KEYS[2]) or '0'))
+redis.call('SET', KEYS[1], slot + tonumber(ARGV[1]), 'PX', 60000)
+return slot - now
+"""
+# Pause everyone until now + ARGV[1] microseconds (a pause only grows); returns what is left of
+# the pause now, 0 for none, when ARGV[1] is 0.
+_PAUSE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local untilv = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now + tonumber(ARGV[1]))
+if untilv > now then
+  redis.call('SET', KEYS[1], untilv, 'PX', math.ceil((untilv - now) / 1000) + 1000)
+end
+return math.max(untilv - now, 0)
+"""
+
+
+class SharedBudget:
+    """The bot's send slots and 429 pause in Redis, for every process that sends as this bot."""
+
+    def __init__(self, redis: Redis, bot_id: int | str, interval: float) -> None:
+        self.redis = redis
+        self.keys = (f"cso-bot:{bot_id}:next-slot", f"cso-bot:{bot_id}:paused-until")
+        self.interval_us = max(1, round(interval * 1_000_000))
+        self._reserve = redis.register_script(_RESERVE)
+        self._pause = redis.register_script(_PAUSE)
+        self._failing = False
+
+    async def reserve(self) -> float | None:
+        """Seconds until this process's next slot; None if Redis cannot say."""
+        return await self._ask(self._reserve, list(self.keys), [self.interval_us])
+
+    async def pause(self, seconds: float) -> float | None:
+        """Pause every process for `seconds` (0: only ask); seconds of pause left, or None."""
+        return await self._ask(self._pause, [self.keys[1]], [max(0, round(seconds * 1e6))])
+
+    async def _ask(self, script: Any, keys: list[str], args: list[int]) -> float | None:
+        try:
+            micros = await script(keys=keys, args=args)
+        except (RedisError, OSError) as e:
+            if not self._failing:
+                log.warning("Redis unreachable (%s): sending at this process's own pace", e)
+            self._failing = True
+            return None
+        if self._failing:
+            log.warning("Redis reachable again: the send budget is shared again")
+        self._failing = False
+        return max(int(micros), 0) / 1_000_000
+
+
 class SendGate:
     """Slots for messages: a global even pace with priorities, a per-chat pace, a shared pause."""
 
-    def __init__(self, rate: float, chat_interval: float = 1.0, chat_burst: int = 3) -> None:
+    def __init__(
+        self,
+        rate: float,
+        chat_interval: float = 1.0,
+        chat_burst: int = 3,
+        shared: SharedBudget | None = None,
+    ) -> None:
         if rate <= 0:
             raise ValueError(f"rate must be positive, got {rate}")
+        self.shared = shared
         self.interval = 1.0 / rate
         self.chat_interval = chat_interval
         self.chat_tolerance = max(chat_burst - 1, 0) * chat_interval
@@ -107,15 +177,27 @@ class SendGate:
         self._pump: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
 
-    def pause(self, seconds: float) -> None:
-        """Nobody sends for `seconds` from now (Telegram's retry_after)."""
+    async def pause(self, seconds: float) -> None:
+        """Nobody sends for `seconds` from now (Telegram's retry_after), in every process."""
         self._paused_until = max(self._paused_until, time.monotonic() + seconds)
         self._wake.set()
+        if self.shared is not None:
+            await self.shared.pause(seconds)
 
     async def wait_for_pause(self) -> None:
         # A pause only ever grows, so sleeping to its current end and looking again suffices.
-        while (left := self._paused_until - time.monotonic()) > 0:  # noqa: ASYNC110
+        while (left := await self._pause_left()) > 0:  # noqa: ASYNC110
             await asyncio.sleep(left)
+
+    async def _pause_left(self) -> float:
+        left = self._paused_until - time.monotonic()
+        if self.shared is not None:
+            # Another process's 429 pauses this one too; learnt here, kept locally.
+            shared = await self.shared.pause(0)
+            if shared:
+                self._paused_until = max(self._paused_until, time.monotonic() + shared)
+                left = max(left, shared)
+        return left
 
     async def acquire(self, priority: Priority, chat: Any) -> None:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -149,11 +231,26 @@ class SendGate:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), start - now)
                 continue
-            _, _, future = heapq.heappop(self._waiting)
-            if future.done():  # its caller was cancelled
+            if self.shared is not None and not await self._shared_slot():
                 continue
+            while self._waiting and self._waiting[0][2].done():  # their callers were cancelled
+                heapq.heappop(self._waiting)
+            if not self._waiting:
+                break
+            _, _, future = heapq.heappop(self._waiting)
             future.set_result(None)
-            self._next_slot = max(now, self._next_slot) + self.interval
+            self._next_slot = max(time.monotonic(), self._next_slot) + self.interval
+
+    async def _shared_slot(self) -> bool:
+        """Wait for a slot of the whole bot's; False if a pause came meanwhile (look again)."""
+        assert self.shared is not None
+        wait = await self.shared.reserve()
+        if wait is None:  # Redis unreachable: this process's own pace alone
+            return True
+        if wait > 0:
+            await asyncio.sleep(wait)
+        # The slot goes to whoever waits first by then: a reply that arrived meanwhile included.
+        return await self._pause_left() <= 0
 
 
 class OutgoingPath(BaseRequestMiddleware):
@@ -166,8 +263,9 @@ class OutgoingPath(BaseRequestMiddleware):
         chat_interval: float = 1.0,
         chat_burst: int = 3,
         retry_delays: tuple[float, ...] = RETRY_DELAYS,
+        shared: SharedBudget | None = None,
     ) -> None:
-        self.gate = SendGate(rate, chat_interval, chat_burst)
+        self.gate = SendGate(rate, chat_interval, chat_burst, shared)
         self.retry_delays = retry_delays
         self.stats = OutgoingStats()
 
@@ -201,7 +299,7 @@ class OutgoingPath(BaseRequestMiddleware):
                 if floods > MAX_FLOOD_WAITS:
                     raise
                 log.info("429 on %s: every sender pauses for %s s", name, e.retry_after)
-                self.gate.pause(e.retry_after)
+                await self.gate.pause(e.retry_after)
             except TelegramBadRequest as e:
                 self.stats.refused += 1
                 log.warning("Telegram refused %s: %s", name, e.message)

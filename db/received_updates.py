@@ -46,3 +46,13 @@ class ReceivedUpdateRepo:
             (before.isoformat(),),
         )
         return cur.rowcount
+
+    async def unfinished_before(self, before: datetime) -> list[tuple[int, str]]:
+        """Recorded before `before` and never finished, oldest first: with several workers,
+        those whose worker stopped (the others are still in hand somewhere)."""
+        async with self.conn.execute(
+            "SELECT update_id, payload FROM received_updates "
+            "WHERE handled_at IS NULL AND received_at < ? ORDER BY update_id",
+            (before.isoformat(),),
+        ) as cur:
+            return [(int(row[0]), str(row[1])) for row in await cur.fetchall()]

@@ -145,6 +145,17 @@ class ReminderPlanner:
             return
         await self.jobs.remind(event_id)
 
+    async def replan(self, db: Database) -> int:
+        """Plan every upcoming reminder again from the database; return how many are planned.
+        The scheduler leader repeats it, so events changed in another process are planned."""
+        now = self.clock.now()
+        async with db.read() as repo:
+            events = await repo.events.to_remind(now)
+        return sum(
+            plan_reminder(self.scheduler, e, self.hours, now, self.remind) is not None
+            for e in events
+        )
+
     async def start(
         self, bot: Bot, db: Database, i18n: I18n, notifier: Notifier | None = None
     ) -> EventJobs:
@@ -153,14 +164,8 @@ class ReminderPlanner:
             db, bot, i18n, self.clock.timezone, self.hours, notifier=notifier, plans=self.plans
         )
         self.jobs = EventJobs(runtime, self.clock)
+        log.info("planned %d event reminders", await self.replan(db))
         now = self.clock.now()
-        async with db.read() as repo:
-            events = await repo.events.to_remind(now)
-        planned = sum(
-            plan_reminder(self.scheduler, e, self.hours, now, self.remind) is not None
-            for e in events
-        )
-        log.info("planned %d event reminders", planned)
         self.scheduler.add_job(
             self.jobs.check_reports,
             "interval",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,9 @@ from bot.app import App, build_app
 from bot.chat import Conversation
 from bot.config import Secret, Settings
 from bot.i18n import compile_catalogs
+from fakes.servers import RedisServer
 from plan.clock import Clock
+from tests.servers import start_or_skip
 
 ROOT = Path(__file__).resolve().parents[1]
 COORDINATOR_ID = 900
@@ -82,3 +84,20 @@ def chat(app: App) -> Chat:
 @pytest.fixture
 def coordinator(app: App) -> Chat:
     return Chat(app, COORDINATOR_ID)
+
+
+# -- Redis (REDIS_URL): one throwaway server for the session, emptied for every test ----------
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    directory = tmp_path_factory.mktemp("redis")
+    server = start_or_skip(lambda: RedisServer(directory))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    redis_server.flush()
+    return redis_server.url

@@ -177,8 +177,8 @@ async def test_webhook_refuses_requests_without_the_secret(settings: Settings) -
                 break
             await asyncio.sleep(0.05)
         assert sent and "План партнерства" in sent[0].text
-        set_webhook = [r for r in session.requests if r.__api_method__ == "setWebhook"]
-        assert set_webhook and set_webhook[0].secret_token == "s3cret-X"
+        # Registering the webhook is a deploy step (`cso-bot webhook set`), not every worker's.
+        assert not [r for r in session.requests if r.__api_method__ == "setWebhook"]
     finally:
         await runner.cleanup()
         await app.close()

@@ -34,7 +34,7 @@ def _env(api: FakeBotAPI, tmp_path: Path) -> dict[str, str]:
         "BOT_TOKEN": TOKEN,
         "TELEGRAM_API_URL": api.url,
         "DATABASE_PATH": str(tmp_path / "newsletter.sqlite3"),
-        "NEWSLETTER_RATE": "50",
+        "SEND_RATE": "50",
         "NEWSLETTER_CONCURRENCY": str(CONCURRENCY),
     }
     env.pop("WEBHOOK_URL", None)

@@ -17,6 +17,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
 from bot.i18n import build_i18n
+from bot.outgoing import OutgoingPath
 from db import Database
 from scheduler.newsletter.board import ProgressBoard
 from scheduler.newsletter.delivery import DeliveryOptions, send_newsletter
@@ -29,7 +30,6 @@ SUBSCRIBERS = range(20_001, 20_201)
 COORDINATOR = 7
 # The production schedule waits minutes, then hours; the test's waits seconds.
 OPTIONS = DeliveryOptions(
-    rate=28,
     retry_delays=(0.05, 0.1),
     outage_backoff=(1.0, 2.0, 4.0, 8.0),
     status_poll_interval=0.1,
@@ -65,11 +65,10 @@ async def test_a_send_waits_out_an_outage(
         newsletter_id = await repo.newsletters.create(
             "2026-11", ["<b>Листопад</b>"], NOW, status="approved"
         )
-    bot = Bot(
-        TOKEN,
-        session=AiohttpSession(api=TelegramAPIServer.from_base(api.url)),
-        default=DefaultBotProperties(parse_mode="HTML"),
-    )
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api.url))
+    # The newsletter's pace is the bot's one outgoing path, as `cso-bot run` builds it.
+    session.middleware(OutgoingPath(28, retry_delays=(0.05, 0.1)))
+    bot = Bot(TOKEN, session=session, default=DefaultBotProperties(parse_mode="HTML"))
     board = ProgressBoard(
         Notifier(db, build_i18n()), bot, newsletter_id, "2026-11", {COORDINATOR: None}
     )

@@ -36,8 +36,11 @@ class Bot:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
-async def start_bot(api: FakeBotAPI, database: Path, name: str = "bot") -> Bot:
-    """`cso-bot run` polling api, on the database file given; its log goes to <name>.log."""
+async def spawn_run(
+    api: FakeBotAPI, database: Path, name: str, *args: str, **extra_env: str
+) -> tuple[asyncio.subprocess.Process, Path]:
+    """`cso-bot run *args` on api and the database file given (webhook mode and Redis only if
+    extra_env says so); its log goes to <name>.log beside the database."""
     env = {
         **os.environ,
         "BOT_TOKEN": api.token,
@@ -47,13 +50,21 @@ async def start_bot(api: FakeBotAPI, database: Path, name: str = "bot") -> Bot:
         "COORDINATOR_IDS": "1",
         "LOG_LEVEL": "INFO",
     }
-    env.pop("WEBHOOK_URL", None)
+    for setting in ("WEBHOOK_URL", "WEBHOOK_SECRET", "REDIS_URL"):
+        env.pop(setting, None)
+    env.update(extra_env)
     log = database.parent / f"{name}.log"
     with log.open("wb") as out:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "run",
+            sys.executable, "-m", "bot.cli", "run", *args,
             cwd=str(database.parent), env=env, stdout=out, stderr=asyncio.subprocess.STDOUT,
         )  # fmt: skip
+    return process, log
+
+
+async def start_bot(api: FakeBotAPI, database: Path, name: str = "bot", **extra_env: str) -> Bot:
+    """`cso-bot run` polling api, on the database file given; its log goes to <name>.log."""
+    process, log = await spawn_run(api, database, name, **extra_env)
     bot = Bot(process, log)
     try:
         # Two cold starts at once on a busy machine can take a while: 60 s before giving up.

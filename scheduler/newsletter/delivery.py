@@ -4,6 +4,11 @@ A delivery row per chat is created once (INSERT OR IGNORE) when sending starts; 
 database is the only memory. Each part is marked sent right after Telegram confirms it, in a short
 transaction of its own, so a process killed at any moment resumes where it stopped: at worst the
 few sends in flight at the kill are repeated.
+
+Its pace is the bot's one budget: every send goes through the outgoing path (bot/outgoing.py)
+at the newsletter's priority, behind replies and notifications, which honours 429s for every
+sender (in every process, with Redis). A 429 that still reaches the engine (the path gave up
+waiting) is waited out here and the same message goes again.
 """
 
 from __future__ import annotations
@@ -29,7 +34,6 @@ from aiogram.types import InlineKeyboardMarkup
 
 from db import Database, PendingDelivery
 from scheduler.liveness import alive, process_name
-from scheduler.newsletter.rate_limit import RateLimiter
 from scheduler.priority import Priority, sending_as
 from scheduler.telegram_errors import TRANSIENT, chat_gone
 
@@ -51,8 +55,6 @@ SENDABLE = ("approved", "sending", "paused")
 
 @dataclass(frozen=True)
 class DeliveryOptions:
-    # Messages per second, all chats together: near Telegram's ~30/s, with 429s honoured if not.
-    rate: float = 28.0
     concurrency: int = 8  # sends in flight at once
     batch_size: int = 500  # pending rows read at a time
     per_chat_interval: float = 1.0  # seconds between two parts to one chat
@@ -172,7 +174,6 @@ class NewsletterDelivery:
         reply_markup: InlineKeyboardMarkup | None = None,
         on_progress: ProgressCallback | None = None,
         handle: DeliveryHandle | None = None,
-        limiter: RateLimiter | None = None,
         on_wait: WaitCallback | None = None,
     ) -> None:
         self.db = db
@@ -184,7 +185,7 @@ class NewsletterDelivery:
         self.on_wait = on_wait
         self._wait_told = float("-inf")
         self.handle = handle or DeliveryHandle()
-        self.limiter = limiter or RateLimiter(self.options.rate)
+        self._hold_until = 0.0  # after an outage: no send before then (monotonic)
         self.parts: tuple[str, ...] = ()
         self.summary = DeliverySummary(newsletter_id, "", 0, 0, 0)
         # Who sends, so two processes (the bot and the CLI) never send one newsletter at once.
@@ -372,7 +373,7 @@ class NewsletterDelivery:
         last = part == len(self.parts) - 1
         failures = 0
         while True:
-            await self.limiter.acquire()
+            await self._wait_out_hold()
             if self.handle.stopping:
                 return _Outcome.stopped, attempts
             attempts += 1
@@ -384,10 +385,11 @@ class NewsletterDelivery:
                     reply_markup=self.reply_markup if last else None,
                 )
             except TelegramRetryAfter as e:
-                # Flood control: everyone waits, then this very message goes again.
+                # Flood control the outgoing path did not absorb: wait, then this very message
+                # goes again.
                 self.summary.too_many_requests += 1
-                log.info("429 from Telegram: all sending paused for %s s", e.retry_after)
-                self.limiter.pause(e.retry_after)
+                log.info("429 from Telegram: the newsletter waits %s s", e.retry_after)
+                self._hold(e.retry_after)
                 continue
             except TelegramForbiddenError as e:
                 await self._fail(chat_id, e.message, attempts, deactivate=True)
@@ -423,6 +425,16 @@ class NewsletterDelivery:
                 self.summary.remaining -= 1
             return _Outcome.sent, attempts
 
+    def _hold(self, seconds: float) -> None:
+        """No send of this newsletter for `seconds` from now."""
+        self._hold_until = max(self._hold_until, time.monotonic() + seconds)
+
+    async def _wait_out_hold(self) -> None:
+        # A hold only ever grows (and a stop ends the wait), so sleeping to its end suffices.
+        while (left := self._hold_until - time.monotonic()) > 0 and not self.handle.stopping:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.handle.stopped.wait(), left)
+
     async def _refuse_content(self, part: int, error: str) -> None:
         """The message itself is wrong, for everyone: pause rather than fail every chat."""
         self.summary.error = f"part {part + 1}: {error}"
@@ -450,7 +462,7 @@ class NewsletterDelivery:
         )
         # Telegram is down for everyone: nobody tries again before this step is over, and
         # coordinators hear why the send waits.
-        self.limiter.pause(step)
+        self._hold(step)
         if time.monotonic() - self._wait_told >= self.options.progress_interval:
             self._wait_told = time.monotonic()
             await self._announce_wait()

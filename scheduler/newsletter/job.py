@@ -248,7 +248,7 @@ class Newsletter:
         done: list[str] = []
         if await self.issues.record_sent():
             done.append("recorded")
-        done += await self._resume_orphans(bot)
+        done += await self.resume_orphans(bot)
         month = month_of(now, self.clock.timezone)
         at = self.send_at(month)
         if at is not None and now >= at:
@@ -259,7 +259,7 @@ class Newsletter:
                 done.append(await self._draft_due(bot, upcoming))
         return done
 
-    async def _resume_orphans(self, bot: Bot) -> list[str]:
+    async def resume_orphans(self, bot: Bot) -> list[str]:
         """An issue left 'sending' by a process that is gone (a CLI send that stopped to wait
         out an outage, say) is continued here, its waiting deliveries at their next try."""
         async with self.issues.db.read() as repo:
