@@ -121,4 +121,4 @@ async def test_coordinators_see_what_could_not_be_delivered(app: App, coordinato
         (failed,) = await repo.outbox.add([NewMessage(999, "x")], "test", datetime.now(UTC))
         await repo.outbox.failed(failed, "Forbidden: bot was blocked by the user")
     text = texts(await coordinator.send("/newsletter"))
-    assert "Сповіщення: 0 чекають на Telegram, 1 не вдалося доставити" in text
+    assert "чекають на Telegram — 0, не вдалося доставити — 1" in text
