@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import itertools
+import os
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 from aiogram.methods import TelegramMethod
 
@@ -13,7 +16,9 @@ from bot.app import App, build_app
 from bot.chat import Conversation
 from bot.config import Secret, Settings
 from bot.i18n import compile_catalogs
+from db import Database
 from plan.clock import Clock
+from tests import postgres
 
 ROOT = Path(__file__).resolve().parents[1]
 COORDINATOR_ID = 900
@@ -82,3 +87,59 @@ def chat(app: App) -> Chat:
 @pytest.fixture
 def coordinator(app: App) -> Chat:
     return Chat(app, COORDINATOR_ID)
+
+
+# --- the database backends: SQLite always, PostgreSQL for the database-level tests ------------
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[postgres.Server]:
+    """One throwaway PostgreSQL server for the session; in CI a missing one fails the tests."""
+    try:
+        server = postgres.start()
+    except RuntimeError as e:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required in CI: {e}")
+        pytest.skip(f"no PostgreSQL: {e}")
+    yield server
+    server.stop()
+
+
+_databases = itertools.count(1)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database-level tests run on both: SQLite (a file) and PostgreSQL (a server)."""
+    return str(request.param)
+
+
+@pytest.fixture
+async def database_target(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[str | Path]:
+    """What Database.open takes: a new SQLite file, or a new empty PostgreSQL database."""
+    if backend == "sqlite":
+        yield tmp_path / "bot.sqlite3"
+        return
+    server: postgres.Server = request.getfixturevalue("postgres_server")
+    name = f"test_{os.getpid()}_{next(_databases)}"
+    admin = await asyncpg.connect(f"{server.url}/postgres")
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    yield f"{server.url}/{name}"
+    admin = await asyncpg.connect(f"{server.url}/postgres")
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def database(database_target: str | Path) -> AsyncIterator[Database]:
+    """An open, migrated database of each backend."""
+    opened = await Database.open(database_target)
+    yield opened
+    await opened.close()
