@@ -134,7 +134,7 @@ async def build_app(settings: Settings, clock: Clock | None = None) -> App:
     today = (clock if isinstance(clock, Clock) else Clock(settings.timezone)).today()
     plan = plans.current(today)
     i18n = build_i18n()
-    db = await Database.open(settings.database_path)
+    db = await Database.open(settings.database)
     scheduler = build_scheduler(settings.timezone)
     dispatcher = build_dispatcher(settings, plan, db, i18n, scheduler, clock, plans)
     return App(settings, plan, db, i18n, scheduler, dispatcher)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 
@@ -67,7 +66,7 @@ async def test_organisations_by_name_any_case_and_by_code(database: Database) ->
 async def test_organisation_name_is_unique_whatever_the_case(database: Database) -> None:
     async with database.transaction() as repos:
         await repos.organisations.create("Мережа")
-    with pytest.raises(IntegrityError, match="(?i)unique"):
+    with pytest.raises(IntegrityError, match=r"(?i)unique"):
         async with database.transaction() as repos:
             await repos.organisations.create("МЕРЕЖА")
     async with database.read() as repos:
@@ -108,7 +107,7 @@ async def test_counted_takes_only_approved_originals_of_the_plan(
 async def test_database_refuses_bad_quantity_and_status(database: Database, plan: Plan) -> None:
     async with database.transaction() as repos:
         org = await repos.organisations.create("Мережа")
-    with pytest.raises(IntegrityError, match="(?i)check"):
+    with pytest.raises(IntegrityError, match=r"(?i)check"):
         async with database.transaction() as repos:
             await repos.activities.add_approved(_activity(plan, org.id, quantity=0))
     with pytest.raises(ValueError, match="status"):

@@ -114,8 +114,8 @@ async def test_a_version_7_file_upgrades_in_place_with_every_row(
             after = sorted(conn.execute(f"SELECT * FROM {table}").fetchall())
             # Every old row is there with its old values (columns added since come after).
             assert [new[: len(old)] for new, old in zip(after, rows, strict=False)] == rows, table
-            extra = after[len(rows):]
-            assert table == "audit_log" and len(extra) == 1 or not extra, (table, extra)
+            extra = after[len(rows) :]
+            assert (table == "audit_log" and len(extra) == 1) or not extra, (table, extra)
         conn.execute("UPDATE organisations SET status = 'verified' WHERE id = 2")
 
     # The bot writes to it as to a new one.
