@@ -12,6 +12,7 @@ taken twice is a conditional UPDATE, and a check-then-write holds its row (Conne
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import sqlite3
 from collections.abc import AsyncIterator
@@ -28,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from db.errors import DatabaseError, driver_error
 from db.migrate import current_revision, migrate
 from db.repositories import Repositories
-from db.sql import Connection
+from db.sql import ServerConnection, SqliteConnection
 
 log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 5000
@@ -49,12 +50,16 @@ class Database:
         label: str,
         writes: AsyncEngine,
         reads: AsyncEngine,
-        writer: AsyncConnection | None,
+        held: list[AsyncConnection],
     ) -> None:
         self.label = label  # the file, or the server and database name (never the password)
         self._writes = writes
         self._reads = reads
-        self._writer = writer  # SQLite's one writing connection; None on PostgreSQL
+        # SQLite: the connections held open for the life of the database, the writer first.
+        self._held = held
+        drivers = [_driver(conn) for conn in held]
+        self._writer: aiosqlite.Connection | None = drivers[0] if drivers else None
+        self._next_reader = itertools.cycle(drivers[1:]) if drivers else None
         self._write_lock = asyncio.Lock()
         self.schema_version = ""
 
@@ -80,32 +85,25 @@ class Database:
     async def _open_file(cls, file: Path) -> Database:
         url = f"sqlite+aiosqlite:///{file}"
         writes = create_async_engine(url, pool_size=1, max_overflow=0, pool_reset_on_return=None)
-        reads = create_async_engine(
-            url,
-            pool_size=READERS,
-            max_overflow=4 * READERS,
-            pool_reset_on_return=None,
-            isolation_level="AUTOCOMMIT",
-            skip_autocommit_rollback=True,
-        )
+        reads = create_async_engine(url, pool_size=READERS, max_overflow=0)
         for engine in (writes, reads):
             event.listen(engine.sync_engine, "connect", _sqlite_connected)
-        # Our own BEGIN: IMMEDIATE takes the write lock first, so a transaction never fails
-        # half-way on "database is locked" when another process writes.
         event.listen(writes.sync_engine, "begin", _begin_immediate)
         event.listen(writes.sync_engine, "connect", _write_ahead_log)
-        writer = None
+        held: list[AsyncConnection] = []
         try:
             file.parent.mkdir(parents=True, exist_ok=True)
-            writer = await writes.connect()
-            version = await migrate(writer)
+            held.append(await writes.connect())
+            version = await migrate(held[0])
+            for _ in range(READERS):
+                held.append(await reads.connect())
         except BaseException as e:
-            if writer is not None:
-                await writer.close()
+            for conn in held:
+                await conn.close()
             await writes.dispose()
             await reads.dispose()
             _reraise(str(file), e)
-        db = cls(str(file), writes, reads, writer)
+        db = cls(str(file), writes, reads, held)
         db.schema_version = version
         return db
 
@@ -136,13 +134,13 @@ class Database:
             await writes.dispose()
             await reads.dispose()
             _reraise(label, e)
-        db = cls(label, writes, reads, None)
+        db = cls(label, writes, reads, [])
         db.schema_version = version
         return db
 
     async def close(self) -> None:
-        if self._writer is not None:
-            await self._writer.close()
+        for conn in self._held:
+            await conn.close()
         await self._writes.dispose()
         await self._reads.dispose()
 
@@ -151,13 +149,15 @@ class Database:
         """A unit of work: everything inside commits together, or nothing does."""
         if self._writer is None:
             async with self._writes.begin() as conn:
-                yield Repositories(Connection(conn))
+                yield Repositories(ServerConnection(conn))
             return
         async with self._write_lock:
             writer = self._writer
-            await writer.begin()
+            # IMMEDIATE takes the file's write lock first, so a transaction never fails
+            # half-way on "database is locked" when another process writes.
+            await writer.execute("BEGIN IMMEDIATE")
             try:
-                yield Repositories(Connection(writer))
+                yield Repositories(SqliteConnection(writer))
             except BaseException:
                 await writer.rollback()
                 raise
@@ -167,8 +167,12 @@ class Database:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Repositories]:
         """Read-only access to committed data."""
+        if self._next_reader is not None:
+            # In WAL mode each statement of a reader sees what was committed when it began.
+            yield Repositories(SqliteConnection(next(self._next_reader)))
+            return
         async with self._reads.connect() as conn:
-            yield Repositories(Connection(conn))
+            yield Repositories(ServerConnection(conn))
 
     async def backup(self, target: str | Path) -> None:
         """Copy the live SQLite database to target safely, even while the bot writes."""
@@ -181,8 +185,7 @@ class Database:
         dest = await aiosqlite.connect(str(target))
         try:
             async with self._write_lock:
-                source = await self._driver_connection()
-                await source.backup(dest)
+                await self._writer.backup(dest)
         except sqlite3.Error as e:
             raise OSError(str(e)) from e
         finally:
@@ -196,16 +199,9 @@ class Database:
                 found = await current_revision(conn)
             return "ok" if found == self.schema_version else f"schema at {found}"
         async with self._write_lock:
-            result = await self._writer.exec_driver_sql("PRAGMA integrity_check")
-            row = result.fetchone()
-            await self._writer.rollback()
+            rows = await self._writer.execute_fetchall("PRAGMA integrity_check")
+        row = next(iter(rows), None)
         return str(row[0]) if row else "no answer"
-
-    async def _driver_connection(self) -> aiosqlite.Connection:
-        assert self._writer is not None
-        raw = await self._writer.get_raw_connection()
-        driver: Any = raw.driver_connection
-        return driver
 
 
 def _sqlite_connected(dbapi_connection: Any, _record: Any) -> None:
@@ -219,6 +215,7 @@ def _sqlite_connected(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _begin_immediate(conn: Any) -> None:
+    # Migrations run through SQLAlchemy: their BEGIN is IMMEDIATE too.
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -237,3 +234,10 @@ def _reraise(label: str, error: BaseException) -> NoReturn:
         cause = driver_error(error)
         raise DatabaseError(f"{label}: cannot be opened ({cause})") from error
     raise error
+
+
+def _driver(conn: AsyncConnection) -> aiosqlite.Connection:
+    """The aiosqlite connection under a held SQLAlchemy connection (for SqliteConnection)."""
+    held: Any = conn.sync_connection
+    driver: aiosqlite.Connection = held.connection.driver_connection
+    return driver
