@@ -117,7 +117,12 @@ class NewsletterRepo:
         return str(row[0]) if row else None
 
     async def sender(self, newsletter_id: int) -> tuple[str, str] | None:
-        """The process recorded as sending this newsletter and when it last said so."""
+        """The process recorded as sending this newsletter and when it last said so.
+
+        In a unit of work the row stays held until it ends, so two processes claiming the
+        sending at once (check, then set_sender) take turns instead of both winning.
+        """
+        await self.conn.lock("newsletters", "id", newsletter_id)
         async with self.conn.execute(
             "SELECT sender, sender_seen FROM newsletters WHERE id = ? AND sender IS NOT NULL",
             (newsletter_id,),

@@ -69,17 +69,6 @@ class Cursor:
     async def fetchall(self) -> Rows:
         return self._rows
 
-    async def __aenter__(self) -> Cursor:
-        return self
-
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        return None
-
 
 class _Pending:
     """A statement to run: awaited it gives a Cursor; `async with` gives it too."""

@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 from bot.app import build_app
 from bot.config import Secret, Settings
@@ -107,3 +112,26 @@ async def test_the_bot_runs_on_the_database_it_is_given(
             assert await repos.users.count() == 1
     finally:
         await app.close()
+
+
+async def test_db_check_and_backup_on_the_command_line(
+    database_target: str | Path, tmp_path: Path
+) -> None:
+    if not isinstance(database_target, str):
+        pytest.skip("the SQLite commands are tested in test_cli.py and test_backup.py")
+    env = {**os.environ, "DATABASE_URL": database_target, "BOT_TOKEN": ""}
+    cli = [sys.executable, "-m", "bot.cli", "db"]
+    checked = subprocess.run(
+        [*cli, "check"], capture_output=True, text=True, env=env, cwd=tmp_path, check=False
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert checked.stdout.startswith("postgresql://127.0.0.1:")
+    assert "integrity ok" in checked.stdout
+    assert "postgres@" not in checked.stdout  # no user (or password) printed
+    backup = subprocess.run(
+        [*cli, "backup", str(tmp_path / "copy")],
+        capture_output=True, text=True, env=env, cwd=tmp_path, check=False,
+    )  # fmt: skip
+    assert backup.returncode != 0
+    assert "pg_dump" in backup.stderr and "Traceback" not in backup.stderr
+    assert not (tmp_path / "copy").exists()
