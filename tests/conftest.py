@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 from aiogram.methods import TelegramMethod
 
@@ -28,10 +27,16 @@ compile_catalogs()
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(
+def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Settings]:
+    """The application's settings; on SQLite, unless TEST_BACKEND=postgresql runs the suite
+    with a new PostgreSQL database for each test (a check of every query there; slow)."""
+    url = None
+    if os.environ.get("TEST_BACKEND") == "postgresql":
+        url = Secret(request.getfixturevalue("database_target_postgresql"))
+    yield Settings(
         bot_token=Secret("123456:TEST-token"),
         database_path=tmp_path / "bot.sqlite3",
+        database_url=url,
         plan_file=ROOT / "data" / "annex4.yaml",
         coordinator_ids=frozenset({COORDINATOR_ID}),
     )
@@ -115,26 +120,20 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-async def database_target(
-    backend: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> AsyncIterator[str | Path]:
+def database_target(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str | Path:
     """What Database.open takes: a new SQLite file, or a new empty PostgreSQL database."""
     if backend == "sqlite":
-        yield tmp_path / "bot.sqlite3"
-        return
+        return tmp_path / "bot.sqlite3"
+    return str(request.getfixturevalue("database_target_postgresql"))
+
+
+@pytest.fixture
+def database_target_postgresql(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A new empty database on the session's PostgreSQL server, dropped afterwards."""
     server: postgres.Server = request.getfixturevalue("postgres_server")
     name = f"test_{os.getpid()}_{next(_databases)}"
-    admin = await asyncpg.connect(f"{server.url}/postgres")
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    yield f"{server.url}/{name}"
-    admin = await asyncpg.connect(f"{server.url}/postgres")
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    yield postgres.create_database(server, name)
+    postgres.drop_database(server, name)
 
 
 @pytest.fixture

@@ -8,13 +8,17 @@ server to use instead.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
+
+import asyncpg
 
 SEARCHED = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
 
@@ -86,3 +90,37 @@ def start() -> Server:
             server.stop()
             raise RuntimeError(f"{Path(step[0]).name} failed: {done.stderr}{detail}"[-2000:])
     return server
+
+
+def create_database(server: Server, name: str) -> str:
+    """A new empty database on the server; its URL. (A thread of its own: callable from sync
+    fixtures and from inside a running event loop alike.)"""
+    _admin(server, f'CREATE DATABASE "{name}"')
+    return f"{server.url}/{name}"
+
+
+def drop_database(server: Server, name: str) -> None:
+    _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _admin(server: Server, statement: str) -> None:
+    async def run() -> None:
+        conn = await asyncpg.connect(f"{server.url}/postgres")
+        try:
+            await conn.execute(statement)
+        finally:
+            await conn.close()
+
+    failed: list[BaseException] = []
+
+    def thread() -> None:
+        try:
+            asyncio.run(run())
+        except BaseException as e:  # reported in the caller's thread
+            failed.append(e)
+
+    worker = threading.Thread(target=thread)
+    worker.start()
+    worker.join()
+    if failed:
+        raise failed[0]

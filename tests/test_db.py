@@ -39,9 +39,11 @@ async def test_fresh_database_is_migrated(database: Database) -> None:
 
 
 async def test_reopening_applies_nothing_again(
-    database_target: str | Path, caplog: pytest.LogCaptureFixture
+    database_target: str | Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     caplog.set_level(logging.INFO, logger="db.migrate")
+    # tests/test_layers.py runs import-linter in-process, which disables existing loggers.
+    monkeypatch.setattr(logging.getLogger("db.migrate"), "disabled", False)
     first = await Database.open(database_target)
     async with first.transaction() as repos:
         await repos.users.ensure(7, T0)

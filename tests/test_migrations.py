@@ -80,13 +80,15 @@ def fill_version_7(path: Path) -> dict[str, list[tuple[Any, ...]]]:
 
 
 async def test_a_version_7_file_upgrades_in_place_with_every_row(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "old.sqlite3"
     legacy_database(path, 7)
     before = fill_version_7(path)
     assert all(before.values()), [t for t, rows in before.items() if not rows]
     caplog.set_level(logging.INFO, logger="db.migrate")
+    # tests/test_layers.py runs import-linter in-process, which disables existing loggers.
+    monkeypatch.setattr(logging.getLogger("db.migrate"), "disabled", False)
 
     database = await Database.open(path)
     try:

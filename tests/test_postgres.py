@@ -114,7 +114,7 @@ async def test_the_bot_runs_on_the_database_it_is_given(
         await app.close()
 
 
-async def test_db_check_and_backup_on_the_command_line(
+def test_db_check_and_backup_on_the_command_line(
     database_target: str | Path, tmp_path: Path
 ) -> None:
     if not isinstance(database_target, str):
