@@ -92,14 +92,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", help="file to write (default: standard output; required for xlsx and docx)"
     )
 
-    database = commands.add_parser("db", help="the database (DATABASE_PATH)").add_subparsers(
-        dest="db_command", required=True
-    )
+    database = commands.add_parser(
+        "db", help="the database (DATABASE_PATH or DATABASE_URL)"
+    ).add_subparsers(dest="db_command", required=True)
     backup = database.add_parser(
-        "backup", help="copy the live database to FILE safely, even while the bot runs"
+        "backup", help="copy the live SQLite database to FILE safely, even while the bot runs"
     )
     backup.add_argument("file")
-    database.add_parser("check", help="run SQLite's integrity check; exit 1 unless it is ok")
+    database.add_parser(
+        "check",
+        help="run SQLite's integrity check (PostgreSQL: the schema is current); exit 1 unless ok",
+    )
 
     from bot.newsletter_cli import add_cli as add_newsletter_cli
     from bot.webhook_cli import add_cli as add_webhook_cli
@@ -237,7 +240,7 @@ async def _reports(settings: Settings, args: argparse.Namespace) -> int:
         if args.format in ("xlsx", "docx") and args.out is None:
             print(f"cso-bot: --format {args.format} needs --out FILE", file=sys.stderr)
             return 2
-    db = await Database.open(settings.database_path)
+    db = await Database.open(settings.database)
     try:
         if args.command == "activities" and args.activities_command == "import":
             try:
@@ -296,7 +299,7 @@ async def _reports(settings: Settings, args: argparse.Namespace) -> int:
 async def _database(settings: Settings, args: argparse.Namespace) -> int:
     from db import Database
 
-    db = await Database.open(settings.database_path)
+    db = await Database.open(settings.database)
     try:
         if args.db_command == "backup":
             target = args.file
@@ -304,12 +307,12 @@ async def _database(settings: Settings, args: argparse.Namespace) -> int:
                 await db.backup(target)
             except (OSError, sqlite3.Error) as e:
                 raise ConfigError(f"{target}: cannot be written ({e})") from e
-            print(f"backed up {settings.database_path} to {target}")
+            print(f"backed up {db.label} to {target}")
             return 0
         result = await db.integrity_check()
     finally:
         await db.close()
-    print(f"{settings.database_path}: integrity {result}")
+    print(f"{db.label}: integrity {result}")
     return 0 if result == "ok" else 1
 
 

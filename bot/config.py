@@ -35,6 +35,7 @@ class Settings:
     bot_token: Secret | None
     telegram_api_url: str = DEFAULT_API_URL
     database_path: Path = Path("var") / "cso-bot.sqlite3"  # relative to the working directory
+    database_url: Secret | None = None  # postgresql://…: the server instead of the SQLite file
     plan_file: Path = DEFAULT_PLAN_FILE
     coordinator_ids: frozenset[int] = field(default_factory=frozenset)
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/Kyiv"))
@@ -56,6 +57,11 @@ class Settings:
     # leader shared through Redis (redis://host:port/db); None: one process, as on a laptop.
     redis_url: Secret | None = None
     leader_lease: float = 30.0  # seconds a dead scheduler leader keeps its lease at most
+
+    @property
+    def database(self) -> str | Path:
+        """What Database.open takes: the PostgreSQL URL when set, else the SQLite file."""
+        return str(self.database_url) if self.database_url else self.database_path
 
     @property
     def plan_files(self) -> tuple[Path, ...]:
@@ -137,6 +143,7 @@ def load_settings(
         bot_token=Secret(token) if token else None,
         telegram_api_url=api_url,
         database_path=_path(get("DATABASE_PATH"), Settings.database_path),
+        database_url=_database_url(get("DATABASE_URL")),
         plan_file=_path(get("PLAN_FILE"), Settings.plan_file),
         coordinator_ids=_ids(get("COORDINATOR_IDS")),
         timezone=timezone,
@@ -263,3 +270,11 @@ def _positive(name: str, value: str | None, default: float, maximum: float) -> f
     if not 0 < number <= maximum:
         raise ConfigError(f"{name} must be a number above 0, at most {maximum:g}; got {value!r}")
     return number
+
+
+def _database_url(value: str | None) -> Secret | None:
+    if value is None:
+        return None
+    if not value.startswith(("postgresql://", "postgres://", "postgresql+asyncpg://")):
+        raise ConfigError("DATABASE_URL must be postgresql://user:password@host:port/database")
+    return Secret(value)

@@ -84,7 +84,7 @@ async def run_cli(settings: Settings, args: argparse.Namespace) -> int:
             raise ConfigError(f"{args.text_file}: cannot be read ({e})") from e
     if command in ("send", "resume"):
         settings.require_token()
-    db = await Database.open(settings.database_path)
+    db = await Database.open(settings.database)
     try:
         if command == "status":
             return await _status(db, month)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import re
-import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -33,7 +32,7 @@ from aiogram.types import (
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from db import UserRecord
+from db import UserRecord, cannot_save
 from handlers.fallback import on_stale_button
 from scheduler.priority import Priority, sending_as
 
@@ -42,7 +41,6 @@ log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 SQLITE_MAX_INTEGER = 2**63 - 1
 _NUMBER = re.compile(r"-?\d+")
-_CANNOT_SAVE = ("database or disk is full", "disk i/o error", "database is locked")
 LOG_AGAIN_AFTER = 600.0  # seconds: one line per outage, not one per update
 
 
@@ -111,9 +109,7 @@ class CannotSave:
     def concerns(event: ErrorEvent) -> bool:
         """Other errors are not ours: aiogram logs them as before."""
         error = event.exception
-        return isinstance(error, sqlite3.OperationalError) and any(
-            problem in str(error).lower() for problem in _CANNOT_SAVE
-        )
+        return cannot_save(error)
 
     async def on_error(
         self, event: ErrorEvent, bot: Bot, i18n: I18n, user_record: UserRecord | None = None

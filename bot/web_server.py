@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 async def serve_site(settings: Settings) -> None:
     plans = load_plans(settings.plan_files)  # every loaded plan, earlier ones as an archive
-    db = await Database.open(settings.database_path)
+    db = await Database.open(settings.database)
     runner = web.AppRunner(build_site_app(Site(plans.all, db, Clock(settings.timezone))))
     try:
         await runner.setup()

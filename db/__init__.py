@@ -1,8 +1,8 @@
-"""Persistence: the only place that knows SQL or SQLite."""
+"""Persistence: the only place that knows SQL, SQLite or PostgreSQL."""
 
 from db.activities import ExportRow, NewActivity
 from db.database import Database
-from db.migrate import DatabaseError
+from db.errors import DatabaseError, IntegrityError, cannot_save
 from db.newsletters import DeliveryRecord, NewsletterRecord, PendingDelivery
 from db.organisations import OrganisationRecord
 from db.repositories import Repositories
@@ -14,6 +14,7 @@ __all__ = [
     "DatabaseError",
     "DeliveryRecord",
     "ExportRow",
+    "IntegrityError",
     "NewActivity",
     "NewsletterRecord",
     "OrganisationRecord",
@@ -23,4 +24,5 @@ __all__ = [
     "SubscriberRecord",
     "UnsubscribeResult",
     "UserRecord",
+    "cannot_save",
 ]

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-import aiosqlite
-
+from db.sql import Connection
 from plan.progress import CountedActivity
 
 ACTIVITY_STATUSES: tuple[str, ...] = ("draft", "submitted", "returned", "approved", "rejected")
@@ -53,7 +51,7 @@ class ExportRow:
 
 
 class ActivityRepo:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def add(
@@ -68,7 +66,7 @@ class ActivityRepo:
         if status not in ACTIVITY_STATUSES:
             raise ValueError(f"unknown activity status {status!r}")
         now = _now()
-        async with self.conn.execute(
+        new_id = await self.conn.insert(
             "INSERT INTO activities (plan_id, indicator_id, measure_code, organisation_id, "
             "reported_by, date, quantity, cso_participants, council_participants, title, "
             "description, evidence_url, status, created_at, updated_at) "
@@ -90,9 +88,7 @@ class ActivityRepo:
                 now,
                 now,
             ),
-        ) as cur:
-            new_id = cur.lastrowid
-        assert new_id is not None
+        )
         await self.conn.execute(
             "INSERT INTO audit_log (at, actor, entity, entity_id, action, reason) "
             "VALUES (?, ?, 'activity', ?, ?, ?)",
@@ -159,24 +155,21 @@ class ActivityRepo:
     async def export_rows(self, plan_id: str) -> list[ExportRow]:
         """The approved, non-duplicate activities of a plan, in date order, each with the
         partners a joint report credited it to, for the CSV export and the drill-down."""
-        async with self.conn.execute(
+        rows = await self.conn.fetch_all(
             "SELECT a.id, o.name, a.measure_code, a.indicator_id, a.date, a.quantity, "
-            "a.cso_participants, a.council_participants, a.title, a.evidence_url, "
-            "(SELECT json_group_array(p.name) FROM activity_credits c "
-            " JOIN organisations p ON p.id = c.organisation_id "
-            " WHERE c.activity_id = a.id AND c.organisation_id != a.organisation_id) "
+            "a.cso_participants, a.council_participants, a.title, a.evidence_url "
             "FROM activities a JOIN organisations o ON o.id = a.organisation_id "
             "WHERE a.plan_id = ? AND a.status = 'approved' AND a.duplicate_of IS NULL "
             "ORDER BY a.date, a.id",
             (plan_id,),
-        ) as cur:
-            rows = await cur.fetchall()
+        )
+        partners = await partners_of(self.conn, plan_id)
         return [
             ExportRow(
                 id=row[0], organisation=row[1], measure_code=row[2], indicator_id=row[3],
                 date=row[4], quantity=row[5], cso_participants=row[6],
                 council_participants=row[7], title=row[8], evidence_url=row[9],
-                partners=tuple(sorted(json.loads(row[10]))),
+                partners=partners.get(row[0], ()),
             )
             for row in rows
         ]  # fmt: skip
@@ -200,6 +193,28 @@ class ActivityRepo:
         async with self.conn.execute(sql, params) as cur:
             row = await cur.fetchone()
         return int(row[0]) if row else 0
+
+
+async def partners_of(
+    conn: Connection, plan_id: str, dates: tuple[str, str] | None = None
+) -> dict[int, tuple[str, ...]]:
+    """The partners each approved activity of a plan is credited to, by name (the reporting
+    organisation itself left out); with `dates`, only activities dated between them."""
+    sql = (
+        "SELECT c.activity_id, p.name FROM activity_credits c "
+        "JOIN activities a ON a.id = c.activity_id "
+        "JOIN organisations p ON p.id = c.organisation_id "
+        "WHERE a.plan_id = ? AND a.status = 'approved' AND a.duplicate_of IS NULL "
+        "AND c.organisation_id != a.organisation_id"
+    )
+    params: list[object] = [plan_id]
+    if dates is not None:
+        sql += " AND a.date BETWEEN ? AND ?"
+        params += dates
+    found: dict[int, list[str]] = {}
+    for activity_id, name in await conn.fetch_all(sql, params):
+        found.setdefault(int(activity_id), []).append(str(name))
+    return {key: tuple(sorted(names)) for key, names in found.items()}
 
 
 def _now() -> str:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
-import aiosqlite
+from db.sql import Connection
 
 # A decision is taken only on a report awaiting one (status 'submitted'); this is its outcome.
 RESULT_STATUS = {"approve": "approved", "return": "returned", "reject": "rejected"}
@@ -65,14 +67,14 @@ _SELECT = (
 )
 
 
-def _record(row: aiosqlite.Row) -> ActivityRecord:
+def _record(row: Sequence[Any]) -> ActivityRecord:
     values = list(row)
     values[7] = date.fromisoformat(values[7])
     return ActivityRecord(*values)
 
 
 class ActivityReportRepo:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def submit(self, report: ActivityReport) -> int:
@@ -91,16 +93,14 @@ class ActivityReportRepo:
             report.description, report.co_organisers, report.evidence_kind, link, file_id, now,
         )  # fmt: skip
         if report.id is None:
-            async with self.conn.execute(
+            activity_id = await self.conn.insert(
                 "INSERT INTO activities (plan_id, indicator_id, measure_code, date, quantity, "
                 "cso_participants, council_participants, title, description, co_organisers, "
                 "evidence_kind, evidence_url, evidence_file_id, updated_at, organisation_id, "
                 "reported_by, status, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'submitted', ?)",
                 (*values, report.organisation_id, report.reported_by, now),
-            ) as cur:
-                activity_id = cur.lastrowid
-            assert activity_id is not None
+            )
             action = "submit"
         else:
             async with self.conn.execute(
@@ -167,11 +167,13 @@ class ActivityReportRepo:
             or duplicate.status != "submitted"
         ):
             return False
-        await self.conn.execute(
+        marked = await self.conn.execute(
             "UPDATE activities SET duplicate_of = ?, status = 'approved', reviewed_by = ?, "
-            "reviewed_at = ?, updated_at = ? WHERE id = ?",
+            "reviewed_at = ?, updated_at = ? WHERE id = ? AND status = 'submitted'",
             (original_id, actor, _now(), _now(), activity_id),
         )
+        if marked.rowcount != 1:
+            return False  # decided by someone else meanwhile
         await self.conn.execute(
             "INSERT INTO activity_credits (activity_id, organisation_id) VALUES (?, ?) "
             "ON CONFLICT DO NOTHING",

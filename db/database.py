@@ -1,8 +1,12 @@
-"""The SQLite database: connections, pragmas, migrations and units of work.
+"""The database, SQLite or PostgreSQL: engines, migrations and units of work.
 
-Writes go through one connection, one transaction at a time (an asyncio lock), so two updates
-handled at once never share a half-done transaction. Reads use separate connections, which in
-WAL mode see only committed data.
+SQLite (a file path): writes go through one connection, one transaction at a time (an asyncio
+lock, then BEGIN IMMEDIATE against other processes), so two updates handled at once never share
+a half-done transaction; reads use other connections, which in WAL mode see only committed data.
+
+PostgreSQL (a postgresql:// URL): every unit of work takes a pooled connection and a real
+transaction of its own, so several processes may write at once; a decision that must not be
+taken twice is a conditional UPDATE, and a check-then-write holds its row (Connection.lock).
 """
 
 from __future__ import annotations
@@ -14,96 +18,226 @@ import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any, NoReturn
 
 import aiosqlite
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from db.migrate import DatabaseError, migrate
+from db.errors import DatabaseError, driver_error
+from db.migrate import current_revision, migrate
 from db.repositories import Repositories
+from db.sql import ServerConnection, SqliteConnection
 
 log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 5000
-READERS = 2
+READERS = 2  # SQLite connections kept for reads (more open while many read at once)
+POOL = 10  # PostgreSQL connections per process, for writes and for reads each
+
+
+def is_url(target: str | Path) -> bool:
+    """Whether DATABASE settings name a server (a URL) rather than an SQLite file."""
+    return isinstance(target, str) and "://" in target
 
 
 class Database:
-    """One SQLite file behind a writer and a few readers."""
+    """One database behind units of work (`transaction()`) and committed reads (`read()`)."""
 
     def __init__(
-        self, path: Path, writer: aiosqlite.Connection, readers: list[aiosqlite.Connection]
+        self,
+        label: str,
+        writes: AsyncEngine,
+        reads: AsyncEngine,
+        held: list[AsyncConnection],
     ) -> None:
-        self.path = path
-        self._writer = writer
-        self._readers = readers
-        self._next_reader = itertools.cycle(readers)
+        self.label = label  # the file, or the server and database name (never the password)
+        self._writes = writes
+        self._reads = reads
+        # SQLite: the connections held open for the life of the database, the writer first.
+        self._held = held
+        drivers = [_driver(conn) for conn in held]
+        self._writer: aiosqlite.Connection | None = drivers[0] if drivers else None
+        self._next_reader = itertools.cycle(drivers[1:]) if drivers else None
         self._write_lock = asyncio.Lock()
-        self.schema_version = 0
+        self.schema_version = ""
+
+    @property
+    def dialect(self) -> str:
+        """'sqlite' or 'postgresql'."""
+        return self._writes.dialect.name
+
+    @property
+    def path(self) -> Path | None:
+        """The SQLite file; None on PostgreSQL."""
+        return Path(self.label) if self.dialect == "sqlite" else None
 
     @classmethod
-    async def open(cls, path: str | Path) -> Database:
-        """Open (creating if needed) and migrate the database at path."""
-        file = Path(path)
-        opened: list[aiosqlite.Connection] = []
+    async def open(cls, target: str | Path) -> Database:
+        """Open (creating an SQLite file if needed) and migrate the database: `target` is an
+        SQLite file path or a postgresql://user:password@host:port/db URL."""
+        if is_url(target):
+            return await cls._open_server(str(target))
+        return await cls._open_file(Path(target))
+
+    @classmethod
+    async def _open_file(cls, file: Path) -> Database:
+        url = f"sqlite+aiosqlite:///{file}"
+        writes = create_async_engine(url, pool_size=1, max_overflow=0, pool_reset_on_return=None)
+        reads = create_async_engine(url, pool_size=READERS, max_overflow=0)
+        for engine in (writes, reads):
+            event.listen(engine.sync_engine, "connect", _sqlite_connected)
+        event.listen(writes.sync_engine, "begin", _begin_immediate)
+        event.listen(writes.sync_engine, "connect", _write_ahead_log)
+        held: list[AsyncConnection] = []
         try:
             file.parent.mkdir(parents=True, exist_ok=True)
-            writer = await _connect(file, opened)
-            await writer.execute("PRAGMA journal_mode=WAL")
-            version = await migrate(writer)
-            readers = [await _connect(file, opened) for _ in range(READERS)]
+            held.append(await writes.connect())
+            version = await migrate(held[0])
+            for _ in range(READERS):
+                held.append(await reads.connect())
         except BaseException as e:
-            for conn in opened:
+            for conn in held:
                 await conn.close()
-            if isinstance(e, sqlite3.Error | OSError):
-                raise DatabaseError(f"{file}: cannot be opened ({e})") from e
-            if isinstance(e, DatabaseError):
-                raise DatabaseError(f"{file}: {e}") from e
-            raise
-        db = cls(file, writer, readers)
+            await writes.dispose()
+            await reads.dispose()
+            _reraise(str(file), e)
+        db = cls(str(file), writes, reads, held)
+        db.schema_version = version
+        return db
+
+    @classmethod
+    async def _open_server(cls, url: str) -> Database:
+        try:
+            parsed = make_url(url)
+        except ArgumentError as e:
+            raise DatabaseError(f"DATABASE_URL is not a database URL ({e})") from None
+        if parsed.get_backend_name() not in ("postgresql", "postgres"):
+            raise DatabaseError("DATABASE_URL must be a postgresql:// URL")
+        parsed = parsed.set(drivername="postgresql+asyncpg")
+        label = (
+            f"postgresql://{parsed.host or 'localhost'}:{parsed.port or 5432}/{parsed.database}"
+        )
+        writes = create_async_engine(parsed, pool_size=POOL, pool_pre_ping=True)
+        reads = create_async_engine(
+            parsed,
+            pool_size=POOL,
+            pool_pre_ping=True,
+            isolation_level="AUTOCOMMIT",
+            skip_autocommit_rollback=True,
+        )
+        try:
+            async with writes.connect() as conn:
+                version = await migrate(conn)
+        except BaseException as e:
+            await writes.dispose()
+            await reads.dispose()
+            _reraise(label, e)
+        db = cls(label, writes, reads, [])
         db.schema_version = version
         return db
 
     async def close(self) -> None:
-        for conn in (*self._readers, self._writer):
+        for conn in self._held:
             await conn.close()
+        await self._writes.dispose()
+        await self._reads.dispose()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Repositories]:
         """A unit of work: everything inside commits together, or nothing does."""
+        if self._writer is None:
+            async with self._writes.begin() as conn:
+                yield Repositories(ServerConnection(conn))
+            return
         async with self._write_lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
+            writer = self._writer
+            # IMMEDIATE takes the file's write lock first, so a transaction never fails
+            # half-way on "database is locked" when another process writes.
+            await writer.execute("BEGIN IMMEDIATE")
             try:
-                yield Repositories(self._writer)
+                yield Repositories(SqliteConnection(writer))
             except BaseException:
-                await self._writer.rollback()
+                await writer.rollback()
                 raise
             else:
-                await self._writer.commit()
+                await writer.commit()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Repositories]:
         """Read-only access to committed data."""
-        yield Repositories(next(self._next_reader))
+        if self._next_reader is not None:
+            # In WAL mode each statement of a reader sees what was committed when it began.
+            yield Repositories(SqliteConnection(next(self._next_reader)))
+            return
+        async with self._reads.connect() as conn:
+            yield Repositories(ServerConnection(conn))
 
     async def backup(self, target: str | Path) -> None:
-        """Copy the live database to target safely, even while the bot writes."""
+        """Copy the live SQLite database to target safely, even while the bot writes."""
+        if self._writer is None:
+            raise DatabaseError(
+                "a PostgreSQL database is backed up with its own tool: "
+                'pg_dump --format=custom --file=BACKUP "$DATABASE_URL" '
+                '(and restored with pg_restore --dbname="$DATABASE_URL" BACKUP)'
+            )
         dest = await aiosqlite.connect(str(target))
         try:
             async with self._write_lock:
                 await self._writer.backup(dest)
+        except sqlite3.Error as e:
+            raise OSError(str(e)) from e
         finally:
             await dest.close()
 
     async def integrity_check(self) -> str:
-        async with self._write_lock, self._writer.execute("PRAGMA integrity_check") as cur:
-            row = await cur.fetchone()
+        """SQLite's integrity check; on PostgreSQL, that the server answers with our schema
+        (its storage is checked by the server's own tool, pg_amcheck)."""
+        if self._writer is None:
+            async with self._reads.connect() as conn:
+                found = await current_revision(conn)
+            return "ok" if found == self.schema_version else f"schema at {found}"
+        async with self._write_lock:
+            rows = await self._writer.execute_fetchall("PRAGMA integrity_check")
+        row = next(iter(rows), None)
         return str(row[0]) if row else "no answer"
 
 
-async def _connect(file: Path, opened: list[aiosqlite.Connection]) -> aiosqlite.Connection:
-    # isolation_level=None: we issue BEGIN ourselves, so reads never open a transaction.
-    conn = await aiosqlite.connect(str(file), isolation_level=None)
-    opened.append(conn)
-    await conn.execute("PRAGMA foreign_keys=ON")
-    await conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    await conn.execute("PRAGMA synchronous=NORMAL")
-    conn.row_factory = aiosqlite.Row
-    return conn
+def _sqlite_connected(dbapi_connection: Any, _record: Any) -> None:
+    # isolation_level None: the driver never opens a transaction by itself; we do (BEGIN
+    # IMMEDIATE for writes), so a read never holds a snapshot open.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    for pragma in ("foreign_keys=ON", f"busy_timeout={BUSY_TIMEOUT_MS}", "synchronous=NORMAL"):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
+def _begin_immediate(conn: Any) -> None:
+    # Migrations run through SQLAlchemy: their BEGIN is IMMEDIATE too.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _write_ahead_log(dbapi_connection: Any, _record: Any) -> None:
+    # Readers see committed data while the writer writes; the mode stays with the file.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+def _reraise(label: str, error: BaseException) -> NoReturn:
+    """Opening failed: a one-line DatabaseError for what a person can act on."""
+    if isinstance(error, DatabaseError):
+        raise DatabaseError(f"{label}: {error}") from error
+    if isinstance(error, SQLAlchemyError | OSError | sqlite3.Error):
+        cause = driver_error(error)
+        raise DatabaseError(f"{label}: cannot be opened ({cause})") from error
+    raise error
+
+
+def _driver(conn: AsyncConnection) -> aiosqlite.Connection:
+    """The aiosqlite connection under a held SQLAlchemy connection (for SqliteConnection)."""
+    held: Any = conn.sync_connection
+    driver: aiosqlite.Connection = held.connection.driver_connection
+    return driver

@@ -6,11 +6,11 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-import aiosqlite
+from db.sql import Connection
 
 
 class DialogStateRepo:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def get(self, key: str) -> tuple[str | None, dict[str, Any]]:

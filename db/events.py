@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-import aiosqlite
+from db.sql import Connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +71,7 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
-def _record(row: aiosqlite.Row) -> EventRecord:
+def _record(row: Sequence[Any]) -> EventRecord:
     values = list(row)
     values[2] = datetime.fromisoformat(values[2])
     values[3] = datetime.fromisoformat(values[3])
@@ -78,11 +80,11 @@ def _record(row: aiosqlite.Row) -> EventRecord:
 
 
 class EventRepo:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def create(self, event: NewEvent, now: datetime) -> int:
-        async with self.conn.execute(
+        return await self.conn.insert(
             "INSERT INTO events (title, starts_at, ends_at, place, organiser, organisation_id, "
             "measures, description, capacity, status, proposed_by, created_by, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -92,10 +94,7 @@ class EventRepo:
                 event.description, event.capacity, event.status, event.proposed_by,
                 event.created_by, _iso(now),
             ),
-        ) as cur:  # fmt: skip
-            event_id = cur.lastrowid
-        assert event_id is not None
-        return event_id
+        )  # fmt: skip
 
     async def get(self, event_id: int) -> EventRecord | None:
         async with self.conn.execute(_SELECT + "WHERE e.id = ?", (event_id,)) as cur:
@@ -200,6 +199,7 @@ class EventRepo:
         self, event_id: int, user_id: int, now: datetime, *, wait: bool = False
     ) -> RsvpResult:
         """Take a place if there is one; with `wait`, join the waiting list when it is full."""
+        await self.conn.lock("events", "id", event_id)  # two people, one last place
         current = await self.attendance(event_id, user_id)
         if current is not None:
             return RsvpResult(current, changed=False)
@@ -218,6 +218,7 @@ class EventRepo:
 
     async def leave(self, event_id: int, user_id: int) -> RsvpResult:
         """Give up a place (or a place in the queue); the first one waiting moves up."""
+        await self.conn.lock("events", "id", event_id)
         async with self.conn.execute(
             "DELETE FROM event_attendance WHERE event_id = ? AND user_id = ? RETURNING status",
             (event_id, user_id),

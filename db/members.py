@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import aiosqlite
+from db.sql import Connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +27,7 @@ class Standing:
 
 
 class MembershipRepo:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def standing(self, user_id: int) -> Standing:
@@ -125,7 +125,7 @@ class MembershipRepo:
 
 
 class CoordinatorRepo:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def all(self) -> list[int]:
@@ -154,7 +154,7 @@ class CoordinatorRepo:
 
 
 async def _audit(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     actor: int | None,
     entity: str,
     entity_id: int,

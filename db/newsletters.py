@@ -6,8 +6,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-import aiosqlite
+from db.sql import Connection
 
 NEWSLETTER_STATUSES = ("draft", "approved", "sending", "paused", "cancelled", "sent")
 DELIVERY_STATES = ("pending", "sent", "failed")
@@ -57,14 +58,14 @@ def _precise(moment: datetime | None) -> str | None:
 _COLUMNS = "id, month, status, intro, parts, created_at, approved_by, started_at, finished_at"
 
 
-def _newsletter(row: aiosqlite.Row) -> NewsletterRecord:
+def _newsletter(row: Sequence[Any]) -> NewsletterRecord:
     return NewsletterRecord(
         row[0], row[1], row[2], row[3], tuple(json.loads(row[4])), *tuple(row)[5:]
     )
 
 
 class NewsletterRepo:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     # -- newsletters ---------------------------------------------------------------------------
@@ -79,14 +80,12 @@ class NewsletterRepo:
         status: str = "draft",
         approved_by: int | None = None,
     ) -> int:
-        cur = await self.conn.execute(
+        return await self.conn.insert(
             "INSERT INTO newsletters (month, status, intro, parts, created_at, approved_by) "
             "VALUES (?, ?, ?, ?, ?, ?)",
             (month, status, intro, json.dumps(list(parts), ensure_ascii=False), _iso(now),
              approved_by),
         )  # fmt: skip
-        assert cur.lastrowid is not None
-        return cur.lastrowid
 
     async def get(self, newsletter_id: int) -> NewsletterRecord | None:
         async with self.conn.execute(
@@ -118,7 +117,12 @@ class NewsletterRepo:
         return str(row[0]) if row else None
 
     async def sender(self, newsletter_id: int) -> tuple[str, str] | None:
-        """The process recorded as sending this newsletter and when it last said so."""
+        """The process recorded as sending this newsletter and when it last said so.
+
+        In a unit of work the row stays held until it ends, so two processes claiming the
+        sending at once (check, then set_sender) take turns instead of both winning.
+        """
+        await self.conn.lock("newsletters", "id", newsletter_id)
         async with self.conn.execute(
             "SELECT sender, sender_seen FROM newsletters WHERE id = ? AND sender IS NOT NULL",
             (newsletter_id,),
@@ -160,9 +164,10 @@ class NewsletterRepo:
 
         Returns the number of deliveries created now; call it inside one transaction.
         """
-        cur = await self.conn.execute(
-            "INSERT OR IGNORE INTO deliveries (newsletter_id, chat_id, state) "
-            "SELECT ?, chat_id, 'pending' FROM subscribers WHERE active = 1",
+        created = await self.conn.fetch_all(
+            "INSERT INTO deliveries (newsletter_id, chat_id, state) "
+            "SELECT CAST(? AS BIGINT), chat_id, 'pending' FROM subscribers WHERE active = 1 "
+            "ON CONFLICT DO NOTHING RETURNING chat_id",
             (newsletter_id,),
         )
         await self.conn.execute(
@@ -170,7 +175,7 @@ class NewsletterRepo:
             "WHERE id = ?",
             (_iso(now), newsletter_id),
         )
-        return cur.rowcount
+        return len(created)
 
     async def finish_if_done(self, newsletter_id: int, now: datetime) -> bool:
         """Mark a 'sending' newsletter 'sent' once no delivery is pending."""
@@ -194,15 +199,16 @@ class NewsletterRepo:
     ) -> list[PendingDelivery]:
         """The next pending deliveries in chat order, after after_chat (keyset paging); with
         due_at, only those not waiting out an outage beyond it."""
-        async with self.conn.execute(
+        sql = (
             "SELECT chat_id, parts_sent, attempts, waits FROM deliveries "
-            "WHERE newsletter_id = ? AND state = 'pending' AND chat_id > ? "
-            "AND (? IS NULL OR next_attempt_at IS NULL OR next_attempt_at <= ?) "
-            "ORDER BY chat_id LIMIT ?",
-            (newsletter_id, -(2**63) if after_chat is None else after_chat,
-             _precise(due_at), _precise(due_at), limit),
-        ) as cur:  # fmt: skip
-            return [PendingDelivery(r[0], r[1], r[2], r[3]) for r in await cur.fetchall()]
+            "WHERE newsletter_id = ? AND state = 'pending' AND chat_id > ?"
+        )
+        params: list[object] = [newsletter_id, -(2**63) if after_chat is None else after_chat]
+        if due_at is not None:
+            sql += " AND (next_attempt_at IS NULL OR next_attempt_at <= ?)"
+            params.append(_precise(due_at))
+        rows = await self.conn.fetch_all(sql + " ORDER BY chat_id LIMIT ?", (*params, limit))
+        return [PendingDelivery(r[0], r[1], r[2], r[3]) for r in rows]
 
     async def delivery_waits(
         self, newsletter_id: int, chat_id: int, error: str, attempts: int, next_attempt: datetime
@@ -246,11 +252,11 @@ class NewsletterRepo:
     ) -> None:
         """Telegram confirmed parts_sent parts; the delivery is sent once all are."""
         await self.conn.execute(
-            "UPDATE deliveries SET parts_sent = ?, attempts = ?, "
-            "state = CASE WHEN ? >= ? THEN 'sent' ELSE 'pending' END, sent_at = ? "
+            "UPDATE deliveries SET parts_sent = ?, attempts = ?, state = ?, sent_at = ? "
             "WHERE newsletter_id = ? AND chat_id = ?",
-            (parts_sent, attempts, parts_sent, total_parts, _iso(now), newsletter_id, chat_id),
-        )
+            (parts_sent, attempts, "sent" if parts_sent >= total_parts else "pending",
+             _iso(now), newsletter_id, chat_id),
+        )  # fmt: skip
 
     async def delivery_failed(
         self, newsletter_id: int, chat_id: int, error: str, attempts: int

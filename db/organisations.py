@@ -6,8 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import aiosqlite
-
+from db.sql import Connection
 from db.users import Person
 
 
@@ -46,7 +45,7 @@ class OrganisationProfile:
 
 
 class OrganisationRepo:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def get(self, organisation_id: int) -> OrganisationRecord | None:
@@ -90,13 +89,11 @@ class OrganisationRepo:
         reason: str | None = None,
     ) -> OrganisationRecord:
         now = _now()
-        async with self.conn.execute(
+        new_id = await self.conn.insert(
             "INSERT INTO organisations (name, name_key, edrpou, status, contact, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?)",
             (name.strip(), name_key(name), edrpou, status, contact, now),
-        ) as cur:
-            new_id = cur.lastrowid
-        assert new_id is not None
+        )
         await self.conn.execute(
             "INSERT INTO audit_log (at, actor, entity, entity_id, action, reason) "
             "VALUES (?, ?, 'organisation', ?, 'create', ?)",
@@ -118,7 +115,7 @@ class OrganisationRepo:
     ) -> OrganisationRecord:
         """A new organisation from /register, pending until a coordinator verifies it."""
         now = _now()
-        async with self.conn.execute(
+        new_id = await self.conn.insert(
             "INSERT INTO organisations (name, name_key, edrpou, status, contact, contact_person, "
             "areas, registered_by, created_at) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?)",
             (
@@ -131,9 +128,7 @@ class OrganisationRepo:
                 registered_by,
                 now,
             ),
-        ) as cur:
-            new_id = cur.lastrowid
-        assert new_id is not None
+        )
         await _log(self.conn, registered_by, new_id, "register", None)
         created = await self.get(new_id)
         assert created is not None
@@ -285,7 +280,7 @@ def name_key(name: str) -> str:
 
 
 async def _log(
-    conn: aiosqlite.Connection,
+    conn: Connection,
     actor: int | None,
     organisation_id: int,
     action: str,

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import aiosqlite
+from db.sql import Connection
 
 OUTBOX_STATES = ("pending", "sent", "failed")
 
@@ -34,20 +34,19 @@ def _iso(moment: datetime) -> str:
 
 
 class OutboxRepo:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def add(self, messages: Sequence[NewMessage], kind: str, now: datetime) -> list[int]:
         """Record messages to send (in this order); their ids."""
         ids = []
         for m in messages:
-            cur = await self.conn.execute(
+            new_id = await self.conn.insert(
                 "INSERT INTO outbox (chat_id, kind, text, markup, next_attempt_at, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (m.chat_id, kind, m.text, m.markup, _iso(now), _iso(now)),
             )
-            assert cur.lastrowid is not None
-            ids.append(cur.lastrowid)
+            ids.append(new_id)
         return ids
 
     async def due(
@@ -138,8 +137,9 @@ class OutboxRepo:
     async def troubles(self, since: datetime) -> tuple[int, int]:
         """(messages waiting after a failed try, messages failed for good since `since`)."""
         async with self.conn.execute(
-            "SELECT coalesce(sum(state = 'pending' AND attempts > 0), 0), "
-            "coalesce(sum(state = 'failed' AND created_at >= ?), 0) FROM outbox",
+            "SELECT coalesce(sum(CASE WHEN state = 'pending' AND attempts > 0 THEN 1 END), 0), "
+            "coalesce(sum(CASE WHEN state = 'failed' AND created_at >= ? THEN 1 END), 0) "
+            "FROM outbox",
             (_iso(since),),
         ) as cur:
             row = await cur.fetchone()

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-import aiosqlite
+from db.sql import Connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,11 +38,11 @@ class ProjectRecord:
 
 
 class ProjectRepo:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def add(self, project: NewProject) -> int:
-        async with self.conn.execute(
+        return await self.conn.insert(
             "INSERT INTO projects (title, organisations, measures, description, link, "
             "active_until, added_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -50,10 +50,7 @@ class ProjectRepo:
                 project.description, project.link, project.active_until.isoformat(),
                 project.added_by, datetime.now(UTC).isoformat(timespec="seconds"),
             ),
-        ) as cur:  # fmt: skip
-            project_id = cur.lastrowid
-        assert project_id is not None
-        return project_id
+        )  # fmt: skip
 
     async def get(self, project_id: int) -> ProjectRecord | None:
         async with self.conn.execute(_SELECT + " WHERE id = ?", (project_id,)) as cur:
@@ -77,11 +74,12 @@ class ProjectRepo:
 
     async def remove(self, project_id: int, actor: int) -> bool:
         """Delete the project, keeping its title in the audit log; False when already gone."""
-        project = await self.get(project_id)
-        if project is None:
+        removed = await self.conn.fetch_one(
+            "DELETE FROM projects WHERE id = ? RETURNING title", (project_id,)
+        )
+        if removed is None:
             return False
-        await self.conn.execute("DELETE FROM projects WHERE id = ?", (project_id,))
-        await self._audit(actor, project_id, "remove", project.title)
+        await self._audit(actor, project_id, "remove", str(removed[0]))
         return True
 
     async def _audit(self, actor: int, project_id: int, action: str, reason: str | None) -> None:

@@ -5,10 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-import aiosqlite
-
-# Unit separator: cannot occur in an organisation's name, so group_concat splits cleanly.
-_SEP = "\x1f"
+from db.activities import partners_of
+from db.sql import Connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +23,7 @@ class PublicActivity:
 
 
 class PublicRepo:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def activities(
@@ -34,22 +32,19 @@ class PublicRepo:
         """Approved, non-duplicate activities dated in `year`, by measure, then date."""
         sql = (
             "SELECT a.id, a.measure_code, a.indicator_id, a.date, a.title, a.evidence_url, "
-            "o.name, "
-            "(SELECT group_concat(p.name, ?) FROM (SELECT po.name FROM activity_credits c "
-            " JOIN organisations po ON po.id = c.organisation_id "
-            " WHERE c.activity_id = a.id AND c.organisation_id != a.organisation_id "
-            " ORDER BY po.name) p) "
+            "o.name "
             "FROM activities a JOIN organisations o ON o.id = a.organisation_id "
             "WHERE a.plan_id = ? AND a.status = 'approved' AND a.duplicate_of IS NULL "
             "AND a.date BETWEEN ? AND ?"
         )
-        params: list[object] = [_SEP, plan_id, f"{year:04d}-01-01", f"{year:04d}-12-31"]
+        dates = (f"{year:04d}-01-01", f"{year:04d}-12-31")
+        params: list[object] = [plan_id, *dates]
         if measure_code is not None:
             sql += " AND a.measure_code = ?"
             params.append(measure_code)
         sql += " ORDER BY a.measure_code, a.date, a.id"
-        async with self.conn.execute(sql, params) as cur:
-            rows = await cur.fetchall()
+        rows = await self.conn.fetch_all(sql, params)
+        partners = await partners_of(self.conn, plan_id, dates)
         return [
             PublicActivity(
                 id=row[0],
@@ -58,7 +53,7 @@ class PublicRepo:
                 date=date.fromisoformat(row[3]),
                 title=row[4],
                 evidence_url=row[5],
-                organisations=(row[6], *(row[7].split(_SEP) if row[7] else ())),
+                organisations=(row[6], *partners.get(row[0], ())),
             )
             for row in rows
         ]

@@ -5,25 +5,33 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-import aiosqlite
+from db.sql import Connection
 
 
 class ReceivedUpdateRepo:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def record(self, updates: Iterable[tuple[int, str]], at: datetime) -> list[int]:
-        """Record (update_id, payload) pairs; return the ids seen for the first time."""
+        """Record (update_id, payload) pairs; return the ids seen for the first time.
+
+        Race-safe across processes: of several workers recording one update at once exactly
+        one gets its id back (the insert that won), the others an empty answer for it.
+        """
         fresh = []
         for update_id, payload in updates:
-            cur = await self.conn.execute(
-                "INSERT OR IGNORE INTO received_updates (update_id, payload, received_at) "
-                "VALUES (?, ?, ?)",
-                (update_id, payload, at.isoformat()),
-            )
-            if cur.rowcount:
+            if await self.claim(update_id, payload, at):
                 fresh.append(update_id)
         return fresh
+
+    async def claim(self, update_id: int, payload: str, at: datetime) -> bool:
+        """Record one update; True when this call recorded it (nobody had before)."""
+        won = await self.conn.fetch_one(
+            "INSERT INTO received_updates (update_id, payload, received_at) VALUES (?, ?, ?) "
+            "ON CONFLICT DO NOTHING RETURNING update_id",
+            (update_id, payload, at.isoformat()),
+        )
+        return won is not None
 
     async def done(self, update_id: int, at: datetime) -> None:
         await self.conn.execute(

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from functools import cached_property
 
-import aiosqlite
-
 from db.activities import ActivityRepo
 from db.activity_reports import ActivityReportRepo
 from db.dialogs import DialogStateRepo
@@ -17,6 +15,7 @@ from db.outbox import OutboxRepo
 from db.projects import ProjectRepo
 from db.public import PublicRepo
 from db.received_updates import ReceivedUpdateRepo
+from db.sql import Connection
 from db.subscribers import SubscriberRepo
 from db.users import UserRepo
 
@@ -24,7 +23,7 @@ from db.users import UserRepo
 class Repositories:
     """Everything a handler may read or change, over one connection."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     @cached_property

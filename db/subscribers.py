@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-import aiosqlite
+from db.sql import Connection
 
 UNSUBSCRIBED = "unsubscribed"
 
@@ -38,7 +38,7 @@ def _iso(now: datetime) -> str:
 
 
 class SubscriberRepo:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def get(self, user_id: int) -> SubscriberRecord | None:

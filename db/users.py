@@ -6,9 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from db.members import Standing
+from db.sql import Connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +30,7 @@ class Person:
 
 
 class UserRepo:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     async def get(self, user_id: int) -> UserRecord | None:
@@ -53,7 +52,7 @@ class UserRepo:
             " WHERE m.user_id = :u AND m.status = 'approved' AND o.status = 'verified' "
             " AND o.deactivated_at IS NULL "
             " ORDER BY m.decided_at LIMIT 1) "
-            "FROM (SELECT :u AS id) AS asked LEFT JOIN users u ON u.id = asked.id",
+            "FROM (SELECT CAST(:u AS BIGINT) AS id) AS asked LEFT JOIN users u ON u.id = asked.id",
             {"u": user_id},
         )
         row = next(iter(rows))

@@ -326,3 +326,13 @@ def test_redact_secrets_in_a_logged_traceback() -> None:
     assert len(lines) == 1
     assert "polling failed" in lines[0]
     assert TOKEN not in lines[0]
+
+
+def test_database_url_selects_postgresql_and_never_shows_its_password() -> None:
+    assert _settings().database == _settings().database_path  # SQLite by default
+    url = "postgresql://csobot:s3cret@db.example.org:5432/csobot"
+    s = _settings(DATABASE_URL=url, DATABASE_PATH="var/db.sqlite3")
+    assert s.database == url
+    assert "s3cret" not in repr(s)
+    with pytest.raises(ConfigError, match="DATABASE_URL"):
+        _settings(DATABASE_URL="mysql://csobot@db/csobot")

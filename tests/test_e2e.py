@@ -26,7 +26,7 @@ async def api() -> AsyncIterator[FakeBotAPI]:
 
 
 async def _start_bot(
-    api: FakeBotAPI, tmp_path: Path, log_level: str = "DEBUG"
+    api: FakeBotAPI, tmp_path: Path, log_level: str = "DEBUG", database: str | Path | None = None
 ) -> asyncio.subprocess.Process:
     env = {
         **os.environ,
@@ -37,6 +37,8 @@ async def _start_bot(
         "LOG_LEVEL": log_level,
     }
     env.pop("WEBHOOK_URL", None)
+    if isinstance(database, str):  # a PostgreSQL database instead of the file
+        env["DATABASE_URL"] = database
     # A file, not a pipe: nobody reads a pipe while the bot runs, and a full one stalls it.
     with (tmp_path / "bot.log").open("ab") as log:
         return await asyncio.create_subprocess_exec(
@@ -51,8 +53,10 @@ async def _say(api: FakeBotAPI, text: str) -> Call:
     return await api.wait_for_reply(CHAT, after=after, timeout=15)
 
 
-async def test_real_process_walks_the_plan_over_http(api: FakeBotAPI, tmp_path: Path) -> None:
-    process = await _start_bot(api, tmp_path)
+async def test_real_process_walks_the_plan_over_http(
+    api: FakeBotAPI, tmp_path: Path, database_target: str | Path
+) -> None:
+    process = await _start_bot(api, tmp_path, database=database_target)
     try:
         await api.wait_for(lambda c: c.method == "getUpdates", timeout=30)
         assert api.calls_of("deleteWebhook"), "polling must delete any webhook first"

@@ -47,6 +47,7 @@ def test_the_wheel_carries_the_plan_and_compiled_translations(wheel: Path) -> No
     for locale in ("uk", "en"):
         assert f"bot/shipped/locales/{locale}/LC_MESSAGES/messages.mo" in names
     assert any(n.startswith("db/migrations/") and n.endswith(".sql") for n in names)
+    assert {"db/revisions/env.py", "db/revisions/versions/r0011_baseline.py"} <= names
 
 
 def test_the_installed_wheel_runs_outside_the_source_tree(wheel: Path, tmp_path: Path) -> None:
@@ -80,6 +81,13 @@ def test_the_installed_wheel_runs_outside_the_source_tree(wheel: Path, tmp_path:
     plan = json.loads(exported.stdout)
     assert len(plan["measures"]) == 27
     assert not (elsewhere / "var").exists()  # exporting the plan needs no database
+    # The migrations run from the wheel: a new database is created with no alembic.ini.
+    checked = subprocess.run(
+        [*run, "db", "check"], capture_output=True, text=True, cwd=elsewhere,
+        env={**env, "DATABASE_PATH": str(tmp_path / "wheel.sqlite3")},
+    )  # fmt: skip
+    assert checked.returncode == 0, checked.stderr
+    assert "integrity ok" in checked.stdout
 
 
 def test_version() -> None:
