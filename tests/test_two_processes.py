@@ -37,27 +37,38 @@ class Bot:
 
 
 async def spawn_run(
-    api: FakeBotAPI, database: Path, name: str, *args: str, **extra_env: str
+    api: FakeBotAPI,
+    database: Path | str,
+    name: str,
+    *args: str,
+    folder: Path | None = None,
+    **extra_env: str,
 ) -> tuple[asyncio.subprocess.Process, Path]:
-    """`cso-bot run *args` on api and the database file given (webhook mode and Redis only if
-    extra_env says so); its log goes to <name>.log beside the database."""
+    """`cso-bot run *args` on api and the database given: an SQLite file, or a PostgreSQL URL
+    (webhook mode and Redis only if extra_env says so); its log goes to <name>.log in `folder`
+    (by default beside the database file)."""
     env = {
         **os.environ,
         "BOT_TOKEN": api.token,
         "TELEGRAM_API_URL": api.url,
-        "DATABASE_PATH": str(database),
         "PLAN_FILE": str(ROOT / "data" / "annex4.yaml"),
         "COORDINATOR_IDS": "1",
         "LOG_LEVEL": "INFO",
     }
-    for setting in ("WEBHOOK_URL", "WEBHOOK_SECRET", "REDIS_URL"):
+    for setting in ("WEBHOOK_URL", "WEBHOOK_SECRET", "REDIS_URL", "DATABASE_URL"):
         env.pop(setting, None)
+    if isinstance(database, Path):
+        env["DATABASE_PATH"] = str(database)
+        folder = folder or database.parent
+    else:
+        env["DATABASE_URL"] = database
+    assert folder is not None, "a PostgreSQL database needs a folder for the log"
     env.update(extra_env)
-    log = database.parent / f"{name}.log"
+    log = folder / f"{name}.log"
     with log.open("wb") as out:
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot.cli", "run", *args,
-            cwd=str(database.parent), env=env, stdout=out, stderr=asyncio.subprocess.STDOUT,
+            cwd=str(folder), env=env, stdout=out, stderr=asyncio.subprocess.STDOUT,
         )  # fmt: skip
     return process, log
 

@@ -1,8 +1,9 @@
-"""Two `cso-bot run` webhook workers on one database file and one Redis, as behind a proxy.
+"""Two `cso-bot run` webhook workers on one database and one Redis, as behind a proxy.
 
 Updates are posted to the workers' webhooks (alternately, or to both at once) with the secret
 header, as Telegram through nginx would; both answer through one fake Bot API that enforces
 Telegram's 30 messages a second. Each child's log goes to a file, shown when a test fails.
+The database is an SQLite file and a PostgreSQL server in turn (the `backend` fixture).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import asyncio
 import signal
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,7 +26,7 @@ from fakes.bot_api import FakeBotAPI
 from fakes.servers import NginxProxy, free_port
 from tests.servers import start_or_skip
 from tests.test_two_processes import Bot as Process
-from tests.test_two_processes import rows, spawn_run, stop_bot
+from tests.test_two_processes import spawn_run, stop_bot
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "123456:WORKERS-token"
@@ -44,11 +46,11 @@ class Worker(Process):
 
 
 async def start_worker(
-    api: FakeBotAPI, database: Path, redis_url: str, name: str, *extra: str
+    api: FakeBotAPI, shared: Shared, redis_url: str, name: str, *extra: str
 ) -> Worker:
     port = free_port()
     process, log = await spawn_run(
-        api, database, name, *extra,
+        api, shared.target, name, *extra, folder=shared.folder,
         WEBHOOK_URL="https://bot.example.org/webhook", WEBHOOK_SECRET=SECRET,
         WEBHOOK_HOST="127.0.0.1", WEBHOOK_PORT=str(port), REDIS_URL=redis_url,
         LEADER_LEASE=str(LEASE),
@@ -129,27 +131,42 @@ async def poster(api: FakeBotAPI) -> AsyncIterator[Poster]:
     await poster.close()
 
 
+@dataclass(frozen=True)
+class Shared:
+    """The database both workers use (a file or a URL) and the folder of their logs."""
+
+    target: Path | str
+    folder: Path
+
+    async def rows(self, sql: str) -> list[tuple[object, ...]]:
+        db = await Database.open(self.target)
+        try:
+            async with db.read() as repo:
+                return [tuple(row) for row in await repo.conn.fetch_all(sql)]
+        finally:
+            await db.close()
+
+
 @pytest.fixture
-async def database(tmp_path: Path) -> Path:
-    """The shared file, migrated, with a verified organisation MEMBER belongs to."""
-    path = tmp_path / "shared.sqlite3"
-    db = await Database.open(path)
+async def shared(database_target: Path | str, tmp_path: Path) -> Shared:
+    """The shared database, migrated, with a verified organisation MEMBER belongs to."""
+    db = await Database.open(database_target)
     try:
         async with db.transaction() as repo:
             org = await repo.organisations.create("ГО «Рух»", edrpou="14360570", status="verified")
             await repo.memberships.request(MEMBER, org.id, approved=True)
     finally:
         await db.close()
-    return path
+    return Shared(database_target, tmp_path)
 
 
 @pytest.fixture
 async def workers(
-    api: FakeBotAPI, database: Path, redis_url: str
+    api: FakeBotAPI, shared: Shared, redis_url: str
 ) -> AsyncIterator[tuple[Worker, Worker]]:
     first, second = await asyncio.gather(
-        start_worker(api, database, redis_url, "first"),
-        start_worker(api, database, redis_url, "second"),
+        start_worker(api, shared, redis_url, "first"),
+        start_worker(api, shared, redis_url, "second"),
     )
     try:
         yield first, second
@@ -163,7 +180,7 @@ async def workers(
 
 
 async def test_a_dialog_begun_on_one_worker_is_finished_on_the_other_and_stored_once(
-    workers: tuple[Worker, Worker], poster: Poster, database: Path
+    workers: tuple[Worker, Worker], poster: Poster, shared: Shared
 ) -> None:
     steps: list[str | tuple[str, str]] = [
         "/activity", "2.4.4", "10.10.2024", "Міський форум ІГС", ("tap", "Пропустити"),
@@ -179,17 +196,17 @@ async def test_a_dialog_begun_on_one_worker_is_finished_on_the_other_and_stored_
     taps = [poster.tap(MEMBER, "Надіслати"), poster.tap(MEMBER, "Надіслати")]
     await asyncio.gather(*(poster.post(w, tap) for w, tap in zip(workers, taps, strict=True)))
     deadline = time.monotonic() + 30
-    while rows(database, "SELECT count(*) FROM received_updates WHERE handled_at IS NULL") != [
+    while await shared.rows("SELECT count(*) FROM received_updates WHERE handled_at IS NULL") != [
         (0,)
     ]:
         assert time.monotonic() < deadline, "updates left unhandled"
         await asyncio.sleep(0.2)
-    reports = rows(database, "SELECT title FROM activities")
+    reports = await shared.rows("SELECT title FROM activities")
     assert reports == [("Міський форум ІГС",)], reports
 
 
 async def test_100_people_writing_to_both_workers_at_once_lose_nothing(
-    workers: tuple[Worker, Worker], poster: Poster, api: FakeBotAPI, database: Path
+    workers: tuple[Worker, Worker], poster: Poster, api: FakeBotAPI, shared: Shared
 ) -> None:
     first, second = workers
     people = range(5001, 5101)
@@ -219,7 +236,7 @@ async def test_100_people_writing_to_both_workers_at_once_lose_nothing(
     elapsed = time.monotonic() - started
     await asyncio.sleep(1.0)  # a duplicate answer would arrive about now
     assert all(answered(p) == 2 for p in people), {p: answered(p) for p in people}
-    handled = rows(database, "SELECT count(*), count(handled_at) FROM received_updates")
+    handled = await shared.rows("SELECT count(*), count(handled_at) FROM received_updates")
     assert handled == [(200, 200)], handled
     # The one budget in Redis kept both workers together under the API's 30/s.
     assert api.too_many_requests == 0, api.too_many_requests
@@ -241,12 +258,12 @@ async def _leader_pid(redis: Redis) -> int:
 
 
 async def test_killing_the_leader_hands_the_schedule_to_the_other(
-    api: FakeBotAPI, database: Path, redis_url: str
+    api: FakeBotAPI, shared: Shared, redis_url: str
 ) -> None:
     """A newsletter left 'sending' is resumed by the leader; SIGKILL it mid-send: the other
     worker takes the lease within the lease period and finishes the send."""
     subscribers = range(30_001, 30_151)
-    db = await Database.open(database)
+    db = await Database.open(shared.target)
     try:
         async with db.transaction() as repo:
             for chat in subscribers:
@@ -259,8 +276,8 @@ async def test_killing_the_leader_hands_the_schedule_to_the_other(
         await db.close()
     redis = Redis.from_url(redis_url)
     workers = await asyncio.gather(
-        start_worker(api, database, redis_url, "first"),
-        start_worker(api, database, redis_url, "second"),
+        start_worker(api, shared, redis_url, "first"),
+        start_worker(api, shared, redis_url, "second"),
     )
     try:
         leader_pid = await _leader_pid(redis)
@@ -292,7 +309,9 @@ async def test_killing_the_leader_hands_the_schedule_to_the_other(
     copies = [api.sent_count[s] for s in subscribers]
     # At worst the few sends in flight at the kill go twice (as after any crash).
     assert all(c >= 1 for c in copies) and sum(c - 1 for c in copies) <= 8, copies
-    assert rows(database, f"SELECT status FROM newsletters WHERE id = {newsletter}") == [("sent",)]
+    assert await shared.rows(f"SELECT status FROM newsletters WHERE id = {newsletter}") == [
+        ("sent",)
+    ]
     print(f"\nleader killed: the other led after {took:.1f} s (lease {LEASE:g} s)")
 
 
@@ -304,8 +323,8 @@ async def _leader_pid_after(redis: Redis, dead: int) -> int:
     return pid
 
 
-async def test_a_pure_worker_never_leads(api: FakeBotAPI, database: Path, redis_url: str) -> None:
-    worker = await start_worker(api, database, redis_url, "pure", "--no-scheduler")
+async def test_a_pure_worker_never_leads(api: FakeBotAPI, shared: Shared, redis_url: str) -> None:
+    worker = await start_worker(api, shared, redis_url, "pure", "--no-scheduler")
     redis = Redis.from_url(redis_url)
     try:
         await asyncio.sleep(LEASE)
