@@ -50,6 +50,7 @@ from magic_filter import MagicFilter
 from handlers import commands
 from handlers.callbacks import MenuAction, MenuCb
 from handlers.reply import answer, drop_keyboard, shorten
+from handlers.routing import TYPED, Inline
 from plan.validation import InputError, clean_text
 
 CONFIRM = "confirm"  # every form ends with its summary, a step of this name
@@ -629,7 +630,7 @@ class Form(Generic[D]):
         the engine's catch-alls are filtered by state and come last in `register_fallbacks`.
         """
         cb, filling = self.callback, self.filling()
-        typed = ~F.text.startswith("/")  # commands still work inside a dialog
+        typed = TYPED  # commands still work inside a dialog
         router.message.register(self.on_cancel, commands.CANCEL.filter, filling)
         router.callback_query.register(self.on_cancel, cb.filter(F.action == Act.cancel), filling)
         if self.ask_before_discard:
@@ -643,7 +644,10 @@ class Form(Generic[D]):
         for step in self.steps:
             if step.read is not None:
                 router.message.register(
-                    self.on_answer, StateFilter(self.state_of(step.name)), step.accepts, typed
+                    self.on_answer,
+                    StateFilter(self.state_of(step.name)),
+                    Inline(step.accepts),
+                    typed,
                 )
         router.callback_query.register(self.on_pick, cb.filter(F.action == Act.pick), filling)
         router.callback_query.register(self.on_skip, cb.filter(F.action == Act.skip), filling)
@@ -654,7 +658,7 @@ class Form(Generic[D]):
 
     def register_fallbacks(self, router: Router) -> None:
         """Anything else typed inside the dialog gets the question again (register last)."""
-        typed = ~F.text.startswith("/")
+        typed = TYPED
         router.message.register(self.on_unexpected, self.filling(), typed)
         if self.ask_before_discard:
             router.message.register(self.on_still_cancelling, self.cancelling(), typed)
