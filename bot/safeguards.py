@@ -34,6 +34,7 @@ from aiogram.utils.i18n import gettext as _
 
 from db import UserRecord, cannot_save
 from handlers.fallback import on_stale_button
+from handlers.routing import Inline
 from scheduler.priority import Priority, sending_as
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ async def _handle_as_reply(handler: Handler, event: TelegramObject, data: dict[s
         return await handler(event, data)
 
 
-def carries_huge_number(query: CallbackQuery) -> bool:
+async def carries_huge_number(query: CallbackQuery) -> bool:
     return any(
         abs(int(part)) > SQLITE_MAX_INTEGER
         for part in (query.data or "").split(":")
@@ -71,14 +72,16 @@ def carries_huge_number(query: CallbackQuery) -> bool:
 
 def build_router() -> Router:
     router = Router(name=__name__)
-    not_private = F.chat.type != "private"
+    not_private = Inline(F.chat.type != "private")
     router.my_chat_member.register(
         on_added_to_group, ChatMemberUpdatedFilter(JOIN_TRANSITION), not_private
     )
     router.my_chat_member.register(_ignore)  # removed, promoted, private block: nothing to say
     router.message.register(_ignore, not_private)
-    router.message.register(_ignore, F.from_user.is_(None))
-    router.callback_query.register(on_button_outside_private, F.message.chat.type != "private")
+    router.message.register(_ignore, Inline(F.from_user.is_(None)))
+    router.callback_query.register(
+        on_button_outside_private, Inline(F.message.chat.type != "private")
+    )
     router.callback_query.register(on_stale_button, carries_huge_number)
     return router
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from handlers.reply import answer, echo
+from handlers.routing import COMMAND_TEXT
 from handlers.start import main_menu
 
 
@@ -35,7 +36,7 @@ async def on_stale_button(query: CallbackQuery) -> None:
 
 def build_router() -> Router:
     router = Router(name=__name__)
-    router.message.register(on_unknown_command, F.text.startswith("/"))
+    router.message.register(on_unknown_command, COMMAND_TEXT)
     router.message.register(on_other_message)
     router.callback_query.register(on_stale_button)
     return router

@@ -6,22 +6,20 @@ from aiogram import F, Router
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from db import Database
 from handlers import commands
 from handlers.callbacks import LanguageCb, MenuAction, MenuCb
+from handlers.keyboards import button, grid, per_locale
 from handlers.reply import answer, show
 from handlers.start import main_menu
 
 LANGUAGES = {"uk": "🇺🇦 Українська", "en": "🇬🇧 English"}
 
 
+@per_locale
 def language_keyboard() -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for code, name in LANGUAGES.items():
-        builder.button(text=name, callback_data=LanguageCb(code=code))
-    return builder.as_markup()
+    return grid([button(name, LanguageCb(code=code)) for code, name in LANGUAGES.items()], 2)
 
 
 def language_prompt() -> str:

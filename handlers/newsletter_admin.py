@@ -20,6 +20,7 @@ from handlers import commands
 from handlers.forms.errors import characters
 from handlers.reply import answer, drop_keyboard
 from handlers.roles import COORDINATOR, HasRole, guard, refuse_non_coordinator
+from handlers.routing import TYPED
 from scheduler.newsletter.delivery import cancel_newsletter, pause_newsletter
 from scheduler.newsletter.job import Newsletter
 from scheduler.newsletter.keyboards import IssueAction, NewsletterCb
@@ -240,7 +241,7 @@ def build_router() -> Router:
     coordinators.message.register(
         on_intro_cancel, commands.CANCEL.filter, StateFilter(IntroForm.text)
     )
-    coordinators.message.register(on_intro, StateFilter(IntroForm.text), ~F.text.startswith("/"))
+    coordinators.message.register(on_intro, StateFilter(IntroForm.text), TYPED)
     # Everyone else: a refusal, and nothing changes (a router tries its own handlers before its
     # children's, so this is a child placed after the coordinators').
     others = Router(name=f"{__name__}.others")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from html import escape
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
@@ -27,6 +27,7 @@ from handlers.review_views import (
     status_label,
 )
 from handlers.roles import COORDINATOR, HasRole, guard, refuse_non_coordinator
+from handlers.routing import TYPED
 from plan import Plan
 from plan.clock import Clock
 from plan.progress import IndicatorProgress, met_pairs, newly_met, plan_progress
@@ -352,12 +353,8 @@ def build_router() -> Router:
         commands.CANCEL.filter,
         StateFilter(ReviewForm.comment, ReviewForm.original),
     )
-    coordinators.message.register(
-        on_comment, StateFilter(ReviewForm.comment), ~F.text.startswith("/")
-    )
-    coordinators.message.register(
-        on_original, StateFilter(ReviewForm.original), ~F.text.startswith("/")
-    )
+    coordinators.message.register(on_comment, StateFilter(ReviewForm.comment), TYPED)
+    coordinators.message.register(on_original, StateFilter(ReviewForm.original), TYPED)
     # Everyone else: a clear refusal, and nothing changes. (A router tries its own handlers
     # before its children's, so this is a child router placed after the coordinators'.)
     others = Router(name=f"{__name__}.others")

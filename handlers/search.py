@@ -18,6 +18,7 @@ from handlers.plan_views import (
     years,
 )
 from handlers.reply import answer, echo, show
+from handlers.routing import TEXT, TYPED
 from plan import Plan
 from plan.plans import Plans
 from plan.search import MeasureSearch
@@ -100,5 +101,5 @@ def build_router() -> Router:
     router = Router(name=__name__)
     router.message.register(cmd_search, commands.SEARCH.filter)
     router.callback_query.register(on_search_menu, MenuCb.filter(F.action == MenuAction.search))
-    router.message.register(on_plain_text, StateFilter(None), F.text, ~F.text.startswith("/"))
+    router.message.register(on_plain_text, StateFilter(None), TEXT, TYPED)
     return router

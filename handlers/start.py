@@ -7,31 +7,33 @@ from aiogram.filters import CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers import commands, events
 from handlers.callbacks import MenuAction, MenuCb
 from handlers.events.callbacks import EventAction, EventCb
 from handlers.forms import offer_kept
+from handlers.keyboards import button, grid, per_locale
 from handlers.newsletters import MenuChoice, NewsletterMenuCb
 from handlers.reply import answer, show
 
 
+@per_locale
 def main_menu() -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for text, action in (
-        (_("📋 The plan"), MenuAction.plan),
-        (_("🔎 Search"), MenuAction.search),
-        (_("🏛 Who is responsible"), MenuAction.bodies),
-        (_("💰 Funding"), MenuAction.funding),
-        (_("🌐 Мова / Language"), MenuAction.language),
-        (_("❓ Help"), MenuAction.help),
-    ):
-        builder.button(text=text, callback_data=MenuCb(action=action))
-    builder.button(text=_("📅 Events"), callback_data=EventCb(action=EventAction.list))
-    builder.button(text=_("📰 Newsletter"), callback_data=NewsletterMenuCb(action=MenuChoice.menu))
-    builder.adjust(2)
-    return builder.as_markup()
+    """The main menu, the same for everyone who reads a language: built once per locale."""
+    buttons = [
+        button(text, MenuCb(action=action))
+        for text, action in (
+            (_("📋 The plan"), MenuAction.plan),
+            (_("🔎 Search"), MenuAction.search),
+            (_("🏛 Who is responsible"), MenuAction.bodies),
+            (_("💰 Funding"), MenuAction.funding),
+            (_("🌐 Мова / Language"), MenuAction.language),
+            (_("❓ Help"), MenuAction.help),
+        )
+    ]
+    buttons.append(button(_("📅 Events"), EventCb(action=EventAction.list)))
+    buttons.append(button(_("📰 Newsletter"), NewsletterMenuCb(action=MenuChoice.menu)))
+    return grid(buttons, 2)
 
 
 def welcome_text() -> str:

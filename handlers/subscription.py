@@ -12,6 +12,7 @@ from aiogram.utils.i18n import gettext as _
 from db import Database, SubscribeResult, UnsubscribeResult
 from handlers import commands
 from handlers.reply import answer
+from handlers.routing import Inline
 from plan.clock import Clock
 from scheduler.newsletter.keyboards import UnsubscribeCb
 
@@ -77,7 +78,7 @@ async def on_unsubscribe_button(
 
 def build_router() -> Router:
     router = Router(name=__name__)
-    private = F.chat.type == ChatType.PRIVATE
+    private = Inline(F.chat.type == ChatType.PRIVATE)
     router.message.register(cmd_subscribe, commands.SUBSCRIBE.filter, private)
     router.message.register(cmd_unsubscribe, commands.UNSUBSCRIBE.filter, private)
     router.callback_query.register(on_unsubscribe_button, UnsubscribeCb.filter())

@@ -9,6 +9,7 @@ from handlers import commands
 from handlers.coordinators import manage
 from handlers.coordinators.keyboards import CoordAction, CoordCb
 from handlers.roles import COORDINATOR, HasRole, guard, refuse_non_coordinator
+from handlers.routing import TEXT, TYPED, Inline
 
 __all__ = ["CoordCb", "build_router"]
 
@@ -25,9 +26,9 @@ def build_router() -> Router:
     )
     desk.message.register(manage.on_add_cancel, commands.CANCEL.filter, adding)
     # Telegram's «choose a person» answer and a forwarded message name the person; so does an id.
-    desk.message.register(manage.on_user_id, adding, F.users_shared)
-    desk.message.register(manage.on_user_id, adding, F.forward_origin)
-    desk.message.register(manage.on_user_id, adding, F.text, ~F.text.startswith("/"))
+    desk.message.register(manage.on_user_id, adding, Inline(F.users_shared))
+    desk.message.register(manage.on_user_id, adding, Inline(F.forward_origin))
+    desk.message.register(manage.on_user_id, adding, TEXT, TYPED)
     desk.callback_query.register(manage.on_remove, CoordCb.filter(F.action == CoordAction.remove))
     desk.callback_query.register(
         manage.on_remove_confirmed, CoordCb.filter(F.action == CoordAction.remove_yes)

@@ -25,6 +25,7 @@ from handlers.roles import (
     guard,
     refuse_non_coordinator,
 )
+from handlers.routing import TYPED
 from scheduler.reminders import ReportEventCb
 
 __all__ = ["build_router", "cmd_start_event", "on_not_member"]
@@ -59,12 +60,8 @@ def build_router() -> Router:
     )
     moving = StateFilter(admin.EventMove.starts, admin.EventMove.ends)
     coordinators.message.register(admin.on_move_cancel, commands.CANCEL.filter, moving)
-    coordinators.message.register(
-        admin.on_move_starts, StateFilter(admin.EventMove.starts), ~F.text.startswith("/")
-    )
-    coordinators.message.register(
-        admin.on_move_ends, StateFilter(admin.EventMove.ends), ~F.text.startswith("/")
-    )
+    coordinators.message.register(admin.on_move_starts, StateFilter(admin.EventMove.starts), TYPED)
+    coordinators.message.register(admin.on_move_ends, StateFilter(admin.EventMove.ends), TYPED)
 
     # Everyone else pressing a coordinator's button: a refusal, and nothing changes.
     others = Router(name=f"{__name__}.others")

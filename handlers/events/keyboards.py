@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from db.events import EventRecord
 from handlers.events.callbacks import EventAction, EventCb
+from handlers.keyboards import button, column, grid
 from handlers.plan_views import back_to_menu
 from handlers.reply import shorten
 from plan import Plan
@@ -22,77 +23,57 @@ def _marked(label: str, active: bool) -> str:
 def list_keyboard(
     plan: Plan, shown: list[EventRecord], page: int, pages: int, f: str
 ) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    sizes: list[int] = []
-    for event in shown:
-        builder.button(
-            text=shorten(f"№{event.id} {event.title}", 40),
-            callback_data=EventCb(action=EventAction.open, id=event.id),
+    buttons = [
+        button(
+            shorten(f"№{event.id} {event.title}", 40),
+            EventCb(action=EventAction.open, id=event.id),
         )
-        sizes.append(1)
+        for event in shown
+    ]
+    sizes = [1] * len(buttons)
     nav = 0
     if page > 0:
-        builder.button(
-            text="◀", callback_data=EventCb(action=EventAction.list, page=page - 1, f=f)
-        )
+        buttons.append(button("◀", EventCb(action=EventAction.list, page=page - 1, f=f)))
         nav += 1
     if page < pages - 1:
-        builder.button(
-            text="▶", callback_data=EventCb(action=EventAction.list, page=page + 1, f=f)
-        )
+        buttons.append(button("▶", EventCb(action=EventAction.list, page=page + 1, f=f)))
         nav += 1
     if nav:
         sizes.append(nav)
-    builder.button(text=_marked(_("All"), not f), callback_data=EventCb(action=EventAction.list))
+    buttons.append(button(_marked(_("All"), not f), EventCb(action=EventAction.list)))
     for direction in plan.directions:
         key = f"d-{direction.code}"
-        builder.button(
-            text=_marked(_("Direction {code}").format(code=direction.code), f == key),
-            callback_data=EventCb(action=EventAction.list, f=key),
-        )
+        label = _marked(_("Direction {code}").format(code=direction.code), f == key)
+        buttons.append(button(label, EventCb(action=EventAction.list, f=key)))
     sizes.append(1 + len(plan.directions))
     # /events is also opened from the main menu: the way back to it.
-    builder.add(back_to_menu())
+    buttons.append(back_to_menu())
     sizes.append(1)
-    builder.adjust(*sizes)
-    return builder.as_markup()
+    return grid(buttons, *sizes)
 
 
 def card_keyboard(
     event: EventRecord, mine: str | None, is_open: bool, coordinator: bool
 ) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
+    def act(text: str, action: EventAction) -> InlineKeyboardButton:
+        return button(text, EventCb(action=action, id=event.id))
+
+    buttons: list[InlineKeyboardButton] = []
     if is_open and mine is None:
         full = event.capacity is not None and event.going >= event.capacity
         if full:
-            builder.button(
-                text=_("⏳ Join the waiting list"),
-                callback_data=EventCb(action=EventAction.wait, id=event.id),
-            )
+            buttons.append(act(_("⏳ Join the waiting list"), EventAction.wait))
         else:
-            builder.button(
-                text=_("✋ I'll come"), callback_data=EventCb(action=EventAction.go, id=event.id)
-            )
+            buttons.append(act(_("✋ I'll come"), EventAction.go))
     if is_open and mine is not None:
-        builder.button(
-            text=_("↩ I won't come"), callback_data=EventCb(action=EventAction.leave, id=event.id)
-        )
+        buttons.append(act(_("↩ I won't come"), EventAction.leave))
     if event.status == "approved":
-        builder.button(
-            text=_("📅 Add to calendar"),
-            callback_data=EventCb(action=EventAction.ics, id=event.id),
-        )
+        buttons.append(act(_("📅 Add to calendar"), EventAction.ics))
     if coordinator and is_open:
-        builder.button(
-            text=_("🕑 Move"), callback_data=EventCb(action=EventAction.move, id=event.id)
-        )
-        builder.button(
-            text=_("❌ Cancel the event"),
-            callback_data=EventCb(action=EventAction.drop, id=event.id),
-        )
-    builder.button(text=_("◀ Events"), callback_data=EventCb(action=EventAction.list))
-    builder.adjust(1)
-    return builder.as_markup()
+        buttons.append(act(_("🕑 Move"), EventAction.move))
+        buttons.append(act(_("❌ Cancel the event"), EventAction.drop))
+    buttons.append(button(_("◀ Events"), EventCb(action=EventAction.list)))
+    return column(buttons)
 
 
 def decision_keyboard(event_id: int) -> InlineKeyboardMarkup:

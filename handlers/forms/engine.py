@@ -44,12 +44,13 @@ from aiogram.types import (
     TelegramObject,
 )
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from magic_filter import MagicFilter
 
 from handlers import commands
 from handlers.callbacks import MenuAction, MenuCb
+from handlers.keyboards import button, column, grid
 from handlers.reply import answer, drop_keyboard, shorten
+from handlers.routing import TYPED, Inline
 from plan.validation import InputError, clean_text
 
 CONFIRM = "confirm"  # every form ends with its summary, a step of this name
@@ -319,16 +320,16 @@ class Form(Generic[D]):
     def keyboard(self, step: Step[D], question: Question) -> InlineKeyboardMarkup:
         if question.markup is not None:
             return question.markup
-        builder = InlineKeyboardBuilder()
-        for label, value in question.buttons:
-            # Labels are plain text (a title, a name someone typed): cut, never escaped.
-            builder.button(text=shorten(label), callback_data=self.button(Act.pick, value))
+        # Labels are plain text (a title, a name someone typed): cut, never escaped.
+        buttons = [
+            button(shorten(label), self.button(Act.pick, value))
+            for label, value in question.buttons
+        ]
         if step.skip is not None:
             label = step.skip.label() if step.skip.label else _("Skip ➡")
-            builder.button(text=label, callback_data=self.button(Act.skip))
-        builder.button(text=_("✖ Cancel"), callback_data=self.button(Act.cancel))
-        builder.adjust(1)
-        return builder.as_markup()
+            buttons.append(button(label, self.button(Act.skip)))
+        buttons.append(button(_("✖ Cancel"), self.button(Act.cancel)))
+        return column(buttons)
 
     def question(self, turn: Turn[D], step: Step[D]) -> tuple[str, InlineKeyboardMarkup]:
         asked = step.ask(turn)
@@ -453,10 +454,8 @@ class Form(Generic[D]):
             await drafts.set_data(kept)
 
     def _kept_keyboard(self, slot: str, *buttons: tuple[str, Kept]) -> InlineKeyboardMarkup:
-        builder = InlineKeyboardBuilder()
-        for text, action in buttons:
-            builder.button(text=text, callback_data=KeptCb(action=action, slot=slot))
-        return builder.as_markup()
+        kept = [button(text, KeptCb(action=action, slot=slot)) for text, action in buttons]
+        return grid(kept, 8)
 
     async def offer(self, message: Message, state: FSMContext, slot: str | None = None) -> bool:
         """Ask whether to continue a kept draft (`slot`, else each of this form's), if any."""
@@ -560,10 +559,14 @@ class Form(Generic[D]):
         await self.repeat(await self.turn(state, message, deps), step)
 
     def _discard_question(self) -> tuple[str, InlineKeyboardMarkup]:
-        builder = InlineKeyboardBuilder()
-        builder.button(text=_("Yes, discard it"), callback_data=self.button(Act.discard))
-        builder.button(text=_("No, continue"), callback_data=self.button(Act.resume))
-        return self.texts.discard_question(), builder.as_markup()
+        keyboard = grid(
+            [
+                button(_("Yes, discard it"), self.button(Act.discard)),
+                button(_("No, continue"), self.button(Act.resume)),
+            ],
+            2,
+        )
+        return self.texts.discard_question(), keyboard
 
     async def on_cancel(self, event: Message | CallbackQuery, state: FSMContext) -> None:
         """Remember the step the dialog was at, then ask before anything entered is lost."""
@@ -629,7 +632,7 @@ class Form(Generic[D]):
         the engine's catch-alls are filtered by state and come last in `register_fallbacks`.
         """
         cb, filling = self.callback, self.filling()
-        typed = ~F.text.startswith("/")  # commands still work inside a dialog
+        typed = TYPED  # commands still work inside a dialog
         router.message.register(self.on_cancel, commands.CANCEL.filter, filling)
         router.callback_query.register(self.on_cancel, cb.filter(F.action == Act.cancel), filling)
         if self.ask_before_discard:
@@ -643,7 +646,10 @@ class Form(Generic[D]):
         for step in self.steps:
             if step.read is not None:
                 router.message.register(
-                    self.on_answer, StateFilter(self.state_of(step.name)), step.accepts, typed
+                    self.on_answer,
+                    StateFilter(self.state_of(step.name)),
+                    Inline(step.accepts),
+                    typed,
                 )
         router.callback_query.register(self.on_pick, cb.filter(F.action == Act.pick), filling)
         router.callback_query.register(self.on_skip, cb.filter(F.action == Act.skip), filling)
@@ -654,7 +660,7 @@ class Form(Generic[D]):
 
     def register_fallbacks(self, router: Router) -> None:
         """Anything else typed inside the dialog gets the question again (register last)."""
-        typed = ~F.text.startswith("/")
+        typed = TYPED
         router.message.register(self.on_unexpected, self.filling(), typed)
         if self.ask_before_discard:
             router.message.register(self.on_still_cancelling, self.cancelling(), typed)

@@ -11,6 +11,7 @@ from handlers import commands
 from handlers.organisations import manage, review
 from handlers.organisations.keyboards import ManageAction, OrgManageCb, OrgReviewCb
 from handlers.roles import COORDINATOR, HasRole, guard, refuse_non_coordinator
+from handlers.routing import TEXT, TYPED
 
 __all__ = ["OrgManageCb", "OrgReviewCb", "build_router", "on_not_coordinator"]
 
@@ -31,7 +32,7 @@ def build_router() -> Router:
     desk.callback_query.register(review.on_review, OrgReviewCb.filter())
     refusing = StateFilter(review.RefusalForm.reason)
     desk.message.register(review.on_reason_cancel, commands.CANCEL.filter, refusing)
-    desk.message.register(review.on_reason, refusing, F.text, ~F.text.startswith("/"))
+    desk.message.register(review.on_reason, refusing, TEXT, TYPED)
     desk.callback_query.register(
         manage.on_deactivate, OrgManageCb.filter(F.action == ManageAction.deactivate_yes)
     )
@@ -41,7 +42,7 @@ def build_router() -> Router:
     desk.callback_query.register(manage.on_manage, OrgManageCb.filter())
     editing = StateFilter(manage.OrgEditForm.value)
     desk.message.register(manage.on_edit_cancel, commands.CANCEL.filter, editing)
-    desk.message.register(manage.on_value, editing, F.text, ~F.text.startswith("/"))
+    desk.message.register(manage.on_value, editing, TEXT, TYPED)
     # Whoever gets past the desk is not a coordinator: refuse clearly, change nothing. (A
     # router's own handlers run before its sub-routers', so the refusals are a sub-router too.)
     others = Router(name=f"{__name__}.others")
