@@ -79,6 +79,13 @@ class Database:
                 await self._writer.commit()
 
     @asynccontextmanager
+    async def single_statement(self) -> AsyncIterator[Repositories]:
+        """A unit of work of ONE write statement, which SQLite commits by itself (autocommit):
+        one trip to the driver's thread instead of three (BEGIN, the statement, COMMIT)."""
+        async with self._write_lock:
+            yield Repositories(self._writer)
+
+    @asynccontextmanager
     async def read(self) -> AsyncIterator[Repositories]:
         """Read-only access to committed data."""
         yield Repositories(next(self._next_reader))
