@@ -31,13 +31,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.types import CallbackQuery, Chat, Message, MessageEntity, Update, User
 
-from bench.common import PLAN_FILE, emit, peak_rss_mb, percentile
+from bench.common import PLAN_FILE, TripCounter, emit, peak_rss_mb, percentile
 from bench.peer import build_peer
 from bot.app import App, build_app
 from bot.config import Secret, Settings
@@ -212,28 +211,6 @@ def new_bot(session: LocalSession) -> Bot:
     return Bot(
         "123456:BENCH-token", session=session, default=DefaultBotProperties(parse_mode="HTML")
     )
-
-
-class TripCounter:
-    """Counts trips to aiosqlite's threads (every query, fetch, BEGIN and COMMIT is one)."""
-
-    def __init__(self) -> None:
-        self.trips = 0
-        self._original = aiosqlite.Connection._execute
-
-    def __enter__(self) -> TripCounter:
-        original = self._original
-        counter = self
-
-        async def counted(conn: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
-            counter.trips += 1
-            return await original(conn, fn, *args, **kwargs)
-
-        aiosqlite.Connection._execute = counted  # type: ignore[method-assign]
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        aiosqlite.Connection._execute = self._original  # type: ignore[method-assign]
 
 
 def kind_of(step: Step, update: Update) -> str:

@@ -11,7 +11,7 @@ import asyncio
 import itertools
 import logging
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -37,6 +37,7 @@ class Database:
         self._next_reader = itertools.cycle(readers)
         self._write_lock = asyncio.Lock()
         self.schema_version = 0
+        self._after_commit: list[Callable[[], None]] = []
 
     @classmethod
     async def open(cls, path: str | Path) -> Database:
@@ -77,6 +78,13 @@ class Database:
                 raise
             else:
                 await self._writer.commit()
+                for listener in self._after_commit:
+                    listener()
+
+    def after_commit(self, listener: Callable[[], None]) -> None:
+        """Call listener after every unit of work of this process commits (caches of what the
+        data says drop their copies; `single_statement` writes only dialogs and calls none)."""
+        self._after_commit.append(listener)
 
     @asynccontextmanager
     async def single_statement(self) -> AsyncIterator[Repositories]:
