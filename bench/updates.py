@@ -9,9 +9,9 @@ database's thread per kind of update.
 
 Then, in several rounds, the very same Update objects go to three contestants, each fresh per
 round: ours (a new database), the peer (bench/peer.py: a small typical aiogram + aiosqlite bot)
-and a bare aiogram echo. They take turns chunk by chunk, in a rotating order, so load from
-elsewhere on the machine hits all three alike; the ratios ours/peer and ours/echo are from the
-summed busy time of all rounds.
+and a bare aiogram echo, the heap frozen after they are built as `cso-bot run` does. They take
+turns chunk by chunk, in a rotating order, so load from elsewhere on the machine hits all three
+alike; the ratios ours/peer and ours/echo are from the summed busy time of all rounds.
 
     python -m bench.updates [--updates 10000] [--users 500] [--rounds 3]
 """
@@ -41,6 +41,7 @@ from bench.peer import build_peer
 from bot.app import App, build_app
 from bot.config import Secret, Settings
 from bot.i18n import compile_catalogs
+from bot.run import settle_heap
 from fakes.session import LocalSession
 from formats.telegram_text import html_problem
 
@@ -89,8 +90,9 @@ REPORT: list[Step] = [
     ("tap", "Надіслати"),
     ("say", "/myreports"),
 ]
-# Steps inside the /activity dialog (between the command that starts it and the one after it).
-DIALOG_STEPS = frozenset(REPORT[1:12])
+# Steps inside the /activity dialog (between the command that starts it and the submit).
+DIALOG_STEPS = frozenset(REPORT[1:11])
+SUBMIT = REPORT[11]
 
 
 class Driver:
@@ -217,6 +219,8 @@ def kind_of(step: Step, update: Update) -> str:
     """The kind of update the round trips are reported by."""
     if step in DIALOG_STEPS:
         return "dialog step (/activity)"
+    if step == SUBMIT:
+        return "dialog submit (/activity)"
     if update.callback_query is not None:
         prefix = (update.callback_query.data or "").split(":")[0]
         return "plan button" if prefix == "p" else f"button {prefix}:"
@@ -346,6 +350,7 @@ async def run_rounds(
             Contestant("peer", peer_dp),
             Contestant("echo", bare_echo()),
         ]
+        settle_heap()  # as `cso-bot run` does once started
         try:
             for i, start in enumerate(range(0, len(updates), chunk)):
                 part = updates[start : start + chunk]

@@ -67,8 +67,9 @@ class Database:
             await conn.close()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Repositories]:
-        """A unit of work: everything inside commits together, or nothing does."""
+    async def transaction(self, *, quiet: bool = False) -> AsyncIterator[Repositories]:
+        """A unit of work: everything inside commits together, or nothing does. `quiet`: it
+        changes nothing an `after_commit` listener keeps (bookkeeping such as the journal's)."""
         async with self._write_lock:
             await self._writer.execute("BEGIN IMMEDIATE")
             try:
@@ -78,7 +79,7 @@ class Database:
                 raise
             else:
                 await self._writer.commit()
-                for listener in self._after_commit:
+                for listener in () if quiet else self._after_commit:
                     listener()
 
     def after_commit(self, listener: Callable[[], None]) -> None:

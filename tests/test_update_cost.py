@@ -3,10 +3,14 @@ state in front of its table, each user's profile in front of the users' tables."
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bench.common import TripCounter
-from bot.app import App
+from bot.app import App, build_app
+from bot.config import Secret, Settings
+from plan.clock import Clock
 from tests.conftest import COORDINATOR_ID, Chat, texts
-from tests.test_activity_reports import MEMBER_ID, member  # noqa: F401
+from tests.test_activity_reports import MEMBER_ID, _organisation, member  # noqa: F401
 
 
 async def _trips(chat: Chat, text: str) -> int:
@@ -52,3 +56,19 @@ async def test_the_chosen_language_holds_from_the_next_update(chat: Chat) -> Non
     await chat.send("/language")
     await chat.tap("English")
     assert "partnership plan" in texts(await chat.send("/start"))
+
+
+async def test_with_redis_a_worker_sees_another_worker_s_change_on_the_next_update(
+    settings: Settings, clock: Clock, redis_url: str
+) -> None:
+    shared = replace(settings, redis_url=Secret(redis_url))
+    first, second = await build_app(shared, clock), await build_app(shared, clock)
+    try:
+        person = Chat(first, MEMBER_ID)
+        assert "/register" in texts(await person.send("/activity"))
+        # The membership is approved through the other worker (its own database objects).
+        await _organisation(second, "ГО «Рух»", MEMBER_ID, "14360570")
+        assert "1.1.1" in texts(await person.send("/activity"))
+    finally:
+        await first.close()
+        await second.close()
