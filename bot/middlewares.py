@@ -27,10 +27,16 @@ class Profiles:
 
     The one rule of invalidation: every unit of work this process commits drops every copy
     (`Database.after_commit`). Language (/language), membership (registration, joining, review,
-    deactivation of an organisation), coordinators (/coordinators) and names all change in a
-    unit of work, so no change made here is ever missed, whichever feature makes it. Dialog
-    state is written outside units of work and keeps the copies. Changes made by another
-    process (a `cso-bot` command beside the bot) are seen after at most `ttl` seconds.
+    deactivation of an organisation) and coordinators (/coordinators) all change in a unit of
+    work, so no change made here is ever missed, whichever feature makes it. Only units of work
+    marked quiet keep the copies: the journal's bookkeeping, and a user's own first record and
+    names (written below, which change no one else's profile). Dialog state is written outside
+    units of work. Changes made by another process (a `cso-bot` command beside the bot) are
+    seen after at most `ttl` seconds.
+
+    The price of the one rule: any other write (a subscription, a report, an RSVP) drops every
+    copy too, so with many people each one's profile is mostly read again; marking such units
+    of work quiet where they are written would keep more.
 
     With REDIS_URL several workers answer the same people: a coordinator removed on one must
     lose the rights on the next update on any worker, so there `ttl` is 0: no cache.
@@ -91,14 +97,15 @@ class UserMiddleware(BaseMiddleware):
             else:
                 record, standing = kept
             names = (tg_user.first_name, tg_user.username)
+            # Quiet: a user's own record changes no one else's profile; this one is kept below.
             if record is None:
-                async with db.transaction() as repo:
+                async with db.transaction(quiet=True) as repo:
                     record = await repo.users.ensure(
                         tg_user.id, clock.now().astimezone(UTC), *names
                     )
             elif (record.first_name, record.username) != names:
                 # People are shown by these names: a write only when Telegram's differ.
-                async with db.transaction() as repo:
+                async with db.transaction(quiet=True) as repo:
                     await repo.users.rename(tg_user.id, *names)
                 record = replace(record, first_name=names[0], username=names[1])
             if self.profiles is not None:
