@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import aiosqlite
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
 PLAN_FILE = ROOT / "data" / "annex4.yaml"
@@ -71,3 +73,25 @@ def bench_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("WEBHOOK_URL", "WEBHOOK_SECRET")}
     env.update({"PLAN_FILE": str(PLAN_FILE), "LOG_LEVEL": "WARNING", **extra})
     return env
+
+
+class TripCounter:
+    """Counts trips to aiosqlite's threads (every query, fetch, BEGIN and COMMIT is one)."""
+
+    def __init__(self) -> None:
+        self.trips = 0
+        self._original = aiosqlite.Connection._execute
+
+    def __enter__(self) -> TripCounter:
+        original = self._original
+        counter = self
+
+        async def counted(conn: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+            counter.trips += 1
+            return await original(conn, fn, *args, **kwargs)
+
+        aiosqlite.Connection._execute = counted  # type: ignore[method-assign]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        aiosqlite.Connection._execute = self._original  # type: ignore[method-assign]

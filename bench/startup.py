@@ -1,7 +1,8 @@
 """Start-up: from spawning `cso-bot run` to its first getUpdates on a local fake Bot API.
 
-Also times the bare interpreter (`python -c pass`) and `import aiogram` in the same run, as the
-floor any aiogram bot pays, and the first answer to /start after the first getUpdates.
+Also times the bare interpreter (`python -c pass`) and `import aiogram` beside each start, as the
+floor any aiogram bot pays, the first answer to /start after the first getUpdates, and the
+process's resident memory once it is idle after that answer.
 
     python -m bench.startup [--runs 3]
 """
@@ -20,6 +21,8 @@ from typing import Any
 
 from bench.common import TOKEN, bench_env, emit
 from fakes.bot_api import FakeBotAPI
+
+IDLE_SECONDS = 2.0  # after the first answer, before the resident memory is read
 
 
 def _timed(*code: str) -> float:
@@ -61,29 +64,55 @@ async def one_start(directory: Path) -> dict[str, float]:
             except TimeoutError as e:
                 raise RuntimeError(f"no answer to /start:\n{log.read_text()[-3000:]}") from e
             answered = time.monotonic() - started
+            await asyncio.sleep(IDLE_SECONDS)
+            idle_rss = resident_mb(process.pid)
         finally:
             if process.returncode is None:
                 process.terminate()
                 await process.wait()
-    return {"to_first_getupdates_s": polling, "to_first_answer_s": answered}
+    return {
+        "to_first_getupdates_s": polling,
+        "to_first_answer_s": answered,
+        "idle_rss_mb": idle_rss,
+    }
+
+
+def resident_mb(pid: int) -> float:
+    """The process's resident memory now (VmRSS), in MB; NaN where /proc is not there."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
 
 
 async def main_async(runs: int) -> dict[str, Any]:
     interpreter = _timed("-c", "pass")
-    aiogram = _timed("-c", "import aiogram.types")
     results = []
     for n in range(runs):
+        # Each start beside its own timing of the imports, so load hits both alike.
+        imports = {
+            "import_aiogram_s": _timed("-c", "import aiogram"),
+            "import_aiogram_types_s": _timed("-c", "import aiogram.types"),
+        }
         with tempfile.TemporaryDirectory(prefix="cso-bench-start-") as tmp:
-            results.append(await one_start(Path(tmp)))
+            results.append({**await one_start(Path(tmp)), **imports})
         del n
     polls = [r["to_first_getupdates_s"] for r in results]
+    aiogram = statistics.median(r["import_aiogram_s"] for r in results)
+    aiogram_types = statistics.median(r["import_aiogram_types_s"] for r in results)
     return {
         "runs": results,
         "median_to_first_getupdates_s": statistics.median(polls),
         "median_to_first_answer_s": statistics.median(r["to_first_answer_s"] for r in results),
         "python_startup_s": interpreter,
-        "import_aiogram_types_s": aiogram,
+        "import_aiogram_types_s": aiogram_types,
+        "import_aiogram_s": aiogram,
         "ratio_to_import_aiogram": statistics.median(polls) / aiogram,
+        "ratio_to_import_aiogram_types": statistics.median(polls) / aiogram_types,
+        "median_idle_rss_mb": statistics.median(r["idle_rss_mb"] for r in results),
     }
 
 

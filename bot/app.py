@@ -21,7 +21,7 @@ from redis.asyncio import Redis
 
 from bot.config import Settings
 from bot.i18n import LOCALES, build_i18n
-from bot.middlewares import UserLocaleMiddleware, UserMiddleware
+from bot.middlewares import PROFILE_SECONDS, Profiles, UserLocaleMiddleware, UserMiddleware
 from bot.outgoing import OutgoingPath, SharedBudget
 from bot.safeguards import event_isolation, install_safeguards
 from bot.storage import DatabaseStorage
@@ -153,7 +153,8 @@ def build_dispatcher(
         ),
         site=SiteLinks(settings.web_public_url),  # the public website, when it is published
     )
-    dp.update.outer_middleware(UserMiddleware())
+    # With several workers (Redis) another one may change a profile: no cache there.
+    dp.update.outer_middleware(UserMiddleware(Profiles(db, ttl=0 if redis else PROFILE_SECONDS)))
     UserLocaleMiddleware(i18n).setup(dp)
     install_safeguards(dp)  # before the features: groups, odd ids, a database that cannot save
     dp.include_routers(*get_routers())

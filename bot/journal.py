@@ -42,7 +42,7 @@ class UpdateJournal:
         if not updates:
             return []
         rows = [(u.update_id, u.model_dump_json(exclude_unset=True)) for u in updates]
-        async with self.db.transaction() as repo:
+        async with self.db.transaction(quiet=True) as repo:
             fresh = set(await repo.received_updates.record(rows, self.clock.now()))
         return [u for u in updates if u.update_id in fresh]
 
@@ -60,7 +60,7 @@ class UpdateJournal:
         `orphans_only` (several workers share the journal): only those unfinished for
         ORPHAN_AFTER, since the others may be in another worker's hands right now."""
         now = self.clock.now()
-        async with self.db.transaction() as repo:
+        async with self.db.transaction(quiet=True) as repo:
             await repo.received_updates.forget_handled(now - KEEP_HANDLED)
             if orphans_only:
                 unfinished = await repo.received_updates.unfinished_before(now - ORPHAN_AFTER)
@@ -91,5 +91,5 @@ class UpdateJournal:
         except Exception:
             # Finished, badly: marked done all the same, or it would fail again at every start.
             log.exception("update %s failed", update.update_id)
-        async with self.db.transaction() as repo:
+        async with self.db.transaction(quiet=True) as repo:
             await repo.received_updates.done(update.update_id, self.clock.now())

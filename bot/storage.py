@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,32 +16,82 @@ from aiogram.fsm.storage.base import (
 )
 
 from db import Database
+from db.dialogs import encode
+
+CACHED_KEYS = 20_000  # dialogs kept in memory; an evicted one is read back from the table
 
 
 class DatabaseStorage(BaseStorage):
-    def __init__(self, db: Database, key_builder: KeyBuilder | None = None) -> None:
+    """Dialog state and data in the table `dialog_states`, with a write-through cache in front.
+
+    Every update asks for the state, so reading it from the table (a trip to the database
+    thread each time) was the largest part of an update's cost. The cache keeps, per key, the
+    state and the data exactly as stored (the JSON text, so a cached read gives what a read of
+    the table would: lists for tuples, string keys).
+
+    Why the cache cannot disagree with the table:
+    - every change is written first and enters the cache only once its statement committed
+      (one statement, committed by itself: `Database.single_statement`), so a handler goes on,
+      and answers, only after its dialog's change is durable. If the process dies after the
+      commit, the journal replays the unfinished update from the state it had reached; if it
+      dies before, from the state before: the table is never behind an answer the user saw;
+    - a failed write leaves the cache without the key, so the next read goes to the table;
+    - this process is the only writer of its dialogs: without REDIS_URL one process polls (or
+      serves the webhook of) the bot, and aiogram's event isolation hands one person's updates
+      to it one at a time. With REDIS_URL several workers share dialogs and `RedisStorage` is
+      used instead of this class.
+    """
+
+    def __init__(
+        self, db: Database, key_builder: KeyBuilder | None = None, size: int = CACHED_KEYS
+    ) -> None:
         self.db = db
         self.key_builder = key_builder or DefaultKeyBuilder(with_destiny=True)
+        self._size = size
+        self._cache: dict[str, tuple[str | None, str]] = {}
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
-        async with self.db.transaction() as repo:
-            await repo.dialogs.set_state(self.key_builder.build(key), value)
+        built = self.key_builder.build(key)
+        _, data = await self._load(built)
+        await self._save(built, value, data)
 
     async def get_state(self, key: StorageKey) -> str | None:
-        async with self.db.read() as repo:
-            state, _ = await repo.dialogs.get(self.key_builder.build(key))
+        state, _ = await self._load(self.key_builder.build(key))
         return state
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
-        async with self.db.transaction() as repo:
-            await repo.dialogs.set_data(self.key_builder.build(key), dict(data))
+        built = self.key_builder.build(key)
+        state, _ = await self._load(built)
+        await self._save(built, state, encode(dict(data)))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        async with self.db.read() as repo:
-            _, data = await repo.dialogs.get(self.key_builder.build(key))
-        return data
+        _, data = await self._load(self.key_builder.build(key))
+        loaded: dict[str, Any] = json.loads(data)
+        return loaded
 
     async def close(self) -> None:
         # The database belongs to the application, which closes it.
         return None
+
+    async def _load(self, key: str) -> tuple[str | None, str]:
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        async with self.db.read() as repo:
+            state, data = await repo.dialogs.get(key)
+        stored = (state, encode(data))
+        self._remember(key, stored)
+        return stored
+
+    async def _save(self, key: str, state: str | None, data: str) -> None:
+        self._cache.pop(key, None)  # a write that fails leaves the table as the only truth
+        async with self.db.single_statement() as repo:
+            await repo.dialogs.save(key, state, data)
+        self._remember(key, (state, data))
+
+    def _remember(self, key: str, stored: tuple[str | None, str]) -> None:
+        if len(self._cache) >= self._size:
+            # The oldest entry goes (dicts keep insertion order); it is read back if needed.
+            del self._cache[next(iter(self._cache))]
+        self._cache[key] = stored

@@ -15,7 +15,7 @@ import asyncio
 import itertools
 import logging
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, NoReturn
@@ -62,6 +62,7 @@ class Database:
         self._next_reader = itertools.cycle(drivers[1:]) if drivers else None
         self._write_lock = asyncio.Lock()
         self.schema_version = ""
+        self._after_commit: list[Callable[[], None]] = []
 
     @property
     def dialect(self) -> str:
@@ -145,11 +146,13 @@ class Database:
         await self._reads.dispose()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Repositories]:
-        """A unit of work: everything inside commits together, or nothing does."""
+    async def transaction(self, *, quiet: bool = False) -> AsyncIterator[Repositories]:
+        """A unit of work: everything inside commits together, or nothing does. `quiet`: it
+        changes nothing an `after_commit` listener keeps (bookkeeping such as the journal's)."""
         if self._writer is None:
             async with self._writes.begin() as conn:
                 yield Repositories(ServerConnection(conn))
+            self._committed(quiet)
             return
         async with self._write_lock:
             writer = self._writer
@@ -163,6 +166,28 @@ class Database:
                 raise
             else:
                 await writer.commit()
+                self._committed(quiet)
+
+    def _committed(self, quiet: bool) -> None:
+        for listener in () if quiet else self._after_commit:
+            listener()
+
+    def after_commit(self, listener: Callable[[], None]) -> None:
+        """Call listener after every unit of work of this process commits (caches of what the
+        data says drop their copies; `single_statement` writes only dialogs and calls none)."""
+        self._after_commit.append(listener)
+
+    @asynccontextmanager
+    async def single_statement(self) -> AsyncIterator[Repositories]:
+        """A unit of work of ONE write statement: SQLite commits it by itself (autocommit), one
+        trip to the driver's thread instead of three (BEGIN, the statement, COMMIT); on
+        PostgreSQL it is an ordinary transaction."""
+        if self._writer is None:
+            async with self._writes.begin() as conn:
+                yield Repositories(ServerConnection(conn))
+            return
+        async with self._write_lock:
+            yield Repositories(SqliteConnection(self._writer))
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Repositories]:

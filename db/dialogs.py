@@ -36,15 +36,36 @@ class DialogStateRepo:
             "INSERT INTO dialog_states (key, data, updated_at) VALUES (?, ?, ?) "
             "ON CONFLICT (key) DO UPDATE SET data = excluded.data, "
             "updated_at = excluded.updated_at",
-            (key, json.dumps(data, ensure_ascii=False), _now()),
+            (key, encode(data), _now()),
         )
         await self._forget_if_empty(key)
+
+    async def save(self, key: str, state: str | None, data_json: str) -> None:
+        """State and data (JSON text, see encode) in one statement; a finished dialog leaves no
+        row behind."""
+        if state is None and data_json == EMPTY:
+            await self.conn.execute("DELETE FROM dialog_states WHERE key = ?", (key,))
+            return
+        await self.conn.execute(
+            "INSERT INTO dialog_states (key, state, data, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET state = excluded.state, data = excluded.data, "
+            "updated_at = excluded.updated_at",
+            (key, state, data_json, _now()),
+        )
 
     async def _forget_if_empty(self, key: str) -> None:
         # A finished dialog leaves no row behind.
         await self.conn.execute(
             "DELETE FROM dialog_states WHERE key = ? AND state IS NULL AND data = '{}'", (key,)
         )
+
+
+EMPTY = "{}"
+
+
+def encode(data: dict[str, Any]) -> str:
+    """Dialog data as stored: JSON (so tuples come back as lists, keys as strings)."""
+    return json.dumps(data, ensure_ascii=False)
 
 
 def _now() -> str:

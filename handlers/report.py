@@ -34,8 +34,6 @@ from handlers.progress import (
 )
 from handlers.reply import ChatAction, answer, echo, preparing, show
 from handlers.report_chart import progress_chart
-from handlers.report_docx import docx_bytes
-from handlers.report_files import csv_bytes, json_bytes, xlsx_bytes
 from handlers.roles import COORDINATOR, HasRole, guard
 from plan import Measure, Plan
 from plan.clock import Clock
@@ -357,6 +355,11 @@ async def on_report_file(
                 caption=caption[:_CAPTION_LIMIT],
             )
         return
+    # python-docx and openpyxl (with numpy and Pillow) are imported when the first file is
+    # made, not at every start-up of the bot.
+    from handlers.report_docx import docx_bytes
+    from handlers.report_files import csv_bytes, json_bytes, xlsx_bytes
+
     async with preparing(query.bot, chat_id):
         if kind is ReportFile.docx:
             await query.answer(_("Preparing the document…"))
