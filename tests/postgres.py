@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -19,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
+
+from fakes.servers import free_port
 
 SEARCHED = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
 
@@ -52,12 +53,6 @@ def binaries() -> Path | None:
     return Path(found).parent if found else None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def start() -> Server:
     """Start a server; raise RuntimeError saying why when there is none to start."""
     if os.environ.get("TEST_DATABASE_URL"):
@@ -71,7 +66,7 @@ def start() -> Server:
         run_as = ("runuser", "-u", "postgres", "--")
         shutil.chown(root, "postgres", "postgres")
     data = Path(root) / "data"
-    port = _free_port()
+    port = free_port()
     server = Server(f"postgresql://postgres@127.0.0.1:{port}", Path(root), run_as, folder)
     steps = [
         [str(folder / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 
 import aiohttp
 import pytest
@@ -13,6 +12,7 @@ from aiogram.methods import SetMyCommands
 from bot.app import App, build_app
 from bot.config import Secret, Settings
 from bot.run import build_webhook_app
+from fakes.servers import free_port
 from formats.telegram_text import html_problem, visible_length
 from handlers.commands import COORDINATOR_COMMANDS, GUEST_COMMANDS
 from handlers.reply import echo, split_message
@@ -121,12 +121,6 @@ def test_visible_length_ignores_tags_and_decodes_entities() -> None:
     assert visible_length("<b>ab</b>&amp;") == 3
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def test_webhook_refuses_requests_without_the_secret(settings: Settings) -> None:
     from dataclasses import replace
 
@@ -135,7 +129,7 @@ async def test_webhook_refuses_requests_without_the_secret(settings: Settings) -
     from bot.app import build_bot
     from fakes.session import LocalSession
 
-    port = _free_port()
+    port = free_port()
     settings = replace(
         settings,
         webhook_url="https://bot.example.org/tg/webhook",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -18,19 +17,11 @@ from bot.config import Secret, Settings
 from bot.run import build_webhook_app
 from fakes.bot_api import FakeBotAPI
 from fakes.session import LocalSession
-from tests.test_two_processes import start_bot
+from tests.test_two_processes import rows, start_bot
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "123456:JOURNAL-token"
 PEOPLE = range(5001, 5051)
-
-
-def rows(database: Path, sql: str) -> list[tuple[object, ...]]:
-    conn = sqlite3.connect(database)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
 
 
 async def test_sigkill_with_50_updates_in_hand_then_each_is_handled_once(tmp_path: Path) -> None:

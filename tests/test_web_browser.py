@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from fakes.servers import free_port
 from tests.test_cli import ROOT, _env, cso_bot
 
 PLAN_ID = "vinnytsia-cso-partnership-2023-2024"
@@ -46,12 +46,6 @@ CSV_ROWS = [
     "БФ Добро,2.1.2,2.1.2-dialogue-meetings,2024-03-01,1,5,1,Діалогова зустріч,",
     *(f"ГО Світло,2.1.3,,2024-{m:02d}-10,1,,,Розсилка {m},{BAD_LINK}" for m in range(1, 8)),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _browser_missing() -> str | None:
@@ -123,7 +117,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         assert result.returncode == 0, result.stderr
         reports[year] = json.loads(result.stdout)
 
-    port = _free_port()
+    port = free_port()
     env = _env(tmp_path, WEB_HOST="127.0.0.1", WEB_PORT=str(port), LOG_LEVEL="WARNING")
     server = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "web"],
