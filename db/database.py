@@ -33,6 +33,7 @@ from db.sql import ServerConnection, SqliteConnection
 
 log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 5000
+OPEN_ATTEMPTS = 5  # a new file another process is setting up at the same moment
 READERS = 2  # SQLite connections kept for reads (more open while many read at once)
 POOL = 10  # PostgreSQL connections per process, for writes and for reads each
 
@@ -80,7 +81,17 @@ class Database:
         SQLite file path or a postgresql://user:password@host:port/db URL."""
         if is_url(target):
             return await cls._open_server(str(target))
-        return await cls._open_file(Path(target))
+        for attempt in range(1, OPEN_ATTEMPTS + 1):
+            try:
+                return await cls._open_file(Path(target))
+            except DatabaseError as e:
+                # Two processes creating one new file at once: SQLite answers "locked" without
+                # waiting when both switch it to WAL together; the other one is nearly done.
+                if "database is locked" not in str(e) or attempt == OPEN_ATTEMPTS:
+                    raise
+                log.info("%s is being set up by another process; trying again", target)
+                await asyncio.sleep(0.05 * 2**attempt)
+        raise AssertionError("unreachable")
 
     @classmethod
     async def _open_file(cls, file: Path) -> Database:
