@@ -15,13 +15,13 @@ from redis.asyncio import Redis
 from bot.app import App, build_app, build_bot
 from bot.config import Secret, Settings
 from bot.run import build_webhook_app
+from fakes.servers import free_port
 from fakes.session import LocalSession
-from tests.test_foundation import _free_port
 
 
 @asynccontextmanager
 async def serving(app: App, settings: Settings) -> AsyncIterator[str]:
-    port = _free_port()
+    port = free_port()
     runner = web.AppRunner(build_webhook_app(app, build_bot(settings, session=LocalSession())))
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()

@@ -10,15 +10,15 @@ from aiohttp import web
 from bot.app import build_app, build_bot
 from bot.config import Secret, Settings
 from bot.run import build_webhook_app
+from fakes.servers import free_port
 from fakes.session import LocalSession
 from formats.site import measure_path, plan_path
-from tests.test_foundation import _free_port
 
 PLAN_ID = "vinnytsia-cso-partnership-2023-2024"
 
 
 async def test_the_webhook_server_serves_the_site(settings: Settings) -> None:
-    port = _free_port()
+    port = free_port()
     settings = replace(
         settings,
         webhook_url="https://bot.example.org/tg/webhook",
