@@ -58,7 +58,7 @@ async def test_real_process_walks_the_plan_over_http(
 ) -> None:
     process = await _start_bot(api, tmp_path, database=database_target)
     try:
-        await api.wait_for(lambda c: c.method == "getUpdates", timeout=30)
+        await api.wait_for(lambda c: c.method == "getUpdates", timeout=90)
         assert api.calls_of("deleteWebhook"), "polling must delete any webhook first"
         assert api.calls_of("setMyCommands")
 

@@ -23,7 +23,7 @@ async def test_a_returned_report_killed_before_delivery_reaches_each_member_once
 
     process = await _start_bot(api, database)
     try:
-        await api.wait_for(lambda c: c.method == "getUpdates", timeout=30)
+        await api.wait_for(lambda c: c.method == "getUpdates", timeout=90)
         after = len(api.calls)
         api.push_message(COORDINATOR, "/pending")
         card = await api.wait_for(
