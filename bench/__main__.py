@@ -100,6 +100,13 @@ def _rows(results: dict[str, dict[str, Any]]) -> list[tuple[str, str, str]]:
              f"{s['import_aiogram_s']:.2f}; {s['ratio_to_import_aiogram']:.2f}", "≤ 1.1"),
             ("  idle RSS after the first answer (MB)", f"{s['median_idle_rss_mb']:.0f}", ""),
         ]  # fmt: skip
+    if "cpu_ratio_to_import_aiogram" in s:
+        rows.append(
+            ("  CPU s to first getUpdates / import aiogram; ratio",
+             f"{s['median_cpu_to_first_getupdates_s']:.2f} / "
+             f"{s['median_import_aiogram_cpu_s']:.2f}; {s['cpu_ratio_to_import_aiogram']:.2f}",
+             "≤ 1.1")
+        )  # fmt: skip
     for name, result in results.items():
         if "error" in result:
             rows.append((name, result["error"], ""))
