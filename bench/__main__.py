@@ -42,6 +42,17 @@ def _rows(results: dict[str, dict[str, Any]]) -> list[tuple[str, str, str]]:
             ("  ratio ours / peer", f"{u['ratio_ours_to_peer']:.2f}", "≥ 1.2"),
             ("  ratio ours / echo", f"{u['ratio_app_to_bare']:.2f}", ""),
         ]  # fmt: skip
+    if "ours_postgresql" in u.get("interleaved", {}).get("updates_per_s", {}):
+        i, pg = u["interleaved"], u["postgresql"]
+        rows += [
+            ("updates/s, ours on PostgreSQL (same rounds)",
+             f"{i['updates_per_s']['ours_postgresql']:.0f}", ""),
+            ("  latency p50 / p99 (ms)",
+             f"{i['p50_ms']['ours_postgresql']:.2f} / {i['p99_ms']['ours_postgresql']:.2f}", ""),
+            ("  ratio ours on PostgreSQL / peer on aiosqlite",
+             f"{pg['ratio_ours_to_peer']:.2f}", ""),
+            ("  ratio ours on PostgreSQL / echo", f"{pg['ratio_app_to_bare']:.2f}", ""),
+        ]  # fmt: skip
     r = results.get("report", {})
     for run in r.get("runs", []):
         n = run["activities"]
@@ -89,6 +100,13 @@ def _rows(results: dict[str, dict[str, Any]]) -> list[tuple[str, str, str]]:
              f"{s['import_aiogram_s']:.2f}; {s['ratio_to_import_aiogram']:.2f}", "≤ 1.1"),
             ("  idle RSS after the first answer (MB)", f"{s['median_idle_rss_mb']:.0f}", ""),
         ]  # fmt: skip
+    if "cpu_ratio_to_import_aiogram" in s:
+        rows.append(
+            ("  CPU s to first getUpdates / import aiogram; ratio",
+             f"{s['median_cpu_to_first_getupdates_s']:.2f} / "
+             f"{s['median_import_aiogram_cpu_s']:.2f}; {s['cpu_ratio_to_import_aiogram']:.2f}",
+             "≤ 1.1")
+        )  # fmt: skip
     for name, result in results.items():
         if "error" in result:
             rows.append((name, result["error"], ""))
@@ -102,7 +120,8 @@ def main() -> None:
     args = parser.parse_args()
     quick = args.quick
     plan = {
-        "updates": ["--updates", "2000", "--users", "100"] if quick else [],
+        # Ours on SQLite and on PostgreSQL in the same rounds (a throwaway server).
+        "updates": ["--database", "both", *(["--updates", "2000", "--users", "100"] * quick)],
         "report": ["--sizes", "1000,10000"] if quick else [],
         "delivery": ["--quick"] if quick else [],
         "startup": ["--runs", "1"] if quick else [],

@@ -2,7 +2,9 @@
 
 Also times the bare interpreter (`python -c pass`) and `import aiogram` beside each start, as the
 floor any aiogram bot pays, the first answer to /start after the first getUpdates, and the
-process's resident memory once it is idle after that answer.
+process's resident memory once it is idle after that answer. Beside the wall times, the CPU time
+(user + system) each process used by then: on a machine others share, wall time is mostly
+waiting for a core, and the CPU ratio is the steadier one.
 
     python -m bench.startup [--runs 3]
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import subprocess
 import sys
@@ -25,10 +28,25 @@ from fakes.bot_api import FakeBotAPI
 IDLE_SECONDS = 2.0  # after the first answer, before the resident memory is read
 
 
-def _timed(*code: str) -> float:
+def _timed(*code: str) -> tuple[float, float]:
+    """Wall and CPU seconds (user + system) of `python *code`."""
     started = time.perf_counter()
-    subprocess.run([sys.executable, *code], check=True, env=bench_env())  # noqa: S603
-    return time.perf_counter() - started
+    child = subprocess.Popen([sys.executable, *code], env=bench_env())  # noqa: S603
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        raise subprocess.CalledProcessError(child.returncode, code)
+    return time.perf_counter() - started, usage.ru_utime + usage.ru_stime
+
+
+def cpu_seconds(pid: int) -> float:
+    """The process's CPU time so far (user + system, all its threads); NaN without /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    # utime and stime are fields 14 and 15 of stat, 12 and 13 after the name.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def one_start(directory: Path) -> dict[str, float]:
@@ -57,6 +75,7 @@ async def one_start(directory: Path) -> dict[str, float]:
                 raise RuntimeError(f"cso-bot run exited early:\n{log.read_text()[-3000:]}")
             exited.cancel()
             first_poll = poll.result()
+            cpu_to_poll = cpu_seconds(process.pid)
             # Calls are recorded once answered; .at is when the bot asked (time.monotonic()).
             polling = first_poll.at - started
             try:
@@ -72,6 +91,8 @@ async def one_start(directory: Path) -> dict[str, float]:
                 await process.wait()
     return {
         "to_first_getupdates_s": polling,
+        # read once the fake API has answered that getUpdates: a little after it was asked
+        "cpu_to_first_getupdates_s": cpu_to_poll,
         "to_first_answer_s": answered,
         "idle_rss_mb": idle_rss,
     }
@@ -89,13 +110,17 @@ def resident_mb(pid: int) -> float:
 
 
 async def main_async(runs: int) -> dict[str, Any]:
-    interpreter = _timed("-c", "pass")
+    interpreter, _ = _timed("-c", "pass")
     results = []
     for n in range(runs):
         # Each start beside its own timing of the imports, so load hits both alike.
+        aiogram, aiogram_cpu = _timed("-c", "import aiogram")
+        types, types_cpu = _timed("-c", "import aiogram.types")
         imports = {
-            "import_aiogram_s": _timed("-c", "import aiogram"),
-            "import_aiogram_types_s": _timed("-c", "import aiogram.types"),
+            "import_aiogram_s": aiogram,
+            "import_aiogram_cpu_s": aiogram_cpu,
+            "import_aiogram_types_s": types,
+            "import_aiogram_types_cpu_s": types_cpu,
         }
         with tempfile.TemporaryDirectory(prefix="cso-bench-start-") as tmp:
             results.append({**await one_start(Path(tmp)), **imports})
@@ -113,6 +138,15 @@ async def main_async(runs: int) -> dict[str, Any]:
         "ratio_to_import_aiogram": statistics.median(polls) / aiogram,
         "ratio_to_import_aiogram_types": statistics.median(polls) / aiogram_types,
         "median_idle_rss_mb": statistics.median(r["idle_rss_mb"] for r in results),
+        "median_cpu_to_first_getupdates_s": statistics.median(
+            r["cpu_to_first_getupdates_s"] for r in results
+        ),
+        "median_import_aiogram_cpu_s": statistics.median(
+            r["import_aiogram_cpu_s"] for r in results
+        ),
+        "cpu_ratio_to_import_aiogram": statistics.median(
+            r["cpu_to_first_getupdates_s"] / r["import_aiogram_cpu_s"] for r in results
+        ),
     }
 
 

@@ -7,13 +7,21 @@ feeding them one by one through `build_app(...).dispatcher.feed_update` on a rea
 (which refuses invalid HTML as Telegram would). That first pass also counts the trips to the
 database's thread per kind of update.
 
-Then, in several rounds, the very same Update objects go to three contestants, each fresh per
+Then, in several rounds, the very same Update objects go to the contestants, each fresh per
 round: ours (a new database), the peer (bench/peer.py: a small typical aiogram + aiosqlite bot)
 and a bare aiogram echo, the heap frozen after they are built as `cso-bot run` does. They take
-turns chunk by chunk, in a rotating order, so load from elsewhere on the machine hits all three
+turns chunk by chunk, in a rotating order, so load from elsewhere on the machine hits all
 alike; the ratios ours/peer and ours/echo are from the summed busy time of all rounds.
 
-    python -m bench.updates [--updates 10000] [--users 500] [--rounds 3]
+`--database postgresql` (or `both`) also runs ours on PostgreSQL (DATABASE_URL; a throwaway
+server from Debian's binaries, fakes/servers.py, with synchronous_commit=off as SQLite's
+synchronous=NORMAL in WAL mode; TEST_DATABASE_URL names one to use instead): a first pass of
+its own counts its round trips per kind of update (the Driver makes the same updates), and in
+the rounds ours on PostgreSQL is one more contestant (a new database each round). The peer
+stays on aiosqlite, as a typical small bot is; `both` puts ours on SQLite and on PostgreSQL in
+the same rounds.
+
+    python -m bench.updates [--updates 10000] [--users 500] [--rounds 3] [--database both]
 """
 
 from __future__ import annotations
@@ -42,6 +50,7 @@ from bot.app import App, build_app
 from bot.config import Secret, Settings
 from bot.i18n import compile_catalogs
 from bot.run import settle_heap
+from fakes.servers import POSTGRES_LIKE_SQLITE, PostgresServer, start_postgres
 from fakes.session import LocalSession
 from formats.telegram_text import html_problem
 
@@ -162,10 +171,16 @@ def scripts(users: int) -> dict[int, Iterator[Step]]:
     return plans
 
 
-def settings_for(directory: Path) -> Settings:
+def settings_for(directory: Path, server: PostgresServer | None = None) -> Settings:
+    """A new SQLite file in directory, or a new database named after it on the server."""
+    url = None
+    if server is not None:
+        name = "bench_" + "".join(c if c.isalnum() else "_" for c in directory.name)
+        url = Secret(server.create_database(name))
     return Settings(
         bot_token=Secret("123456:BENCH-token"),
         database_path=directory / "bench.sqlite3",
+        database_url=url,
         plan_file=PLAN_FILE,
         coordinator_ids=frozenset({COORDINATOR}),
     )
@@ -230,16 +245,18 @@ def kind_of(step: Step, update: Update) -> str:
     return "search (plain text)"
 
 
-async def fresh_app(directory: Path, users: int) -> App:
-    app = await build_app(settings_for(directory))
+async def fresh_app(directory: Path, users: int, server: PostgresServer | None = None) -> App:
+    app = await build_app(settings_for(directory, server))
     await add_members(app, users)
     await add_events(app)
     return app
 
 
-async def run_app(directory: Path, total: int, users: int) -> tuple[dict[str, Any], list[Update]]:
+async def run_app(
+    directory: Path, total: int, users: int, server: PostgresServer | None = None
+) -> tuple[dict[str, Any], list[Update]]:
     """The first pass: makes the updates (pressing the buttons the bot sent), counts trips."""
-    app = await fresh_app(directory, users)
+    app = await fresh_app(directory, users, server)
     session = LocalSession(check_html=html_problem)
     bot = new_bot(session)
     driver = Driver(session)
@@ -249,6 +266,7 @@ async def run_app(directory: Path, total: int, users: int) -> tuple[dict[str, An
     latencies: list[float] = []
     requests: Counter[str] = Counter()
     trips: dict[str, list[int]] = {}
+    trip_kinds: dict[str, Counter[str]] = {}
     unhandled = 0
     try:
         started = time.perf_counter()
@@ -262,11 +280,14 @@ async def run_app(directory: Path, total: int, users: int) -> tuple[dict[str, An
                 update = driver.message(user, arg or "") if kind == "say" else None
                 if update is None:
                     update = driver.callback(user, arg) or driver.message(user, "/start")
-                before = counter.trips
+                before, kinds_before = counter.trips, counter.kinds.copy()
                 t0 = time.perf_counter()
                 result = await app.dispatcher.feed_update(bot, update)
                 elapsed = time.perf_counter() - t0
                 trips.setdefault(kind_of(step, update), []).append(counter.trips - before)
+                trip_kinds.setdefault(kind_of(step, update), Counter()).update(
+                    counter.kinds - kinds_before
+                )
                 busy += elapsed
                 latencies.append(elapsed)
                 fed.append(update)
@@ -285,6 +306,7 @@ async def run_app(directory: Path, total: int, users: int) -> tuple[dict[str, An
     finally:
         await app.close()
     return {
+        "database": app.db.dialect,
         "updates": len(fed),
         "users": users,
         "wall_s": wall,
@@ -298,7 +320,13 @@ async def run_app(directory: Path, total: int, users: int) -> tuple[dict[str, An
         "requests": dict(requests),
         "reports_submitted": submitted,
         "db_trips_per_update": {
-            kind: {"updates": len(n), "mean": sum(n) / len(n), "max": max(n)}
+            kind: {
+                "updates": len(n),
+                "mean": sum(n) / len(n),
+                "max": max(n),
+                # what the trips were for (bench.common.TripCounter), per update
+                "mean_by_purpose": {k: c / len(n) for k, c in sorted(trip_kinds[kind].items())},
+            }
             for kind, n in sorted(trips.items(), key=lambda item: -len(item[1]))
         },
     }, fed
@@ -327,26 +355,37 @@ class Contestant:
         self.session = LocalSession(check_html=html_problem)
         self.bot = new_bot(self.session)
         self.latencies: list[float] = []
+        self.unhandled = 0
 
     async def feed(self, updates: list[Update]) -> None:
         for update in updates:
             t0 = time.perf_counter()
-            await self.dp.feed_update(self.bot, update)
+            result = await self.dp.feed_update(self.bot, update)
             self.latencies.append(time.perf_counter() - t0)
+            self.unhandled += result is UNHANDLED
             self.session.requests.clear()
 
 
 async def run_rounds(
-    directory: Path, updates: list[Update], users: int, rounds: int, chunk: int
+    directory: Path,
+    updates: list[Update],
+    users: int,
+    rounds: int,
+    chunk: int,
+    ours: dict[str, PostgresServer | None],
 ) -> dict[str, Any]:
-    """Ours, the peer and the bare echo take turns on the same updates, round after round."""
-    latencies: dict[str, list[float]] = {"ours": [], "peer": [], "echo": []}
+    """Ours (on each database asked for), the peer and the bare echo take turns on the same
+    updates, round after round."""
+    names = [*ours, "peer", "echo"]
+    latencies: dict[str, list[float]] = {name: [] for name in names}
+    unhandled: Counter[str] = Counter()
     per_round: list[dict[str, float]] = []
     for n in range(rounds):
-        app = await fresh_app(directory / f"ours-{n}", users)
+        apps = {name: await fresh_app(directory / f"{name}-{n}", users, server)
+                for name, server in ours.items()}  # fmt: skip
         peer_dp, peer_conn = await build_peer(directory / f"peer-{n}.sqlite3")
         contestants = [
-            Contestant("ours", app.dispatcher),
+            *(Contestant(name, app.dispatcher) for name, app in apps.items()),
             Contestant("peer", peer_dp),
             Contestant("echo", bare_echo()),
         ]
@@ -358,11 +397,13 @@ async def run_rounds(
                 for contestant in contestants[turn:] + contestants[:turn]:
                     await contestant.feed(part)
         finally:
-            await app.close()
+            for app in apps.values():
+                await app.close()
             await peer_conn.close()
         per_round.append({c.name: len(c.latencies) / sum(c.latencies) for c in contestants})
         for c in contestants:
             latencies[c.name] += c.latencies
+            unhandled[c.name] += c.unhandled
     rates = {name: len(lat) / sum(lat) for name, lat in latencies.items()}
     return {
         "rounds": rounds,
@@ -370,28 +411,72 @@ async def run_rounds(
         "updates_per_s": rates,
         "p50_ms": {k: percentile(v, 0.50) * 1000 for k, v in latencies.items()},
         "p99_ms": {k: percentile(v, 0.99) * 1000 for k, v in latencies.items()},
+        "unhandled": dict(unhandled),
         "per_round_updates_per_s": per_round,
-        "ratio_ours_to_peer": rates["ours"] / rates["peer"],
-        "ratio_ours_to_echo": rates["ours"] / rates["echo"],
-        "ratio_ours_to_peer_per_round": [r["ours"] / r["peer"] for r in per_round],
+        **{
+            key: value
+            for name in ours
+            for key, value in {
+                f"ratio_{name}_to_peer": rates[name] / rates["peer"],
+                f"ratio_{name}_to_echo": rates[name] / rates["echo"],
+                f"ratio_{name}_to_peer_per_round": [r[name] / r["peer"] for r in per_round],
+            }.items()
+        },
     }
 
 
-async def main_async(total: int, users: int, rounds: int, chunk: int) -> dict[str, Any]:
+# The contestant's name for ours on each database (SQLite keeps the name of earlier runs).
+OURS = {"sqlite": "ours", "postgresql": "ours_postgresql"}
+
+
+async def main_async(
+    total: int, users: int, rounds: int, chunk: int, databases: list[str]
+) -> dict[str, Any]:
     compile_catalogs()
-    with tempfile.TemporaryDirectory(prefix="cso-bench-") as tmp:
-        rss_before = peak_rss_mb()
-        app_result, fed = await run_app(Path(tmp) / "first", total, users)
-        app_result["peak_rss_mb"] = peak_rss_mb()
-        app_result["rss_before_mb"] = rss_before
-        interleaved = await run_rounds(Path(tmp), fed, users, rounds, chunk)
-    return {
-        "app": app_result,
-        "interleaved": interleaved,
-        "ratio_ours_to_peer": interleaved["ratio_ours_to_peer"],
-        "ratio_app_to_bare": interleaved["ratio_ours_to_echo"],
-        "target_ratio_to_peer": 1.2,
-    }
+    server, skipped = None, None
+    if "postgresql" in databases:
+        try:
+            server = start_postgres(POSTGRES_LIKE_SQLITE)
+        except RuntimeError as e:
+            if databases == ["postgresql"]:
+                raise
+            # `both` where there is no server to start: SQLite's figures, and why not the other.
+            print(f"PostgreSQL left out: {e}", file=sys.stderr)
+            databases, skipped = ["sqlite"], str(e)
+    try:
+        with tempfile.TemporaryDirectory(prefix="cso-bench-") as tmp:
+            first: dict[str, dict[str, Any]] = {}
+            fed: list[Update] = []
+            for database in databases:
+                rss_before = peak_rss_mb()
+                on = server if database == "postgresql" else None
+                app_result, made = await run_app(Path(tmp) / f"first-{database}", total, users, on)
+                app_result["peak_rss_mb"] = peak_rss_mb()
+                app_result["rss_before_mb"] = rss_before
+                first[database] = app_result
+                fed = fed or made  # the rounds feed the first pass's updates to every one
+            ours = {OURS[d]: (server if d == "postgresql" else None) for d in databases}
+            interleaved = await run_rounds(Path(tmp), fed, users, rounds, chunk, ours)
+    finally:
+        if server is not None:
+            server.stop()
+    result: dict[str, Any] = {"databases": databases, "interleaved": interleaved}
+    if skipped:
+        result["postgresql_left_out"] = skipped
+    for database in databases:
+        name = OURS[database]
+        figures = {
+            "app": first[database],
+            "ratio_ours_to_peer": interleaved[f"ratio_{name}_to_peer"],
+            "ratio_app_to_bare": interleaved[f"ratio_{name}_to_echo"],
+            "target_ratio_to_peer": 1.2,
+        }
+        # SQLite's figures at the top, where earlier runs had them; PostgreSQL's beside them.
+        if database == "sqlite":
+            result.update(figures)
+        else:
+            result[database] = figures
+    return result
 
 
 def main() -> None:
@@ -400,15 +485,25 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--chunk", type=int, default=500, help="updates per turn")
-    args = parser.parse_args()
-    result = asyncio.run(main_async(args.updates, args.users, args.rounds, args.chunk))
-    emit("updates", result)
-    print(
-        f"ours/peer {result['ratio_ours_to_peer']:.3f}  "
-        f"ours/echo {result['ratio_app_to_bare']:.3f}"
-        f"  updates/s {result['interleaved']['updates_per_s']}",
-        file=sys.stderr,
+    parser.add_argument(
+        "--database",
+        choices=["sqlite", "postgresql", "both"],
+        default="sqlite",
+        help="where ours keeps its data (the peer stays on aiosqlite)",
     )
+    args = parser.parse_args()
+    databases = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
+    result = asyncio.run(main_async(args.updates, args.users, args.rounds, args.chunk, databases))
+    emit("updates", result)
+    rates = result["interleaved"]["updates_per_s"]
+    for database in databases:
+        figures = result if database == "sqlite" else result[database]
+        print(
+            f"{database}: ours/peer {figures['ratio_ours_to_peer']:.3f}  "
+            f"ours/echo {figures['ratio_app_to_bare']:.3f}",
+            file=sys.stderr,
+        )
+    print(f"updates/s {rates}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -1,17 +1,23 @@
-"""Throwaway local servers for the tests and benchmarks: redis-server, and nginx in front of
-webhook workers with the site of deploy/ (its locations and headers, on loopback ports).
+"""Throwaway local servers for the tests and benchmarks: redis-server, PostgreSQL, and nginx in
+front of webhook workers with the site of deploy/ (its locations and headers, on loopback ports).
 
 Each runs from the Debian binary in a temporary directory on a free loopback port, with no
-system-wide service, and is stopped by stop(). A missing binary raises FileNotFoundError.
+system-wide service, and is stopped by stop(). A missing binary raises FileNotFoundError
+(PostgreSQL: RuntimeError saying why).
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
 import shutil
 import socket
 import subprocess
+import tempfile
+import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -150,3 +156,113 @@ class NginxProxy(_Process):
             stderr=subprocess.STDOUT,
         )
         _wait_until(lambda: _answers(self.port, b"", b""), self.process, self.log, "nginx")
+
+
+# --- PostgreSQL ----------------------------------------------------------------------------------
+
+POSTGRES_SEARCHED = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
+# A throwaway server keeps nothing: no flush to disk at all (the tests' default).
+POSTGRES_THROWAWAY = ("fsync=off", "synchronous_commit=off", "full_page_writes=off")
+# Durable files, but a commit does not wait for its WAL to reach the disk: what SQLite's WAL mode
+# with synchronous=NORMAL (db/database.py) promises, for comparing the two (the benchmarks).
+POSTGRES_LIKE_SQLITE = ("synchronous_commit=off",)
+
+
+@dataclass
+class PostgresServer:
+    url: str  # postgresql://user@host:port, without a database
+    data: Path | None = None
+    _as: tuple[str, ...] = ()
+    _bin: Path | None = None
+
+    def stop(self) -> None:
+        if self.data is None or self._bin is None:
+            return
+        subprocess.run(
+            [*self._as, str(self._bin / "pg_ctl"), "-D", str(self.data / "data"), "-m",
+             "immediate", "-w", "stop"],
+            capture_output=True, check=False, timeout=60,
+        )  # fmt: skip
+        shutil.rmtree(self.data, ignore_errors=True)
+
+    def create_database(self, name: str) -> str:
+        """A new empty database on the server; its URL. (A thread of its own: callable from
+        sync code and from inside a running event loop alike.)"""
+        self._admin(f'CREATE DATABASE "{name}"')
+        return f"{self.url}/{name}"
+
+    def drop_database(self, name: str) -> None:
+        self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def _admin(self, statement: str) -> None:
+        import asyncpg  # only where a PostgreSQL server is used
+
+        async def run() -> None:
+            conn = await asyncpg.connect(f"{self.url}/postgres")
+            try:
+                await conn.execute(statement)
+            finally:
+                await conn.close()
+
+        failed: list[BaseException] = []
+
+        def thread() -> None:
+            try:
+                asyncio.run(run())
+            except BaseException as e:  # reported in the caller's thread
+                failed.append(e)
+
+        worker = threading.Thread(target=thread)
+        worker.start()
+        worker.join()
+        if failed:
+            raise failed[0]
+
+
+def postgres_binaries() -> Path | None:
+    """The folder of initdb and pg_ctl: PG_BIN, Debian's newest, or one on PATH."""
+    if os.environ.get("PG_BIN"):
+        return Path(os.environ["PG_BIN"])
+    for folder in POSTGRES_SEARCHED:
+        if (folder / "initdb").exists() and (folder / "pg_ctl").exists():
+            return folder
+    found = shutil.which("initdb")
+    return Path(found).parent if found else None
+
+
+def start_postgres(settings: tuple[str, ...] = POSTGRES_THROWAWAY) -> PostgresServer:
+    """Start a server with `settings` (name=value); raise RuntimeError saying why when there is
+    none to start. TEST_DATABASE_URL (postgresql://user@host:port) names one to use instead.
+
+    PostgreSQL refuses to run as root: as root the server runs as the `postgres` user (runuser),
+    with a data directory that user owns."""
+    if os.environ.get("TEST_DATABASE_URL"):
+        return PostgresServer(os.environ["TEST_DATABASE_URL"].rstrip("/"))
+    folder = postgres_binaries()
+    if folder is None:
+        raise RuntimeError("no PostgreSQL binaries (Debian: apt-get install postgresql)")
+    run_as: tuple[str, ...] = ()
+    root = tempfile.mkdtemp(prefix="cso-bot-pg-")
+    if os.geteuid() == 0:
+        run_as = ("runuser", "-u", "postgres", "--")
+        shutil.chown(root, "postgres", "postgres")
+    data = Path(root) / "data"
+    port = free_port()
+    server = PostgresServer(f"postgresql://postgres@127.0.0.1:{port}", Path(root), run_as, folder)
+    options = " ".join(f"-c {setting}" for setting in (*settings, "max_connections=200"))
+    steps = [
+        [str(folder / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
+         "-E", "UTF8", "--no-locale", "--no-sync"],
+        [str(folder / "pg_ctl"), "-D", str(data), "-l", f"{root}/server.log", "-w", "-t", "60",
+         "-o", f"-p {port} -h 127.0.0.1 -k {root} {options}", "start"],
+    ]  # fmt: skip
+    for step in steps:
+        done = subprocess.run(
+            [*run_as, *step], capture_output=True, text=True, check=False, timeout=120
+        )
+        if done.returncode != 0:
+            log = Path(root, "server.log")
+            detail = log.read_text() if log.exists() else ""
+            server.stop()
+            raise RuntimeError(f"{Path(step[0]).name} failed: {done.stderr}{detail}"[-2000:])
+    return server
