@@ -33,6 +33,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramUnauthorizedError,
 )
+from aiogram.methods import SendMessage
 from aiogram.types import InlineKeyboardMarkup
 
 from db import ConfirmedPart, Database, PendingDelivery
@@ -243,6 +244,7 @@ class NewsletterDelivery:
         self.handle = handle or DeliveryHandle()
         self._hold_until = 0.0  # after an outage: no send before then (monotonic)
         self.parts: tuple[str, ...] = ()
+        self._requests: tuple[SendMessage, ...] = ()  # each part's request, validated once
         self._ledger: _Ledger | None = None
         self.summary = DeliverySummary(newsletter_id, "", 0, 0, 0)
         # Who sends, so two processes (the bot and the CLI) never send one newsletter at once.
@@ -257,6 +259,16 @@ class NewsletterDelivery:
             raise LookupError(f"no newsletter {self.newsletter_id}")
         self.parts = newsletter.parts
         self._ledger = _Ledger(self.db, self.newsletter_id, len(self.parts))
+        last = len(self.parts) - 1
+        self._requests = tuple(
+            SendMessage(
+                chat_id=0,  # each send copies it with its chat: no validation per message
+                text=text,
+                parse_mode="HTML",
+                reply_markup=self.reply_markup if n == last else None,
+            )
+            for n, text in enumerate(self.parts)
+        )
         s = self.summary
         s.sent, s.failed, s.remaining = counts["sent"], counts["failed"], counts["pending"]
         s.status = newsletter.status
@@ -434,12 +446,7 @@ class NewsletterDelivery:
                 return _Outcome.stopped, attempts
             attempts += 1
             try:
-                await self.bot.send_message(
-                    chat_id,
-                    self.parts[part],
-                    parse_mode="HTML",
-                    reply_markup=self.reply_markup if last else None,
-                )
+                await self.bot(self._requests[part].model_copy(update={"chat_id": chat_id}))
             except TelegramRetryAfter as e:
                 # Flood control the outgoing path did not absorb: wait, then this very message
                 # goes again.
