@@ -13,8 +13,9 @@ notifications, reminders, the newsletter and the CLI's sends all pass through it
   stop cannot starve it: it always progresses, at a tenth of the rate at worst.
 - Pace. Slots keep to a schedule: a slot handed out late (the event loop was busy, a timer
   fired a millisecond late) does not push every later slot back, up to `catch_up` seconds of
-  lateness; so the bot sends at its configured rate, not a few per cent under it, and the
-  catch-up is at most one slot (or 20 ms of slots) early, and only while messages wait.
+  lateness; so the bot sends at its configured rate, not a few per cent under it. The catch-up
+  is at most CATCH_UP (20 ms) of slots early, and only while messages wait: at 25/s two slots
+  are never closer than 20 ms, so no second holds more than one extra message.
 - 429. Telegram did not process the request: every sender pauses for retry_after, then the
   request goes again (at most MAX_FLOOD_WAITS times).
 - 5xx and network errors, with bounded backoff (RETRY_DELAYS), for requests safe to repeat:
@@ -71,7 +72,7 @@ DEFAULT_RATE = 25.0  # messages per second, all chats together: a margin under T
 RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)  # after a 5xx or a network error, then give up
 MAX_FLOOD_WAITS = 10  # 429s honoured for one request before its caller sees the 429
 NEWSLETTER_EVERY = 10  # a waiting newsletter gets at least one slot in this many
-CATCH_UP = 0.02  # seconds of a late slot's lateness made up by the next ones (at least a slot)
+CATCH_UP = 0.02  # seconds of a late slot's lateness made up by the next ones
 _MESSAGE_PREFIXES = ("send", "copy", "forward", "edit")
 _NOT_A_MESSAGE = frozenset({"sendChatAction"})
 _NOT_REPEATABLE_PREFIXES = ("send", "copy", "forward")
@@ -135,7 +136,7 @@ class SharedBudget:
         self.redis = redis
         self.keys = (f"cso-bot:{bot_id}:next-slot", f"cso-bot:{bot_id}:paused-until")
         self.interval_us = max(1, round(interval * 1_000_000))
-        self.catch_up_us = round(max(interval, CATCH_UP) * 1_000_000)
+        self.catch_up_us = round(CATCH_UP * 1_000_000)
         self._reserve = redis.register_script(_RESERVE)
         self._pause = redis.register_script(_PAUSE)
         self._failing = False
@@ -182,7 +183,7 @@ class SendGate:
             raise ValueError(f"newsletter_every must be at least 1, got {newsletter_every}")
         self.shared = shared
         self.interval = 1.0 / rate
-        self.catch_up = max(self.interval, CATCH_UP)
+        self.catch_up = CATCH_UP
         self.chat_interval = chat_interval
         self.chat_tolerance = max(chat_burst - 1, 0) * chat_interval
         self.newsletter_every = newsletter_every
