@@ -8,7 +8,14 @@ notifications, reminders, the newsletter and the CLI's sends all pass through it
   a burst of `chat_burst` (GCRA), as Telegram allows.
 - Priority. When several wait for a slot, a reply to a person who is waiting goes first, then
   notifications, then the newsletter (scheduler/priority.py: a contextvar the bot sets around
-  the handling of an update and the newsletter engine around its sends).
+  the handling of an update and the newsletter engine around its sends). A waiting newsletter
+  still gets one slot in every `newsletter_every` (NEWSLETTER_EVERY), so replies that never
+  stop cannot starve it: it always progresses, at a tenth of the rate at worst.
+- Pace. Slots keep to a schedule: a slot handed out late (the event loop was busy, a timer
+  fired a millisecond late) does not push every later slot back, up to `catch_up` seconds of
+  lateness; so the bot sends at its configured rate, not a few per cent under it. The catch-up
+  is at most CATCH_UP (20 ms) of slots early, and only while messages wait: at 25/s two slots
+  are never closer than 20 ms, so no second holds more than one extra message.
 - 429. Telegram did not process the request: every sender pauses for retry_after, then the
   request goes again (at most MAX_FLOOD_WAITS times).
 - 5xx and network errors, with bounded backoff (RETRY_DELAYS), for requests safe to repeat:
@@ -34,10 +41,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import heapq
-import itertools
 import logging
 import time
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,6 +71,8 @@ log = logging.getLogger(__name__)
 DEFAULT_RATE = 25.0  # messages per second, all chats together: a margin under Telegram's 30
 RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)  # after a 5xx or a network error, then give up
 MAX_FLOOD_WAITS = 10  # 429s honoured for one request before its caller sees the 429
+NEWSLETTER_EVERY = 10  # a waiting newsletter gets at least one slot in this many
+CATCH_UP = 0.02  # seconds of a late slot's lateness made up by the next ones
 _MESSAGE_PREFIXES = ("send", "copy", "forward", "edit")
 _NOT_A_MESSAGE = frozenset({"sendChatAction"})
 _NOT_REPEATABLE_PREFIXES = ("send", "copy", "forward")
@@ -97,12 +105,13 @@ class OutgoingStats:
 
 
 # The next free slot of the whole bot, reserved atomically: KEYS[1] the next slot, KEYS[2] the
-# pause's end (both in Redis's own clock, microseconds), ARGV[1] the interval. Returns how long
-# the caller waits for its slot. Redis's clock, so machines whose clocks differ agree.
+# pause's end (both in Redis's own clock, microseconds), ARGV[1] the interval, ARGV[2] how much
+# lateness is made up (as SendGate's catch_up: a schedule, not a drift). Returns how long the
+# caller waits for its slot. Redis's clock, so machines whose clocks differ agree.
 _RESERVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local slot = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'),
+local slot = math.max(now - tonumber(ARGV[2]), tonumber(redis.call('GET', KEYS[1]) or '0'),
                       tonumber(redis.call('GET', KEYS[2]) or '0'))
 redis.call('SET', KEYS[1], slot + tonumber(ARGV[1]), 'PX', 60000)
 return slot - now
@@ -127,13 +136,16 @@ class SharedBudget:
         self.redis = redis
         self.keys = (f"cso-bot:{bot_id}:next-slot", f"cso-bot:{bot_id}:paused-until")
         self.interval_us = max(1, round(interval * 1_000_000))
+        self.catch_up_us = round(CATCH_UP * 1_000_000)
         self._reserve = redis.register_script(_RESERVE)
         self._pause = redis.register_script(_PAUSE)
         self._failing = False
 
     async def reserve(self) -> float | None:
         """Seconds until this process's next slot; None if Redis cannot say."""
-        return await self._ask(self._reserve, list(self.keys), [self.interval_us])
+        return await self._ask(
+            self._reserve, list(self.keys), [self.interval_us, self.catch_up_us]
+        )
 
     async def pause(self, seconds: float) -> float | None:
         """Pause every process for `seconds` (0: only ask); seconds of pause left, or None."""
@@ -162,18 +174,26 @@ class SendGate:
         chat_interval: float = 1.0,
         chat_burst: int = 3,
         shared: SharedBudget | None = None,
+        *,
+        newsletter_every: int = NEWSLETTER_EVERY,
     ) -> None:
         if rate <= 0:
             raise ValueError(f"rate must be positive, got {rate}")
+        if newsletter_every < 1:
+            raise ValueError(f"newsletter_every must be at least 1, got {newsletter_every}")
         self.shared = shared
         self.interval = 1.0 / rate
+        self.catch_up = CATCH_UP
         self.chat_interval = chat_interval
         self.chat_tolerance = max(chat_burst - 1, 0) * chat_interval
+        self.newsletter_every = newsletter_every
+        self.granted: Counter[Priority] = Counter()  # message slots handed out, for the stats
         self._next_slot = 0.0
         self._paused_until = 0.0
         self._chat_tat: dict[Any, float] = {}  # GCRA: each chat's theoretical arrival time
-        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
-        self._order = itertools.count()
+        # First come, first served within a priority.
+        self._waiting: dict[Priority, deque[asyncio.Future[None]]] = {p: deque() for p in Priority}
+        self._passed_over = 0  # slots given to others in a row while the newsletter waited
         self._pump: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
 
@@ -201,8 +221,11 @@ class SendGate:
 
     async def acquire(self, priority: Priority, chat: Any) -> None:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._waiting, (int(priority), next(self._order), future))
+        self._waiting[priority].append(future)
         if self._pump is None or self._pump.done():
+            # After a quiet spell the schedule starts afresh: catching up is for slots handed
+            # out late while messages waited, not for time nobody wanted to send.
+            self._next_slot = max(self._next_slot, time.monotonic())
             self._pump = asyncio.create_task(self._hand_out())
         self._wake.set()
         await future
@@ -220,26 +243,46 @@ class SendGate:
             self._chat_tat = {c: t for c, t in self._chat_tat.items() if t > now}
         return delay
 
+    def _anyone_waiting(self) -> bool:
+        for queue in self._waiting.values():
+            while queue and queue[0].done():  # their callers were cancelled
+                queue.popleft()
+            if queue:
+                return True
+        return False
+
+    def _next_waiter(self) -> asyncio.Future[None]:
+        """Who gets this slot: the first by priority, except that a newsletter passed over for
+        newsletter_every - 1 slots in a row gets this one. Call after _anyone_waiting()."""
+        letter = self._waiting[Priority.newsletter]
+        if letter and self._passed_over >= self.newsletter_every - 1:
+            chosen = Priority.newsletter
+        else:
+            chosen = next(p for p in Priority if self._waiting[p])
+        passed_over = letter and chosen != Priority.newsletter
+        self._passed_over = self._passed_over + 1 if passed_over else 0
+        self.granted[chosen] += 1
+        return self._waiting[chosen].popleft()
+
     async def _hand_out(self) -> None:
-        """Give the next slot to the first waiter by (priority, arrival), one slot at a time."""
-        while self._waiting:
+        """Give each slot to the next waiter (_next_waiter), one slot at a time, on schedule."""
+        while self._anyone_waiting():
             now = time.monotonic()
-            start = max(self._next_slot, self._paused_until)
-            if start > now:
+            due = max(self._next_slot, self._paused_until)
+            if due > now:
                 self._wake.clear()
                 # A pause (or nothing) may come meanwhile: re-check at the slot or when woken.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), start - now)
+                    await asyncio.wait_for(self._wake.wait(), due - now)
                 continue
             if self.shared is not None and not await self._shared_slot():
                 continue
-            while self._waiting and self._waiting[0][2].done():  # their callers were cancelled
-                heapq.heappop(self._waiting)
-            if not self._waiting:
+            if not self._anyone_waiting():
                 break
-            _, _, future = heapq.heappop(self._waiting)
-            future.set_result(None)
-            self._next_slot = max(time.monotonic(), self._next_slot) + self.interval
+            self._next_waiter().set_result(None)
+            # The next slot follows this one's due time, not the moment it was handed out, so
+            # lateness is made up (up to catch_up), but never what a pause took.
+            self._next_slot = max(due, time.monotonic() - self.catch_up) + self.interval
 
     async def _shared_slot(self) -> bool:
         """Wait for a slot of the whole bot's; False if a pause came meanwhile (look again)."""

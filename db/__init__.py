@@ -3,13 +3,14 @@
 from db.activities import ExportRow, NewActivity
 from db.database import Database
 from db.errors import DatabaseError, IntegrityError, cannot_save
-from db.newsletters import DeliveryRecord, NewsletterRecord, PendingDelivery
+from db.newsletters import ConfirmedPart, DeliveryRecord, NewsletterRecord, PendingDelivery
 from db.organisations import OrganisationRecord
 from db.repositories import Repositories
 from db.subscribers import SubscribeResult, SubscriberRecord, UnsubscribeResult
 from db.users import UserRecord
 
 __all__ = [
+    "ConfirmedPart",
     "Database",
     "DatabaseError",
     "DeliveryRecord",

@@ -16,7 +16,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramBadRequest, TelegramNetworkError
 
-from bot.outgoing import OutgoingPath
+from bot.outgoing import NEWSLETTER_EVERY, OutgoingPath, SendGate
 from fakes.bot_api import FakeBotAPI
 from scheduler.priority import Priority, sending_as
 
@@ -95,6 +95,44 @@ async def test_a_person_who_is_waiting_goes_before_the_newsletter() -> None:
         await asyncio.gather(*(newsletter(chat) for chat in range(1, 21)), reply())
     order = [c.params["chat_id"] for c in api.calls_of("sendMessage")]
     assert order.index(5000) <= 3, order
+
+
+async def test_endless_replies_leave_the_newsletter_one_slot_in_ten() -> None:
+    """Strict priority alone would give the newsletter nothing while replies keep waiting."""
+    gate = SendGate(1_000_000)  # the pace plays no part: only who gets each slot is counted
+    order: list[Priority] = []
+
+    async def send(priority: Priority) -> None:
+        await gate.acquire(priority, None)
+        order.append(priority)
+
+    # Every waiter queues before the first slot is handed out (tasks start in order), so the
+    # order of the slots is the gate's choice alone: 200 replies always waiting, 10 copies.
+    await asyncio.gather(
+        *(send(Priority.reply) for _ in range(200)),
+        *(send(Priority.newsletter) for _ in range(10)),
+    )
+    assert NEWSLETTER_EVERY == 10
+    assert gate.granted == {Priority.reply: 200, Priority.newsletter: 10}
+    slots = [n for n, priority in enumerate(order, 1) if priority is Priority.newsletter]
+    assert slots == [10, 20, 30, 40, 50, 60, 70, 80, 90, 100]
+
+
+async def test_the_newsletter_share_never_goes_before_a_reply_when_it_is_not_due() -> None:
+    gate = SendGate(1_000_000)
+    order: list[Priority] = []
+
+    async def send(priority: Priority) -> None:
+        await gate.acquire(priority, None)
+        order.append(priority)
+
+    await asyncio.gather(
+        *(send(Priority.newsletter) for _ in range(3)),
+        *(send(Priority.notification) for _ in range(4)),
+        *(send(Priority.reply) for _ in range(4)),
+    )
+    # Fewer than ten others in front: strict priority, as before.
+    assert order == [Priority.reply] * 4 + [Priority.notification] * 4 + [Priority.newsletter] * 3
 
 
 async def test_5xx_for_a_while_is_retried_until_it_passes() -> None:
