@@ -183,7 +183,7 @@ async def main_async(users: int, seconds: float, think: tuple[float, float]) -> 
             replies = Replies(api)
             pump = asyncio.create_task(replies.pump())
             try:
-                await api.wait_for(lambda c: c.method == "getUpdates", timeout=120)
+                await api.wait_polling(timeout=120)
                 rng = random.Random(3)
                 crowd = [
                     User(FIRST_USER + n, api, replies, random.Random(n)) for n in range(users)
