@@ -10,7 +10,6 @@ from pathlib import Path
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
@@ -20,6 +19,7 @@ from aiogram.utils.i18n import I18n
 from redis.asyncio import Redis
 
 from bot.config import Settings
+from bot.http_session import BotAPISession
 from bot.i18n import LOCALES, build_i18n
 from bot.middlewares import PROFILE_SECONDS, Profiles, UserLocaleMiddleware, UserMiddleware
 from bot.outgoing import OutgoingPath, SharedBudget
@@ -185,7 +185,7 @@ def build_bot(
     shared by every process (workers and the CLI) that sends as this bot."""
     token = settings.require_token()
     if session is None:
-        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+        session = BotAPISession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
     shared = None
     if redis is not None:
         shared = SharedBudget(redis, token.split(":", 1)[0], 1.0 / settings.send_rate)

@@ -36,6 +36,9 @@ class UpdateJournal:
         self.clock: Clock = dispatcher.workflow_data["clock"]
         self._in_hand: set[asyncio.Task[None]] = set()
         self._in_hand_ids: set[int] = set()
+        # Handled and waiting to be marked done: whoever holds _marking marks them all.
+        self._finished: set[int] = set()
+        self._marking = asyncio.Lock()
 
     async def record(self, updates: Sequence[Update]) -> list[Update]:
         """Commit the updates to the journal; return those never seen before, in order."""
@@ -91,5 +94,22 @@ class UpdateJournal:
         except Exception:
             # Finished, badly: marked done all the same, or it would fail again at every start.
             log.exception("update %s failed", update.update_id)
-        async with self.db.transaction(quiet=True) as repo:
-            await repo.received_updates.done(update.update_id, self.clock.now())
+        await self._mark_done(update.update_id)
+
+    async def _mark_done(self, update_id: int) -> None:
+        """Mark the update done, in one transaction with every other finished meanwhile.
+
+        Under load, updates finish while a marking transaction waits for or holds the write
+        lock; the next one marks them all (a group commit), so a busy bot pays one BEGIN and
+        COMMIT per group rather than per update. The update stays in hand until its mark is
+        committed, so drain() waits for it; a crash before that replays it, as before."""
+        self._finished.add(update_id)
+        async with self._marking:
+            if update_id not in self._finished:
+                return  # marked with an earlier group
+            group = sorted(self._finished)
+            now = self.clock.now()
+            async with self.db.transaction(quiet=True) as repo:
+                for finished in group:
+                    await repo.received_updates.done(finished, now)
+            self._finished.difference_update(group)

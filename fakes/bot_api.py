@@ -531,11 +531,14 @@ class FakeBotAPI:
                 body["parameters"] = error.parameters
             if error.code == 429:
                 self.too_many_requests += 1
-        # Deep-copied so later edits of stored messages do not rewrite recorded history.
-        call = Call(method, params, arrived, len(self.calls), status, copy.deepcopy(body), files)
+        # Serialized once, now: the answer sent, and the recorded copy read back from it, so
+        # later edits of stored messages do not rewrite recorded history (cheaper than a deep
+        # copy plus a second serialization).
+        text = json.dumps(body)
+        call = Call(method, params, arrived, len(self.calls), status, json.loads(text), files)
         self.calls.append(call)
         self._calls_changed.notify()
-        return web.json_response(body, status=status)
+        return web.Response(text=text, status=status, content_type="application/json")
 
     async def _read_params(
         self, request: web.Request
@@ -782,11 +785,10 @@ class FakeBotAPI:
             if generation != self._poll_generation:
                 raise _APIError(409, POLL_CONFLICT)
             wanted = self.allowed_updates
-            batch = [
-                copy.deepcopy(u)
-                for u in self._updates
-                if not wanted or any(kind in u for kind in wanted)
-            ][:limit]
+            # Not copied: _handle serializes the answer before anything can change them.
+            batch = [u for u in self._updates if not wanted or any(kind in u for kind in wanted)][
+                :limit
+            ]
             remaining = deadline - loop.time()
             if batch or remaining <= 0 or self._closing:
                 return batch
