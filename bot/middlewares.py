@@ -12,7 +12,7 @@ from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, User
 from aiogram.utils.i18n import I18nMiddleware
 
-from db import Database, UserRecord
+from db import PROFILE_TABLES, Database, UserRecord, Written
 from db.coordinators import Coordinators
 from db.members import Standing
 from plan.clock import Clock
@@ -25,34 +25,56 @@ PROFILE_SECONDS = 5.0  # how long a cached profile may miss another process's ch
 class Profiles:
     """Each user's record and standing as last read, so most updates ask the database nothing.
 
-    The one rule of invalidation: every unit of work this process commits drops every copy
-    (`Database.after_commit`). Language (/language), membership (registration, joining, review,
-    deactivation of an organisation) and coordinators (/coordinators) all change in a unit of
-    work, so no change made here is ever missed, whichever feature makes it. Only units of work
-    marked quiet keep the copies: the journal's bookkeeping, and a user's own first record and
-    names (written below, which change no one else's profile). Dialog state is written outside
-    units of work. Changes made by another process (a `cso-bot` command beside the bot) are
-    seen after at most `ttl` seconds.
-
-    The price of the one rule: any other write (a subscription, a report, an RSVP) drops every
-    copy too, so with many people each one's profile is mostly read again; marking such units
-    of work quiet where they are written would keep more.
+    The one rule of invalidation: after every unit of work this process commits, the database
+    says what it wrote (`Database.after_commit`, from the write statements themselves), and a
+    write to a table the profile is read from (`PROFILE_TABLES`: users, memberships,
+    coordinators, organisations) drops the copies it may have changed: the person's alone when
+    every such write said whose rows it changed (a language, a membership, a coordinator), every
+    copy otherwise (an organisation verified or deactivated). So no change made here is ever
+    missed, whichever feature makes it and without any feature remembering the cache, and a
+    subscription, a report or an answer to an event drops nothing. Units of work marked quiet
+    keep the copies: the journal's bookkeeping, and a user's own first record and names
+    (written below, where the kept copy is the written one). Changes made by another process (a
+    `cso-bot` command beside the bot) are seen after at most `ttl` seconds.
 
     With REDIS_URL several workers answer the same people: a coordinator removed on one must
     lose the rights on the next update on any worker, so there `ttl` is 0: no cache.
     """
 
+    CHANGES_KEPT = 10_000  # people changed since the last full drop, before a full drop
+
     def __init__(self, db: Database, ttl: float = PROFILE_SECONDS) -> None:
         self.ttl = ttl
         self._kept: dict[int, tuple[float, Profile]] = {}
-        # Bumped by every commit: a profile read before a commit is not kept after it.
+        # Bumped by every change to a profile table: a profile read before a change that may
+        # concern it is not kept after it (the read may have seen the data before the change).
         self.generation = 0
+        self._dropped_all_at = 0
+        self._changed_at: dict[int, int] = {}  # person -> generation of their last change
         if ttl > 0:
             db.after_commit(self._forget)
 
-    def _forget(self) -> None:
+    def _forget(self, written: Written) -> None:
+        if not written.touches(PROFILE_TABLES):
+            return
         self.generation += 1
+        people: set[int] = set()
+        for table in PROFILE_TABLES:
+            whose = written.people(table)
+            if whose is None:
+                self._drop_all()
+                return
+            people |= whose
+        for person in people:
+            self._kept.pop(person, None)
+            self._changed_at[person] = self.generation
+        if len(self._changed_at) > self.CHANGES_KEPT:
+            self._drop_all()
+
+    def _drop_all(self) -> None:
         self._kept.clear()
+        self._changed_at.clear()
+        self._dropped_all_at = self.generation
 
     def get(self, user_id: int) -> Profile | None:
         kept = self._kept.get(user_id)
@@ -61,8 +83,13 @@ class Profiles:
         return kept[1]
 
     def keep(self, user_id: int, profile: Profile, generation: int) -> None:
-        """Keep a profile read at `generation`, unless something committed since."""
-        if self.ttl > 0 and generation == self.generation:
+        """Keep a profile read at `generation`, unless a change that may concern it committed
+        since."""
+        if (
+            self.ttl > 0
+            and self._dropped_all_at <= generation
+            and self._changed_at.get(user_id, 0) <= generation
+        ):
             self._kept[user_id] = (time.monotonic(), profile)
 
 
@@ -99,13 +126,13 @@ class UserMiddleware(BaseMiddleware):
             names = (tg_user.first_name, tg_user.username)
             # Quiet: a user's own record changes no one else's profile; this one is kept below.
             if record is None:
-                async with db.transaction(quiet=True) as repo:
+                async with db.single_statement(quiet=True) as repo:
                     record = await repo.users.ensure(
                         tg_user.id, clock.now().astimezone(UTC), *names
                     )
             elif (record.first_name, record.username) != names:
                 # People are shown by these names: a write only when Telegram's differ.
-                async with db.transaction(quiet=True) as repo:
+                async with db.single_statement(quiet=True) as repo:
                     await repo.users.rename(tg_user.id, *names)
                 record = replace(record, first_name=names[0], username=names[1])
             if self.profiles is not None:

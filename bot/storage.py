@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import (
+    DEFAULT_DESTINY,
     BaseStorage,
     DefaultKeyBuilder,
     KeyBuilder,
@@ -16,7 +18,7 @@ from aiogram.fsm.storage.base import (
 )
 
 from db import Database
-from db.dialogs import encode
+from db.dialogs import EMPTY, encode
 
 CACHED_KEYS = 20_000  # dialogs kept in memory; an evicted one is read back from the table
 
@@ -40,6 +42,12 @@ class DatabaseStorage(BaseStorage):
       serves the webhook of) the bot, and aiogram's event isolation hands one person's updates
       to it one at a time. With REDIS_URL several workers share dialogs and `RedisStorage` is
       used instead of this class.
+
+    A key not in the cache is read together with the person's keys of every other destiny
+    this storage has been asked for (the form engine keeps left drafts under one of their
+    own), and a key with no row is kept as what its absence means (no state, no data): so a
+    person's first update reads their dialogs in one trip and opening a form reads nothing.
+    A copy read is kept only when no write of that key came first (`_save` keeps its own).
     """
 
     def __init__(
@@ -49,24 +57,25 @@ class DatabaseStorage(BaseStorage):
         self.key_builder = key_builder or DefaultKeyBuilder(with_destiny=True)
         self._size = size
         self._cache: dict[str, tuple[str | None, str]] = {}
+        self._destinies: set[str] = {DEFAULT_DESTINY}
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
         built = self.key_builder.build(key)
-        _, data = await self._load(built)
+        _, data = await self._load(key, built)
         await self._save(built, value, data)
 
     async def get_state(self, key: StorageKey) -> str | None:
-        state, _ = await self._load(self.key_builder.build(key))
+        state, _ = await self._load(key, self.key_builder.build(key))
         return state
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         built = self.key_builder.build(key)
-        state, _ = await self._load(built)
+        state, _ = await self._load(key, built)
         await self._save(built, state, encode(dict(data)))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        _, data = await self._load(self.key_builder.build(key))
+        _, data = await self._load(key, self.key_builder.build(key))
         loaded: dict[str, Any] = json.loads(data)
         return loaded
 
@@ -74,14 +83,19 @@ class DatabaseStorage(BaseStorage):
         # The database belongs to the application, which closes it.
         return None
 
-    async def _load(self, key: str) -> tuple[str | None, str]:
-        cached = self._cache.get(key)
+    async def _load(self, key: StorageKey, built: str) -> tuple[str | None, str]:
+        cached = self._cache.get(built)
         if cached is not None:
             return cached
+        self._destinies.add(key.destiny)
+        wanted = {self.key_builder.build(replace(key, destiny=d)) for d in self._destinies}
         async with self.db.read() as repo:
-            state, data = await repo.dialogs.get(key)
-        stored = (state, encode(data))
-        self._remember(key, stored)
+            found = await repo.dialogs.stored(sorted(wanted))
+        for sibling in wanted - {built}:
+            if sibling not in self._cache:  # else a write of it came first and is newer
+                self._remember(sibling, found.get(sibling, (None, EMPTY)))
+        stored = found.get(built, (None, EMPTY))
+        self._remember(built, stored)
         return stored
 
     async def _save(self, key: str, state: str | None, data: str) -> None:

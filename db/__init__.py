@@ -6,10 +6,12 @@ from db.errors import DatabaseError, IntegrityError, cannot_save
 from db.newsletters import ConfirmedPart, DeliveryRecord, NewsletterRecord, PendingDelivery
 from db.organisations import OrganisationRecord
 from db.repositories import Repositories
+from db.sql import Written
 from db.subscribers import SubscribeResult, SubscriberRecord, UnsubscribeResult
-from db.users import UserRecord
+from db.users import PROFILE_TABLES, UserRecord
 
 __all__ = [
+    "PROFILE_TABLES",
     "ConfirmedPart",
     "Database",
     "DatabaseError",
@@ -25,5 +27,6 @@ __all__ = [
     "SubscriberRecord",
     "UnsubscribeResult",
     "UserRecord",
+    "Written",
     "cannot_save",
 ]

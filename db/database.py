@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from db.errors import DatabaseError, driver_error
 from db.migrate import current_revision, migrate
 from db.repositories import Repositories
-from db.sql import ServerConnection, SqliteConnection
+from db.sql import Connection, ServerConnection, SqliteConnection, Written
 
 log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 5000
@@ -63,7 +63,7 @@ class Database:
         self._next_reader = itertools.cycle(drivers[1:]) if drivers else None
         self._write_lock = asyncio.Lock()
         self.schema_version = ""
-        self._after_commit: list[Callable[[], None]] = []
+        self._after_commit: list[Callable[[Written], None]] = []
 
     @property
     def dialect(self) -> str:
@@ -158,47 +158,63 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self, *, quiet: bool = False) -> AsyncIterator[Repositories]:
-        """A unit of work: everything inside commits together, or nothing does. `quiet`: it
-        changes nothing an `after_commit` listener keeps (bookkeeping such as the journal's)."""
+        """A unit of work: everything inside commits together, or nothing does. `quiet`: what
+        it writes is kept up to date by the writer itself (a user's own record), or kept by no
+        `after_commit` listener (the journal's bookkeeping): no listener is told."""
         if self._writer is None:
-            async with self._writes.begin() as conn:
-                yield Repositories(ServerConnection(conn))
-            self._committed(quiet)
+            async with self._writes.begin() as raw:
+                conn: Connection = ServerConnection(raw)
+                yield Repositories(conn)
+            self._committed(conn.written, quiet)
             return
         async with self._write_lock:
             writer = self._writer
             # IMMEDIATE takes the file's write lock first, so a transaction never fails
             # half-way on "database is locked" when another process writes.
             await writer.execute("BEGIN IMMEDIATE")
+            conn = SqliteConnection(writer)
             try:
-                yield Repositories(SqliteConnection(writer))
+                yield Repositories(conn)
             except BaseException:
                 await writer.rollback()
                 raise
             else:
                 await writer.commit()
-                self._committed(quiet)
+                self._committed(conn.written, quiet)
 
-    def _committed(self, quiet: bool) -> None:
-        for listener in () if quiet else self._after_commit:
-            listener()
+    def _committed(self, written: Written, quiet: bool) -> None:
+        if quiet or not written:
+            return
+        for listener in self._after_commit:
+            listener(written)
 
-    def after_commit(self, listener: Callable[[], None]) -> None:
-        """Call listener after every unit of work of this process commits (caches of what the
-        data says drop their copies; `single_statement` writes only dialogs and calls none)."""
+    def after_commit(self, listener: Callable[[Written], None]) -> None:
+        """Call listener after every unit of work of this process that wrote something commits,
+        with what it wrote (tables, and whose rows where a write said so), so caches of what
+        the data says drop exactly the copies it may have changed."""
         self._after_commit.append(listener)
 
     @asynccontextmanager
-    async def single_statement(self) -> AsyncIterator[Repositories]:
-        """A unit of work of ONE write statement: SQLite commits it by itself (autocommit), one
-        trip to the driver's thread instead of three (BEGIN, the statement, COMMIT); on
-        PostgreSQL it is an ordinary transaction."""
+    async def single_statement(self, *, quiet: bool = False) -> AsyncIterator[Repositories]:
+        """Writes each committed by itself: SQLite runs a statement in autocommit, one trip to
+        the driver's thread instead of three (BEGIN, the statement, COMMIT); on PostgreSQL the
+        block is an ordinary transaction. Only for writes of which each statement alone leaves
+        the data whole (one statement, or an insert tried before an update of the same row);
+        the writer's lock is held throughout, so no other unit of work of this process comes
+        between them. `quiet` as for `transaction`."""
         if self._writer is None:
-            async with self._writes.begin() as conn:
-                yield Repositories(ServerConnection(conn))
+            async with self._writes.begin() as raw:
+                conn: Connection = ServerConnection(raw)
+                yield Repositories(conn)
+            self._committed(conn.written, quiet)
             return
         async with self._write_lock:
-            yield Repositories(SqliteConnection(self._writer))
+            conn = SqliteConnection(self._writer)
+            try:
+                yield Repositories(conn)
+            finally:
+                # Whatever ran has committed, even when a later statement failed.
+                self._committed(conn.written, quiet)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Repositories]:

@@ -22,6 +22,15 @@ class DialogStateRepo:
             return None, {}
         return row[0], json.loads(row[1])
 
+    async def stored(self, keys: list[str]) -> dict[str, tuple[str | None, str]]:
+        """State and data (the JSON text as stored) of each of these keys that has a row."""
+        marks = ", ".join("?" * len(keys))
+        rows = await self.conn.execute_fetchall(
+            f"SELECT key, state, data FROM dialog_states WHERE key IN ({marks})",  # noqa: S608
+            keys,
+        )
+        return {row[0]: (row[1], row[2]) for row in rows}
+
     async def set_state(self, key: str, state: str | None) -> None:
         await self.conn.execute(
             "INSERT INTO dialog_states (key, state, updated_at) VALUES (?, ?, ?) "

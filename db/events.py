@@ -66,6 +66,13 @@ _SELECT = (
     "FROM events e "
 )
 
+# An event with one user's answer to it (the last column): our own constant text, no input.
+_SEEN_BY = _SELECT.replace(  # noqa: S608
+    " FROM events e ",
+    ", (SELECT a.status FROM event_attendance a WHERE a.event_id = e.id AND a.user_id = ?) "
+    "FROM events e ",
+) + "WHERE e.id = ?"  # fmt: skip
+
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
@@ -95,6 +102,14 @@ class EventRepo:
                 event.created_by, _iso(now),
             ),
         )  # fmt: skip
+
+    async def seen_by(self, event_id: int, user_id: int) -> tuple[EventRecord | None, str | None]:
+        """The event and this user's answer to it ('going', 'waiting' or None), in one query."""
+        rows = await self.conn.fetch_all(_SEEN_BY, (user_id, event_id))
+        if not rows:
+            return None, None
+        row = rows[0]
+        return _record(row[:-1]), (str(row[-1]) if row[-1] is not None else None)
 
     async def get(self, event_id: int) -> EventRecord | None:
         async with self.conn.execute(_SELECT + "WHERE e.id = ?", (event_id,)) as cur:

@@ -52,6 +52,7 @@ class MembershipRepo:
             "status = excluded.status, requested_at = excluded.requested_at, "
             "decided_by = NULL, decided_at = NULL",
             (user_id, organisation_id, "approved" if approved else "pending", _now()),
+            person=user_id,
         )
 
     async def of_user(self, user_id: int) -> list[Membership]:
@@ -85,6 +86,7 @@ class MembershipRepo:
             "UPDATE memberships SET status = ?, decided_by = ?, decided_at = ? "
             "WHERE user_id = ? AND organisation_id = ? AND status = 'pending'",
             ("approved" if approve else "rejected", actor, now, user_id, organisation_id),
+            person=user_id,
         ) as cur:
             changed = cur.rowcount == 1
         if changed:
@@ -137,6 +139,7 @@ class CoordinatorRepo:
             "INSERT INTO coordinators (user_id, added_by, added_at) VALUES (?, ?, ?) "
             "ON CONFLICT (user_id) DO NOTHING",
             (user_id, actor, _now()),
+            person=user_id,
         ) as cur:
             added = cur.rowcount == 1
         if added:
@@ -145,7 +148,7 @@ class CoordinatorRepo:
 
     async def remove(self, user_id: int, *, actor: int) -> bool:
         async with self.conn.execute(
-            "DELETE FROM coordinators WHERE user_id = ?", (user_id,)
+            "DELETE FROM coordinators WHERE user_id = ?", (user_id,), person=user_id
         ) as cur:
             removed = cur.rowcount == 1
         if removed:

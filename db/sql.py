@@ -25,6 +25,65 @@ Rows = list[Sequence[Any]]
 
 # A `?` outside quotes; the queries of db/ never put one inside a string literal.
 _MARK = re.compile(r"\?")
+# The table a write statement changes (the statements of db/ start with their verb).
+_WRITE = re.compile(
+    r"\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|REPLACE\s+INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM)"
+    r"\s+\"?(\w+)",
+    re.IGNORECASE,
+)
+_RETURNING = re.compile(r"\bRETURNING\b", re.IGNORECASE)
+ANY_TABLE = "*"  # a write whose table is not known: every listener must assume the worst
+
+
+@lru_cache(maxsize=2048)
+def _shape(sql: str) -> tuple[str | None, bool | None]:
+    """The table a statement writes (None for a read, ANY_TABLE when it cannot be told), and
+    whether it gives rows back (None: not known before it runs)."""
+    if sql.startswith("SELECT"):
+        return None, True
+    found = _WRITE.match(sql)
+    if found is None:
+        return ANY_TABLE, None
+    return found.group(1).lower(), bool(_RETURNING.search(sql))
+
+
+class Written:
+    """What a unit of work wrote, for the caches of what the data says (`after_commit`): each
+    table, and for each the people whose rows alone were changed, or None when any row may
+    have been (a statement that did not say whose rows it changes)."""
+
+    __slots__ = ("_tables",)
+
+    def __init__(self) -> None:
+        self._tables: dict[str, set[int] | None] = {}
+
+    def add(self, table: str, person: int | None = None) -> None:
+        if person is None:
+            self._tables[table] = None
+        elif table not in self._tables:
+            self._tables[table] = {person}
+        else:
+            people = self._tables[table]
+            if people is not None:
+                people.add(person)
+
+    def __bool__(self) -> bool:
+        return bool(self._tables)
+
+    @property
+    def tables(self) -> frozenset[str]:
+        return frozenset(self._tables)
+
+    def people(self, table: str) -> frozenset[int] | None:
+        """Whose rows of `table` changed: None for any row (or an unknown table written)."""
+        if ANY_TABLE in self._tables:
+            return None
+        people = self._tables.get(table, set())
+        return None if people is None else frozenset(people)
+
+    def touches(self, tables: frozenset[str]) -> bool:
+        """Whether any of `tables` (or an unknown table) was written."""
+        return ANY_TABLE in self._tables or not tables.isdisjoint(self._tables)
 
 
 @lru_cache(maxsize=2048)
@@ -73,16 +132,16 @@ class Cursor:
 class _Pending:
     """A statement to run: awaited it gives a Cursor; `async with` gives it too."""
 
-    __slots__ = ("_conn", "_params", "_sql")
+    __slots__ = ("_conn", "_params", "_person", "_sql")
 
-    def __init__(self, conn: Connection, sql: str, params: Params) -> None:
-        self._conn, self._sql, self._params = conn, sql, params
+    def __init__(self, conn: Connection, sql: str, params: Params, person: int | None) -> None:
+        self._conn, self._sql, self._params, self._person = conn, sql, params, person
 
     def __await__(self) -> Any:
-        return self._conn.run(self._sql, self._params).__await__()
+        return self._conn.run(self._sql, self._params, person=self._person).__await__()
 
     async def __aenter__(self) -> Cursor:
-        return await self._conn.run(self._sql, self._params)
+        return await self._conn.run(self._sql, self._params, person=self._person)
 
     async def __aexit__(
         self,
@@ -94,28 +153,52 @@ class _Pending:
 
 
 class Connection:
-    """A connection in a unit of work (or a read), with the calls repositories make."""
+    """A connection in a unit of work (or a read), with the calls repositories make.
+
+    It notes the table of every write statement (`written`), so whoever keeps copies of the
+    data learns what a committed unit of work changed without any feature telling it. A write
+    that changes one person's rows only says so (`person=`): caches per person then drop that
+    person's copy alone.
+    """
 
     dialect = ""  # 'sqlite' or 'postgresql'
 
-    async def run(self, sql: str, params: Params = ()) -> Cursor:
+    def __init__(self) -> None:
+        self.written = Written()
+
+    async def run(self, sql: str, params: Params = (), *, person: int | None = None) -> Cursor:
+        table, returns_rows = _shape(sql)
+        if table is not None:
+            self.written.add(table, person)
+        return await self._run(sql, params, returns_rows)
+
+    async def _run(self, sql: str, params: Params, returns_rows: bool | None) -> Cursor:
         raise NotImplementedError
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        table, _ = _shape(sql)
+        if table is not None:
+            self.written.add(table)
+        await self._executemany(sql, rows)
+
+    async def _executemany(self, sql: str, rows: Iterable[Params]) -> None:
         raise NotImplementedError
 
-    def execute(self, sql: str, params: Params = ()) -> _Pending:
-        """Run a statement: `await` it, or use it with `async with`, for its Cursor."""
-        return _Pending(self, sql, params)
+    def execute(self, sql: str, params: Params = (), *, person: int | None = None) -> _Pending:
+        """Run a statement: `await` it, or use it with `async with`, for its Cursor. `person`:
+        a write that changes only this person's rows (users, memberships, coordinators)."""
+        return _Pending(self, sql, params, person)
 
     async def execute_fetchall(self, sql: str, params: Params = ()) -> Rows:
         return await (await self.run(sql, params)).fetchall()
 
-    async def fetch_one(self, sql: str, params: Params = ()) -> Sequence[Any] | None:
-        return await (await self.run(sql, params)).fetchone()
+    async def fetch_one(
+        self, sql: str, params: Params = (), *, person: int | None = None
+    ) -> Sequence[Any] | None:
+        return await (await self.run(sql, params, person=person)).fetchone()
 
-    async def fetch_all(self, sql: str, params: Params = ()) -> Rows:
-        return await (await self.run(sql, params)).fetchall()
+    async def fetch_all(self, sql: str, params: Params = (), *, person: int | None = None) -> Rows:
+        return await (await self.run(sql, params, person=person)).fetchall()
 
     async def scalar(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetch_one(sql, params)
@@ -123,7 +206,7 @@ class Connection:
 
     async def insert(self, sql: str, params: Params = ()) -> int:
         """Run an INSERT of one row; the id the database gave it."""
-        row = await self.fetch_one(f"{sql} RETURNING id", params)
+        row = await (await self.run(f"{sql} RETURNING id", params)).fetchone()
         assert row is not None
         return int(row[0])
 
@@ -144,23 +227,28 @@ class SqliteConnection(Connection):
     dialect = "sqlite"
 
     def __init__(self, raw: aiosqlite.Connection) -> None:
+        super().__init__()
         self.raw = raw
 
-    async def run(self, sql: str, params: Params = ()) -> Cursor:
+    async def _run(self, sql: str, params: Params, returns_rows: bool | None) -> Cursor:
         statement, marks = _named(sql)
         binds = _binds(marks, params)
         try:
-            if sql.startswith("SELECT"):
-                found: Iterable[Any] = await self.raw.execute_fetchall(statement, binds)
-                return Cursor(list(found), -1)
+            if returns_rows:
+                # The statement and its rows in one trip to the driver's thread; a write with
+                # RETURNING gives a row per row it changed.
+                found: Rows = list(await self.raw.execute_fetchall(statement, binds))
+                return Cursor(found, -1 if sql.startswith("SELECT") else len(found))
             cursor = await self.raw.execute(statement, binds)
-            # Only a statement with RETURNING has rows to fetch: one more trip, then.
-            rows: Rows = list(await cursor.fetchall()) if cursor.description is not None else []
+            # A statement of unknown shape may still have rows: one more trip, then.
+            rows: Rows = []
+            if returns_rows is None and cursor.description is not None:
+                rows = list(await cursor.fetchall())
         except sqlite3.Error as e:
             raise _wrapped(statement, binds, e) from e
         return Cursor(rows, cursor.rowcount)
 
-    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+    async def _executemany(self, sql: str, rows: Iterable[Params]) -> None:
         statement, marks = _named(sql)
         batch = [_binds(marks, params) for params in rows]
         try:
@@ -182,15 +270,16 @@ class ServerConnection(Connection):
     dialect = "postgresql"
 
     def __init__(self, raw: AsyncConnection) -> None:
+        super().__init__()
         self.raw = raw
 
-    async def run(self, sql: str, params: Params = ()) -> Cursor:
+    async def _run(self, sql: str, params: Params, returns_rows: bool | None) -> Cursor:
         statement, marks = _named(sql)
         result = await self.raw.execute(_text(statement), _binds(marks, params))
         rows: Rows = list(result.fetchall()) if result.returns_rows else []
         return Cursor(rows, result.rowcount)
 
-    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+    async def _executemany(self, sql: str, rows: Iterable[Params]) -> None:
         statement, marks = _named(sql)
         batch = [_binds(marks, params) for params in rows]
         if batch:

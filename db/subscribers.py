@@ -53,30 +53,38 @@ class SubscriberRepo:
         return SubscriberRecord(row[0], row[1], bool(row[2]), row[3], row[4], row[5])
 
     async def subscribe(self, user_id: int, chat_id: int, now: datetime) -> SubscribeResult:
-        """Record consent; a returning subscriber is active again with a fresh consent time."""
-        existing = await self.get(user_id)
-        if existing is not None and existing.active:
-            return SubscribeResult.already
-        await self.conn.execute(
+        """Record consent; a returning subscriber is active again with a fresh consent time.
+
+        Each statement decides by itself (an insert of a new row, else a change of an inactive
+        one), so this suits `Database.single_statement`: one trip for a new subscriber."""
+        async with self.conn.execute(
             "INSERT INTO subscribers (user_id, chat_id, active, consented_at) VALUES (?, ?, 1, ?) "
-            "ON CONFLICT (user_id) DO UPDATE SET chat_id = excluded.chat_id, active = 1, "
-            "consented_at = excluded.consented_at, inactive_reason = NULL",
+            "ON CONFLICT (user_id) DO NOTHING",
             (user_id, chat_id, _iso(now)),
-        )
-        return SubscribeResult.new if existing is None else SubscribeResult.reactivated
+        ) as cur:
+            if cur.rowcount == 1:
+                return SubscribeResult.new
+        async with self.conn.execute(
+            "UPDATE subscribers SET chat_id = ?, active = 1, consented_at = ?, "
+            "inactive_reason = NULL WHERE user_id = ? AND active = 0",
+            (chat_id, _iso(now), user_id),
+        ) as cur:
+            reactivated = cur.rowcount == 1
+        return SubscribeResult.reactivated if reactivated else SubscribeResult.already
 
     async def unsubscribe(self, user_id: int, now: datetime) -> UnsubscribeResult:
-        existing = await self.get(user_id)
-        if existing is None:
-            return UnsubscribeResult.never
-        if not existing.active:
-            return UnsubscribeResult.already
-        await self.conn.execute(
+        """Stop the newsletter for this user; as `subscribe`, each statement decides by itself
+        (one trip when they were subscribed)."""
+        async with self.conn.execute(
             "UPDATE subscribers SET active = 0, unsubscribed_at = ?, inactive_reason = ? "
-            "WHERE user_id = ?",
+            "WHERE user_id = ? AND active = 1",
             (_iso(now), UNSUBSCRIBED, user_id),
-        )
-        return UnsubscribeResult.unsubscribed
+        ) as cur:
+            if cur.rowcount == 1:
+                return UnsubscribeResult.unsubscribed
+        if await self.get(user_id) is None:
+            return UnsubscribeResult.never
+        return UnsubscribeResult.already
 
     async def deactivate_chat(self, chat_id: int, reason: str) -> None:
         """Telegram refuses this chat (blocked, deleted): no more sends until a new /subscribe."""

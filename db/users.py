@@ -9,6 +9,9 @@ from datetime import datetime
 from db.members import Standing
 from db.sql import Connection
 
+# What `UserRepo.profile` reads: a write to any of them may change someone's profile.
+PROFILE_TABLES = frozenset({"users", "coordinators", "memberships", "organisations"})
+
 
 @dataclass(frozen=True, slots=True)
 class UserRecord:
@@ -43,7 +46,8 @@ class UserRepo:
         return UserRecord(*row) if row is not None else None
 
     async def profile(self, user_id: int) -> tuple[UserRecord | None, Standing]:
-        """The user's record and standing in one query: every update asks for both."""
+        """The user's record and standing in one query: every update asks for both. It reads
+        PROFILE_TABLES; a write that changes one person's rows of them says whose (`person=`)."""
         rows = await self.conn.execute_fetchall(
             "SELECT u.id, u.language, u.role, u.first_seen, u.first_name, u.username, "
             "EXISTS (SELECT 1 FROM coordinators WHERE user_id = :u), "
@@ -66,13 +70,18 @@ class UserRepo:
         first_name: str | None = None,
         username: str | None = None,
     ) -> UserRecord:
-        """The user's record, created (with their names) on first sight."""
-        await self.conn.execute(
+        """The user's record, created (with their names) on first sight: one statement when it
+        is new (so `Database.single_statement` suits it)."""
+        rows = await self.conn.fetch_all(
             "INSERT INTO users (id, first_seen, first_name, username) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (id) DO NOTHING",
+            "ON CONFLICT (id) DO NOTHING "
+            "RETURNING id, language, role, first_seen, first_name, username",
             (user_id, now.isoformat(timespec="seconds"), first_name, username),
+            person=user_id,
         )
-        user = await self.get(user_id)
+        if rows:
+            return UserRecord(*rows[0])
+        user = await self.get(user_id)  # recorded already (by another process, just now)
         assert user is not None
         return user
 
@@ -81,6 +90,7 @@ class UserRepo:
         await self.conn.execute(
             "UPDATE users SET first_name = ?, username = ? WHERE id = ?",
             (first_name, username, user_id),
+            person=user_id,
         )
 
     async def people(self, user_ids: Iterable[int]) -> dict[int, Person]:
@@ -97,7 +107,9 @@ class UserRepo:
         return found
 
     async def set_language(self, user_id: int, language: str) -> None:
-        await self.conn.execute("UPDATE users SET language = ? WHERE id = ?", (language, user_id))
+        await self.conn.execute(
+            "UPDATE users SET language = ? WHERE id = ?", (language, user_id), person=user_id
+        )
 
     async def count(self) -> int:
         async with self.conn.execute("SELECT count(*) FROM users") as cur:

@@ -21,7 +21,7 @@ from scheduler.newsletter.keyboards import UnsubscribeCb
 async def cmd_subscribe(
     message: Message, event_from_user: User, db: Database, clock: Clock
 ) -> None:
-    async with db.transaction() as repo:
+    async with db.single_statement() as repo:
         result = await repo.subscribers.subscribe(
             event_from_user.id, message.chat.id, clock.now().astimezone(UTC)
         )
@@ -58,7 +58,7 @@ def unsubscribe_reply(result: UnsubscribeResult) -> str:
 async def cmd_unsubscribe(
     message: Message, event_from_user: User, db: Database, clock: Clock
 ) -> None:
-    async with db.transaction() as repo:
+    async with db.single_statement() as repo:
         result = await repo.subscribers.unsubscribe(
             event_from_user.id, clock.now().astimezone(UTC)
         )
@@ -69,7 +69,7 @@ async def on_unsubscribe_button(
     query: CallbackQuery, event_from_user: User, db: Database, clock: Clock
 ) -> None:
     # Only the presser: the callback names nobody, so a forged one cannot reach anyone else.
-    async with db.transaction() as repo:
+    async with db.single_statement() as repo:
         result = await repo.subscribers.unsubscribe(
             event_from_user.id, clock.now().astimezone(UTC)
         )

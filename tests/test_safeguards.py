@@ -190,6 +190,7 @@ async def test_a_full_disk_is_answered_and_logged_once(
         yield  # pragma: no cover
 
     monkeypatch.setattr(app.db, "transaction", full)
+    monkeypatch.setattr(app.db, "single_statement", full)  # /subscribe writes in one statement
     for _ in range(3):
         sent = await chat.send("/subscribe")
         assert "не може зберегти" in texts(sent), texts(sent)

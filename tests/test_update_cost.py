@@ -4,10 +4,12 @@ state in front of its table, each user's profile in front of the users' tables."
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 from bench.common import TripCounter
 from bot.app import App, build_app
 from bot.config import Secret, Settings
+from db.events import NewEvent
 from plan.clock import Clock
 from tests.conftest import COORDINATOR_ID, Chat, texts
 from tests.test_activity_reports import MEMBER_ID, _organisation, member  # noqa: F401
@@ -34,6 +36,58 @@ async def test_a_dialog_step_costs_at_most_three_trips(member: Chat) -> None:  #
     await member.send("/help")
     await member.send("/activity")
     assert await _trips(member, "2.1.2") <= 3
+
+
+async def test_opening_a_dialog_costs_at_most_three_trips(member: Chat) -> None:  # noqa: F811
+    await member.send("/help")
+    with TripCounter() as counter:
+        assert "1.1.1" in texts(await member.send("/activity"))
+    assert counter.trips <= 3  # it was 9 for a first update, 5 for a known member
+
+
+async def test_a_first_update_costs_at_most_three_trips(chat: Chat) -> None:
+    # The person's dialogs (one read), their profile (one read) and their first record.
+    assert await _trips(chat, "/plan") <= 3
+
+
+async def test_measure_events_and_an_event_card_cost_at_most_one_trip(
+    app: App, chat: Chat
+) -> None:
+    starts = datetime.now(UTC) + timedelta(days=3)
+    async with app.db.transaction() as repo:
+        await repo.events.create(
+            NewEvent(
+                title="Форум ІГС",
+                starts_at=starts,
+                ends_at=starts + timedelta(hours=2),
+                place="Вінниця",
+                organiser="ІРМ",
+                organisation_id=None,
+                measures=("2.1.3",),
+                description="",
+                capacity=10,
+                status="approved",
+                proposed_by=None,
+                created_by=COORDINATOR_ID,
+            ),
+            datetime.now(UTC),
+        )
+    await chat.send("/start")
+    await chat.send("/help")
+    assert await _trips(chat, "/measure 1.1.1") <= 1
+    with TripCounter() as counter:
+        assert "Форум ІГС" in texts(await chat.send("/events"))
+    assert counter.trips <= 1
+    with TripCounter() as counter:
+        await chat.tap("Форум ІГС")
+    assert counter.trips <= 1  # the event and the person's answer to it in one query
+
+
+async def test_a_subscription_costs_one_trip(chat: Chat) -> None:
+    await chat.send("/start")
+    await chat.send("/help")
+    assert await _trips(chat, "/subscribe") <= 1  # one statement, no BEGIN and COMMIT
+    assert await _trips(chat, "/unsubscribe") <= 1
 
 
 async def test_a_deactivated_organisation_s_member_is_a_guest_on_the_next_update(

@@ -13,7 +13,7 @@ from db import Database
 from db.events import EventRecord
 from handlers.events.callbacks import EventCb
 from handlers.events.keyboards import card_keyboard, list_keyboard
-from handlers.events.views import card_lines, get_event, visible, when_text, who_is_coming
+from handlers.events.views import card_lines, visible, when_text, who_is_coming
 from handlers.forms.errors import refusal
 from handlers.forms.measures import parse_measures
 from handlers.reply import answer, show
@@ -94,17 +94,29 @@ async def on_list(
     await show(query, *list_view(events, plan, clock, callback_data.page, callback_data.f))
 
 
+UNREAD = "?"  # `card` was not told the user's answer: it reads it
+
+
 async def card(
-    db: Database, plan: Plan, clock: Clock, event: EventRecord, user_id: int, role: str
+    db: Database,
+    plan: Plan,
+    clock: Clock,
+    event: EventRecord,
+    user_id: int,
+    role: str,
+    mine: str | None = UNREAD,
 ) -> tuple[str, InlineKeyboardMarkup]:
-    """One event as this user sees it, with what they may do about it."""
+    """One event as this user sees it, with what they may do about it; `mine`, the user's
+    answer when the caller read it already (with the event, or by answering)."""
     organises = role == COORDINATOR or user_id in (event.proposed_by, event.created_by)
-    async with db.read() as repo:
-        mine = await repo.events.attendance(event.id, user_id)
-        if organises:
-            going = await repo.events.attendees(event.id, "going")
-            waiting = await repo.events.attendees(event.id, "waiting")
-            people = await repo.users.people([*going, *waiting])
+    if mine == UNREAD or organises:
+        async with db.read() as repo:
+            if mine == UNREAD:
+                mine = await repo.events.attendance(event.id, user_id)
+            if organises:
+                going = await repo.events.attendees(event.id, "going")
+                waiting = await repo.events.attendees(event.id, "waiting")
+                people = await repo.users.people([*going, *waiting])
     lines = card_lines(event, plan, clock)
     if organises:
         lines += ["", *who_is_coming([people[u] for u in going], [people[u] for u in waiting])]
@@ -127,11 +139,14 @@ async def cmd_start_event(
 ) -> None:
     """/start event_<id>: the link in a calendar entry or a shared message opens the card."""
     match = _PAYLOAD.match(command.args or "")
-    event = await get_event(db, int(match.group(1))) if match else None
+    event, mine = None, None
+    if match:
+        async with db.read() as repo:
+            event, mine = await repo.events.seen_by(int(match.group(1)), event_from_user.id)
     if event is None or not visible(event, event_from_user.id, role):
         await answer(message, _("There is no such event. See /events."))
         return
-    await answer(message, *await card(db, plan, clock, event, event_from_user.id, role))
+    await answer(message, *await card(db, plan, clock, event, event_from_user.id, role, mine))
 
 
 async def on_open(
@@ -143,8 +158,9 @@ async def on_open(
     role: str,
     event_from_user: User,
 ) -> None:
-    event = await get_event(db, callback_data.id)
+    async with db.read() as repo:
+        event, mine = await repo.events.seen_by(callback_data.id, event_from_user.id)
     if event is None or not visible(event, event_from_user.id, role):
         await query.answer(_("There is no such event. See /events."), show_alert=True)
         return
-    await show(query, *await card(db, plan, clock, event, event_from_user.id, role))
+    await show(query, *await card(db, plan, clock, event, event_from_user.id, role, mine))

@@ -60,7 +60,9 @@ async def on_attend(
         await query.answer(_("See you there! I will remind you before it starts."))
     else:
         await query.answer(_("You are on the waiting list: I will tell you if a place frees up."))
-    await refresh(query, *await card(db, plan, clock, event, event_from_user.id, role))
+    await refresh(
+        query, *await card(db, plan, clock, event, event_from_user.id, role, result.status)
+    )
 
 
 async def on_leave(
@@ -89,7 +91,7 @@ async def on_leave(
     await query.answer(
         _("Your answer is withdrawn.") if result.changed else _("You were not on the list.")
     )
-    await refresh(query, *await card(db, plan, clock, event, event_from_user.id, role))
+    await refresh(query, *await card(db, plan, clock, event, event_from_user.id, role, None))
     await notifier.deliver(bot, told)
 
 
