@@ -423,6 +423,17 @@ def _closing(stack: list[tuple[str, str]]) -> str:
     return "".join(f"</{name}>" for name, _ in reversed(stack))
 
 
+_TAG_TOKEN = re.compile(r"<[^<>]*>")  # the tag tokens of _TOKEN, found alone
+# A text starting with quote-free tags and spaces, then a character that shows: the parser
+# consumes such tags exactly, so that character is visible whether the rest parses or not.
+_SHOWS_AT_ONCE = re.compile(r"""(?:<[^<>"']*>|\s)*[^\s<&]""")
+
+
+def _shows(body: str) -> bool:
+    """visible_text(body).strip() is not empty (without parsing body when its start says so)."""
+    return _SHOWS_AT_ONCE.match(body) is not None or bool(visible_text(body).strip())
+
+
 def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     """Split HTML text into parts of at most `limit` characters that Telegram accepts each.
 
@@ -432,6 +443,22 @@ def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     bold parts. Lengths are counted on the HTML itself, which is never shorter than what the
     reader sees, so every part is within Telegram's limit.
     """
+    if len(text) <= limit:
+        # Nearly every reply: when the text with a closing tag for every opening one still fits,
+        # `_split` would make no cut; its one part is built here without its token walk.
+        stack: list[tuple[str, str]] = []
+        reserve = len(text)
+        for tag in _TAG_TOKEN.findall(text):
+            if not tag.startswith("</"):
+                reserve += len(tag) + 3  # at least its closing tag
+            _opened(stack, tag)
+        if reserve <= limit:
+            body = text.rstrip("\n")
+            return [body + _closing(stack)] if _shows(body) else ["…"]
+    return _split(text, limit)
+
+
+def _split(text: str, limit: int) -> list[str]:
     parts: list[str] = []
     stack: list[tuple[str, str]] = []  # tags open at the end of `current`
     current: list[str] = []  # tokens of the part being built, reopened tags first
@@ -447,7 +474,7 @@ def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
         for piece in head:
             _opened(open_at_cut, piece)
         body = "".join(head).rstrip("\n")
-        if visible_text(body).strip():
+        if _shows(body):
             parts.append(body + _closing(open_at_cut))
         while rest and rest[0] == "\n":
             rest.pop(0)
