@@ -14,7 +14,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.methods import TelegramMethod
 from aiogram.types import CallbackQuery, Chat, Message, MessageEntity, Update, User
 
-from bot.app import App
+from bot.app import App, warm_search_soon
 from fakes.session import LocalSession
 from formats.telegram_text import html_problem, visible_text
 
@@ -205,6 +205,7 @@ async def run_chat(app: App, user_id: int) -> None:
     chat = TerminalChat(app, user_id)
     dp, bot = app.dispatcher, chat.conversation.bot
     await dp.emit_startup(bot=bot, dispatcher=dp, **dp.workflow_data)
+    warm_search_soon(dp)
     print(
         "Розмова з ботом. Пишіть повідомлення; 3.2 натискає кнопку 2 повідомлення 3, число — "
         "кнопку найновішого (=7 надсилає текст 7); файли зберігаються в "

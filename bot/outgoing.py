@@ -45,7 +45,7 @@ import logging
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot
 from aiogram.client.session.middlewares.base import (
@@ -61,10 +61,11 @@ from aiogram.exceptions import (
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiohttp import ClientConnectorError
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from scheduler.priority import Priority, current
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +134,10 @@ class SharedBudget:
     """The bot's send slots and 429 pause in Redis, for every process that sends as this bot."""
 
     def __init__(self, redis: Redis, bot_id: int | str, interval: float) -> None:
+        # Imported here: a bot without REDIS_URL never imports redis (its start-up is faster).
+        from redis.exceptions import RedisError
+
+        self._unreachable = (RedisError, OSError)
         self.redis = redis
         self.keys = (f"cso-bot:{bot_id}:next-slot", f"cso-bot:{bot_id}:paused-until")
         self.interval_us = max(1, round(interval * 1_000_000))
@@ -154,7 +159,7 @@ class SharedBudget:
     async def _ask(self, script: Any, keys: list[str], args: list[int]) -> float | None:
         try:
             micros = await script(keys=keys, args=args)
-        except (RedisError, OSError) as e:
+        except self._unreachable as e:
             if not self._failing:
                 log.warning("Redis unreachable (%s): sending at this process's own pace", e)
             self._failing = True

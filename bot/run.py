@@ -29,7 +29,7 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 from pydantic import ValidationError
 
-from bot.app import App, scheduler_lease, start_scheduled_work
+from bot.app import App, scheduler_lease, start_scheduled_work, warm_search_soon
 from bot.journal import UpdateJournal
 from scheduler.leader import Leadership
 from web import Site, add_site_routes
@@ -179,6 +179,7 @@ async def run_polling(app: App, bot: Bot, *, scheduler: bool = True) -> int:
             scheduled.start()
             settle_heap()
             log.info("polling for updates")
+            warm_search_soon(dp)
             await _poll(bot, journal, stop, dp.resolve_used_update_types())
         finally:
             await journal.drain(DRAIN_SECONDS)
@@ -321,6 +322,7 @@ async def run_webhook(app: App, bot: Bot, *, scheduler: bool = True) -> int:
         await site.start()
         settle_heap()
         log.info("webhook server listening on %s:%s", settings.webhook_host, settings.webhook_port)
+        warm_search_soon(app.dispatcher)
         try:
             await stop.event.wait()
         finally:

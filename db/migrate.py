@@ -15,20 +15,24 @@ import re
 import sqlite3
 from dataclasses import dataclass
 from importlib import resources
-
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection
-from sqlalchemy.ext.asyncio import AsyncConnection
+from typing import TYPE_CHECKING
 
 from db.errors import DatabaseError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from sqlalchemy import Connection
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 log = logging.getLogger(__name__)
 
 LEGACY_LAST = 11  # the numbered SQL files end here; Alembic's baseline is this schema
 BASELINE = "r0011"
+# The newest revision in db/revisions, what a migrated database is at. Kept here so that a start
+# whose database is current never imports Alembic (with mako and pygments, ~1.5 % of the start);
+# tests/test_migrations.py checks it against Alembic's own head, so a new revision that does not
+# move it fails the tests.
+HEAD = "r0012"
 # user_version of a file Alembic manages: code from before Alembic refuses it ("newer than this
 # bot") instead of trying to create its tables again.
 ALEMBIC_USER_VERSION = 1000
@@ -37,7 +41,7 @@ _PG_MIGRATION_LOCK = 7_314_250_011
 
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
-__all__ = ["DatabaseError", "available_migrations", "current_revision", "head", "migrate"]
+__all__ = ["HEAD", "DatabaseError", "available_migrations", "current_revision", "migrate"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,59 +71,82 @@ async def migrate(conn: AsyncConnection) -> str:
 
 
 async def current_revision(conn: AsyncConnection) -> str:
-    found = await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
-    return found or ""
+    return await conn.run_sync(_stored_revision) or ""
 
 
-def head() -> str:
-    """The newest revision this code knows: what a migrated database is at."""
-    found = ScriptDirectory.from_config(_config(None)).get_current_head()
-    assert found is not None
-    return found
+def _stored_revision(conn: Connection) -> str | None:
+    """The revision alembic_version holds, read as Alembic reads it; None when there is no
+    table, no row or several rows (Alembic itself then decides what that means)."""
+    if conn.dialect.name == "postgresql":
+        found = conn.exec_driver_sql("SELECT to_regclass('alembic_version')").scalar()
+    else:
+        found = conn.exec_driver_sql(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+        ).scalar()
+    if found is None:
+        return None
+    rows = conn.exec_driver_sql("SELECT version_num FROM alembic_version").fetchall()
+    return str(rows[0][0]) if len(rows) == 1 else None
 
 
-def _config(conn: Connection | None) -> Config:
+def _config(conn: Connection) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", "db:revisions")
-    if conn is not None:
-        config.attributes["connection"] = conn
+    config.attributes["connection"] = conn
     return config
 
 
 def _migrate(conn: Connection) -> str:
-    config = _config(conn)
-    script = ScriptDirectory.from_config(config)
-    head = script.get_current_head()
-    assert head is not None
     with conn.begin():
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
+            legacy = False
         else:
-            _legacy_sqlite(conn, config)
-        current = MigrationContext.configure(conn).get_current_revision()
-        known = {r.revision for r in script.walk_revisions()}
-        if current is not None and current not in known:
-            raise DatabaseError(
-                f"the database is at schema revision {current}, newer than this bot "
-                f"(which knows {head}): upgrade the bot instead"
-            )
-        if current != head:
-            command.upgrade(config, "head")
-            log.info("schema migrated from %s to %s", current or "nothing", head)
+            legacy = _legacy_sqlite(conn)
+        if legacy or _stored_revision(conn) != HEAD:
+            _upgrade(conn, stamp_baseline=legacy)
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql(f"PRAGMA user_version = {ALEMBIC_USER_VERSION}")
-    return head
+    return HEAD
 
 
-def _legacy_sqlite(conn: Connection, config: Config) -> None:
-    """An SQLite file made before Alembic: finish its numbered migrations, then stamp it."""
+def _upgrade(conn: Connection, *, stamp_baseline: bool) -> None:
+    """Alembic's part: stamp a legacy file with the baseline, then upgrade to the head. Alembic
+    is imported here only, when the database is behind (or unknown to this code)."""
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    config = _config(conn)
+    if stamp_baseline:
+        command.stamp(config, BASELINE)
+    script = ScriptDirectory.from_config(config)
+    if script.get_current_head() != HEAD:
+        raise RuntimeError(f"db/migrate.py HEAD {HEAD} is not the newest revision in db/revisions")
+    current = MigrationContext.configure(conn).get_current_revision()
+    known = {r.revision for r in script.walk_revisions()}
+    if current is not None and current not in known:
+        raise DatabaseError(
+            f"the database is at schema revision {current}, newer than this bot "
+            f"(which knows {HEAD}): upgrade the bot instead"
+        )
+    if current != HEAD:
+        command.upgrade(config, "head")
+        log.info("schema migrated from %s to %s", current or "nothing", HEAD)
+
+
+def _legacy_sqlite(conn: Connection) -> bool:
+    """An SQLite file made before Alembic: finish its numbered migrations; True when it is
+    then to be stamped with Alembic's baseline."""
     tables = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master").fetchall()}
     if "alembic_version" in tables:
-        return
+        return False
     row = conn.exec_driver_sql("PRAGMA user_version").fetchone()
     version = int(row[0]) if row else 0
     if version == 0:
-        return  # a new file: Alembic creates everything
+        return False  # a new file: Alembic creates everything
     if version > LEGACY_LAST:
         raise DatabaseError(
             f"the database is at schema version {version}, newer than this bot "
@@ -130,7 +157,7 @@ def _legacy_sqlite(conn: Connection, config: Config) -> None:
             conn.exec_driver_sql(statement)
         conn.exec_driver_sql(f"PRAGMA user_version = {migration.version}")
         log.info("applied migration %s", migration.name)
-    command.stamp(config, BASELINE)
+    return True
 
 
 def _statements(sql: str) -> list[str]:

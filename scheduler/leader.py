@@ -23,12 +23,12 @@ import os
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import IO, Protocol
-
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from typing import IO, TYPE_CHECKING, Protocol
 
 from scheduler.liveness import process_name
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,10 @@ return 0
 
 
 class Lease(Protocol):
-    """Who leads. acquire() takes or renews it: True while this process holds it."""
+    """Who leads. acquire() takes or renews it: True while this process holds it.
+    `unreachable`: the errors that mean the lease cannot be looked at just now."""
+
+    unreachable: tuple[type[BaseException], ...]
 
     async def acquire(self) -> bool: ...
     async def release(self) -> None: ...
@@ -58,6 +61,10 @@ class RedisLease:
     """A key that names the leader, expiring `seconds` after its last renewal."""
 
     def __init__(self, redis: Redis, key: str, seconds: float) -> None:
+        # Imported here: a bot without REDIS_URL never imports redis (its start-up is faster).
+        from redis.exceptions import RedisError
+
+        self.unreachable: tuple[type[BaseException], ...] = (RedisError, OSError)
         self.redis = redis
         self.key = key
         self.ttl_ms = max(1, round(seconds * 1000))
@@ -75,7 +82,7 @@ class RedisLease:
     async def release(self) -> None:
         if self._held:
             self._held = False
-            with contextlib.suppress(RedisError, OSError):
+            with contextlib.suppress(*self.unreachable):
                 await self._release(keys=[self.key], args=[self.holder])
 
     async def current(self) -> str | None:
@@ -86,6 +93,8 @@ class RedisLease:
 
 class FileLease:
     """An exclusive lock on a file: held until released or until its process dies."""
+
+    unreachable: tuple[type[BaseException], ...] = (OSError,)
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -159,7 +168,7 @@ class Leadership:
         """One look at the lease; False once this process must stop leading."""
         try:
             held = await self.lease.acquire()
-        except (RedisError, OSError) as e:
+        except self.lease.unreachable as e:
             if not self._failing:
                 log.warning("the scheduler lease cannot be reached (%s)", e)
             self._failing = True

@@ -14,7 +14,7 @@ import pytest
 from db import Database, DatabaseError, IntegrityError, migrate
 
 T0 = datetime(2024, 3, 1, 9, 30, 15, 123456, tzinfo=UTC)
-HEAD = migrate.head()
+HEAD = migrate.HEAD
 
 
 async def _user_ids(database: Database) -> set[int]:

@@ -15,7 +15,18 @@ import db.migrate
 from db import Database, DatabaseError
 from db.migrate import ALEMBIC_USER_VERSION, LEGACY_LAST, Migration, available_migrations
 
-HEAD = db.migrate.head()
+HEAD = db.migrate.HEAD
+
+
+def test_head_is_the_newest_revision_alembic_knows() -> None:
+    """db.migrate.HEAD lets a current database open without importing Alembic; a revision added
+    to db/revisions must move it, or databases would be left behind."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", "db:revisions")
+    assert ScriptDirectory.from_config(config).get_heads() == [HEAD]
 
 
 def legacy_database(path: Path, upto: int) -> None:

@@ -32,7 +32,7 @@ async def test_workers_opening_a_new_database_at_once_migrate_it_once(
 ) -> None:
     opened = await _workers(database_target, 3)
     try:
-        assert {db.schema_version for db in opened} == {migrate.head()}
+        assert {db.schema_version for db in opened} == {migrate.HEAD}
         async with opened[0].read() as repos:
             assert await repos.conn.scalar("SELECT count(*) FROM alembic_version") == 1
     finally:

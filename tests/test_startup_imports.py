@@ -1,0 +1,58 @@
+"""What a start imports: a bot whose database is current and which has no REDIS_URL never imports
+Alembic or redis (each a share of the start-up time, issue 14); with REDIS_URL it does."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from db import Database
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Builds the app as `cso-bot run` does, on SQLite, then again with REDIS_URL (the client connects
+# on first use, so no server is needed); prints the watched modules imported after each.
+BUILD_TWICE = """
+import asyncio, dataclasses, sys
+from bot.app import build_app
+from bot.config import Secret, Settings
+
+WATCHED = ("alembic", "redis")
+
+async def main() -> None:
+    settings = Settings(
+        bot_token=Secret("123456:TEST-token"),
+        database_path=sys.argv[1],
+        plan_file=sys.argv[2],
+    )
+    for redis_url in (None, Secret("redis://127.0.0.1:1/0")):
+        app = await build_app(dataclasses.replace(settings, redis_url=redis_url))
+        await app.close()
+        print(" ".join(m for m in WATCHED if m in sys.modules) or "-")
+
+asyncio.run(main())
+"""
+
+
+async def _create(path: Path) -> None:
+    await (await Database.open(path)).close()  # created and migrated: current from now on
+
+
+def test_a_start_on_a_current_database_imports_neither_alembic_nor_redis(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    asyncio.run(_create(path))
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    result = subprocess.run(
+        [sys.executable, "-c", BUILD_TWICE, str(path), str(ROOT / "data" / "annex4.yaml")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:2] == ["-", "redis"]
