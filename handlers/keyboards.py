@@ -44,6 +44,20 @@ def column(buttons: Iterable[InlineKeyboardButton]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[[b] for b in buttons])
 
 
+ROW_WIDTH = 8  # buttons a row at most, as InlineKeyboardBuilder.row cuts them
+
+
+def rows(*lines: Sequence[InlineKeyboardButton]) -> InlineKeyboardMarkup:
+    """The given rows (as `InlineKeyboardBuilder.row`): a wider one cut, an empty one dropped."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            list(line[at : at + ROW_WIDTH])
+            for line in lines
+            for at in range(0, len(line), ROW_WIDTH)
+        ]
+    )
+
+
 def check(markup: InlineKeyboardMarkup) -> InlineKeyboardMarkup:
     """Refuse a keyboard Telegram would refuse: a button without text or with callback data
     over 64 bytes (caught once, when a cached menu is built, not by a user's tap)."""
