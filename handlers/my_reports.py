@@ -11,7 +11,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n.context import get_i18n
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from db import Database
 from db.activity_reports import ActivityRecord
@@ -19,6 +18,7 @@ from formats.dates import short_date
 from handlers import commands
 from handlers.activity_form import ACTIVITY, Draft
 from handlers.forms import CONFIRM
+from handlers.keyboards import button, column, grid
 from handlers.reply import answer, echo, show
 from handlers.review_views import report_lines, report_subject, reporter_of, status_label
 from handlers.roles import ReportsForOrganisation, guard
@@ -51,18 +51,19 @@ async def _listing(db: Database, organisation_id: int) -> tuple[str, InlineKeybo
         return _("Your organisation has no reports yet. Send one with /activity."), None
     locale = get_i18n().current_locale
     lines = [_("<b>Your organisation's reports</b> (newest first):"), ""]
-    builder = InlineKeyboardBuilder()
+    buttons = []
     for record in records:
         lines.append(
             f"№{record.id} · {short_date(record.date, locale)} · {record.measure_code} · "
             f"{status_label(record.status)}"
         )
-        builder.button(
-            text=_("№{id}: open").format(id=record.id),
-            callback_data=MyReportCb(action=MyReportAction.open, activity_id=record.id),
+        buttons.append(
+            button(
+                _("№{id}: open").format(id=record.id),
+                MyReportCb(action=MyReportAction.open, activity_id=record.id),
+            )
         )
-    builder.adjust(3)
-    return "\n".join(lines), builder.as_markup()
+    return "\n".join(lines), grid(buttons, 3)
 
 
 async def cmd_myreports(message: Message, db: Database, organisation_id: int) -> None:
@@ -85,23 +86,24 @@ async def _card(
 ) -> tuple[str, InlineKeyboardMarkup]:
     async with db.read() as repo:
         reporter = await reporter_of(repo, record)
-    builder = InlineKeyboardBuilder()
+    buttons = []
     if record.status in CORRECTABLE:
-        builder.button(
-            text=_("✏ Correct and send again"),
-            callback_data=MyReportCb(action=MyReportAction.edit, activity_id=record.id),
+        buttons.append(
+            button(
+                _("✏ Correct and send again"),
+                MyReportCb(action=MyReportAction.edit, activity_id=record.id),
+            )
         )
     if record.status == "submitted" and record.reported_by == user_id:
-        builder.button(
-            text=_("↩ Withdraw"),
-            callback_data=MyReportCb(action=MyReportAction.withdraw, activity_id=record.id),
+        buttons.append(
+            button(
+                _("↩ Withdraw"), MyReportCb(action=MyReportAction.withdraw, activity_id=record.id)
+            )
         )
-    builder.button(
-        text=_("⬅ Back to the list"),
-        callback_data=MyReportCb(action=MyReportAction.back, activity_id=0),
+    buttons.append(
+        button(_("⬅ Back to the list"), MyReportCb(action=MyReportAction.back, activity_id=0))
     )
-    builder.adjust(1)
-    return "\n".join(report_lines(plan, record, reporter)), builder.as_markup()
+    return "\n".join(report_lines(plan, record, reporter)), column(buttons)
 
 
 async def on_open(
@@ -127,23 +129,25 @@ async def on_withdraw(
     if record is None or record.status != "submitted":
         await query.answer(_("Only a report still waiting for review can be withdrawn."), True)
         return
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=_("Yes, withdraw it"),
-        callback_data=MyReportCb(action=MyReportAction.withdraw_yes, activity_id=record.id),
+    keyboard = column(
+        [
+            button(
+                _("Yes, withdraw it"),
+                MyReportCb(action=MyReportAction.withdraw_yes, activity_id=record.id),
+            ),
+            button(
+                _("No, keep it waiting"),
+                MyReportCb(action=MyReportAction.open, activity_id=record.id),
+            ),
+        ]
     )
-    builder.button(
-        text=_("No, keep it waiting"),
-        callback_data=MyReportCb(action=MyReportAction.open, activity_id=record.id),
-    )
-    builder.adjust(1)
     await show(
         query,
         _(
             "Withdraw report №{id} «{title}» from review? It stays among your reports as a "
             "draft: you can correct it and send it again."
         ).format(id=record.id, title=echo(record.title)),
-        builder.as_markup(),
+        keyboard,
     )
 
 

@@ -10,12 +10,12 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n.context import get_i18n
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from db import Database
 from formats.dates import month_label
 from handlers import commands
 from handlers.callbacks import MenuAction, MenuCb
+from handlers.keyboards import button, grid
 from handlers.reply import answer, show
 from handlers.subscription import unsubscribe_reply
 from plan.clock import Clock
@@ -40,21 +40,21 @@ class NewsletterMenuCb(CallbackData, prefix="nlm"):
 
 
 def _archive_keyboard(months: list[str]) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
     locale = get_i18n().current_locale
-    for month in months:
-        builder.button(
-            text=f"📰 {month_label(month, locale)}",
-            callback_data=NewsletterMenuCb(action=MenuChoice.read, month=month),
+    buttons = [
+        button(
+            f"📰 {month_label(month, locale)}",
+            NewsletterMenuCb(action=MenuChoice.read, month=month),
         )
-    builder.button(text=_("🔔 Subscribe"), callback_data=NewsletterMenuCb(action=MenuChoice.sub))
-    builder.button(
-        text=_("🔕 Unsubscribe"), callback_data=NewsletterMenuCb(action=MenuChoice.unsub)
-    )
-    builder.button(text=_("⬅ Main menu"), callback_data=MenuCb(action=MenuAction.main))
+        for month in months
+    ]
+    buttons += [
+        button(_("🔔 Subscribe"), NewsletterMenuCb(action=MenuChoice.sub)),
+        button(_("🔕 Unsubscribe"), NewsletterMenuCb(action=MenuChoice.unsub)),
+        button(_("⬅ Main menu"), MenuCb(action=MenuAction.main)),
+    ]
     # Two months a row: «листопад 2024» is too long for three on a phone.
-    builder.adjust(*([2] * (len(months) // 2)), *([1] if len(months) % 2 else []), 2, 1)
-    return builder.as_markup()
+    return grid(buttons, *([2] * (len(months) // 2)), *([1] if len(months) % 2 else []), 2, 1)
 
 
 async def _archive(db: Database) -> tuple[str, InlineKeyboardMarkup]:

@@ -23,8 +23,19 @@ from handlers.callbacks import (
     PlanCb,
     PlanLevel,
 )
+from handlers.keyboards import PerNode
 from plan import Direction, GlossaryEntry, Indicator, Measure, Plan, Task
 from plan.plans import Plans
+
+# Each view's keyboard depends only on the plan's nodes it shows, its options and the locale:
+# built once, then reused (a keyboard with anything about the reader must not be kept here).
+_plan_keyboards: PerNode[InlineKeyboardMarkup] = PerNode()
+_direction_keyboards: PerNode[InlineKeyboardMarkup] = PerNode()
+_task_keyboards: PerNode[InlineKeyboardMarkup] = PerNode()
+_measure_keyboards: PerNode[InlineKeyboardMarkup] = PerNode()
+_glossary_keyboards: PerNode[InlineKeyboardMarkup] = PerNode()
+_entry_keyboards: PerNode[InlineKeyboardMarkup] = PerNode()
+_buttons: PerNode[InlineKeyboardButton] = PerNode()
 
 
 def _button(text: str, data: PlanCb | GlossaryCb | MenuCb) -> InlineKeyboardButton:
@@ -42,11 +53,17 @@ def _keyboard(
 
 
 def back_to_menu() -> InlineKeyboardButton:
-    return _button(_("☰ Menu"), MenuCb(action=MenuAction.main))
+    return _buttons.get(
+        (), ("menu",), lambda: _button(_("☰ Menu"), MenuCb(action=MenuAction.main))
+    )
 
 
 def back_to_plan(at: int | None = None) -> InlineKeyboardButton:
-    return _button(_("⬆ Plan"), PlanCb(level=PlanLevel.directions, plan=at))
+    return _buttons.get(
+        (),
+        ("plan", at),
+        lambda: _button(_("⬆ Plan"), PlanCb(level=PlanLevel.directions, plan=at)),
+    )
 
 
 def _shown(day: date) -> str:
@@ -83,6 +100,16 @@ def plan_view(
         "",
         _("Choose a strategic direction:"),
     ]
+    nodes = (plan, *(other for _index, other in others))
+    options = (at, *(index for index, _other in others))
+    return "\n".join(lines), _plan_keyboards.get(
+        nodes, options, lambda: _plan_keyboard(plan, at, others)
+    )
+
+
+def _plan_keyboard(
+    plan: Plan, at: int | None, others: Sequence[tuple[int, Plan]]
+) -> InlineKeyboardMarkup:
     buttons = [
         _button(f"{d.code}. {d.title}", PlanCb(level=PlanLevel.direction, code=d.code, plan=at))
         for d in plan.directions
@@ -97,7 +124,7 @@ def plan_view(
     footer = [back_to_menu()]
     if at is not None:
         footer.insert(0, _button(_("⬅ Current plan"), PlanCb(level=PlanLevel.directions)))
-    return "\n".join(lines), _keyboard(buttons, *footer)
+    return _keyboard(buttons, *footer)
 
 
 def direction_view(
@@ -111,11 +138,17 @@ def direction_view(
             _("Choose a task:"),
         ]
     )
+    return text, _direction_keyboards.get(
+        (direction,), (at,), lambda: _direction_keyboard(direction, at)
+    )
+
+
+def _direction_keyboard(direction: Direction, at: int | None) -> InlineKeyboardMarkup:
     buttons = [
         _button(f"{t.code}. {t.title}", PlanCb(level=PlanLevel.task, code=t.code, plan=at))
         for t in direction.tasks
     ]
-    return text, _keyboard(buttons, back_to_plan(at))
+    return _keyboard(buttons, back_to_plan(at))
 
 
 def task_view(task: Task, at: int | None = None) -> tuple[str, InlineKeyboardMarkup]:
@@ -126,18 +159,26 @@ def task_view(task: Task, at: int | None = None) -> tuple[str, InlineKeyboardMar
         _("Measures:"),
     ]
     lines += [f"<b>{m.code}</b> {escape(m.title)}" for m in task.measures]
+    return "\n".join(lines), _task_keyboards.get((task,), (at,), lambda: _task_keyboard(task, at))
+
+
+def _task_keyboard(task: Task, at: int | None) -> InlineKeyboardMarkup:
     buttons = [measure_button(m, at) for m in task.measures]
     back = _button(
         _("⬅ Direction {code}").format(code=task.direction_code),
         PlanCb(level=PlanLevel.direction, code=task.direction_code, plan=at),
     )
-    return "\n".join(lines), _keyboard(buttons, back, back_to_plan(at))
+    return _keyboard(buttons, back, back_to_plan(at))
 
 
 def measure_button(measure: Measure, at: int | None = None) -> InlineKeyboardButton:
-    return _button(
-        f"{measure.code}. {measure.title}",
-        PlanCb(level=PlanLevel.measure, code=measure.code, plan=at),
+    return _buttons.get(
+        (measure,),
+        (at,),
+        lambda: _button(
+            f"{measure.code}. {measure.title}",
+            PlanCb(level=PlanLevel.measure, code=measure.code, plan=at),
+        ),
     )
 
 
@@ -222,6 +263,27 @@ def measure_view(
 ) -> tuple[str, InlineKeyboardMarkup]:
     """A measure's card in `plan` (`at` its index, None for the current plan), with buttons to
     the same measure in the `others` plans that have it."""
+    text = measure_card(measure, printed_note)
+    if len(others) or at is not None:
+        # Several plans are loaded: say which one this card is of.
+        ended = period_line(plan, today) if today is not None else None
+        heading = _("Plan {years}").format(years=years(plan))
+        text = "\n".join([f"<i>{heading}</i>", *([ended] if ended else []), text])
+    nodes = (plan, measure, *(other for _index, other in others))
+    options = (at, site, private, *(index for index, _other in others))
+    return text, _measure_keyboards.get(
+        nodes, options, lambda: _measure_keyboard(plan, measure, site, private, at, others)
+    )
+
+
+def _measure_keyboard(
+    plan: Plan,
+    measure: Measure,
+    site: SiteLinks | None,
+    private: bool,
+    at: int | None,
+    others: Sequence[tuple[int, Plan]],
+) -> InlineKeyboardMarkup:
     task = plan.task(measure.task_code)
     back = _button(
         _("⬅ Task {code}").format(code=measure.task_code),
@@ -238,13 +300,7 @@ def measure_view(
         for index, other in others
         if other.measure(measure.code) is not None
     ]
-    text = measure_card(measure, printed_note)
-    if len(others) or at is not None:
-        # Several plans are loaded: say which one this card is of.
-        ended = period_line(plan, today) if today is not None else None
-        heading = _("Plan {years}").format(years=years(plan))
-        text = "\n".join([f"<i>{heading}</i>", *([ended] if ended else []), text])
-    return text, _keyboard(links, back, back_to_plan(at))
+    return _keyboard(links, back, back_to_plan(at))
 
 
 def measures_keyboard(
@@ -273,12 +329,16 @@ def glossary_view(plan: Plan, kind: GlossaryKind) -> tuple[str, InlineKeyboardMa
         if kind is GlossaryKind.body
         else _("Measures by funding source. Choose a source:")
     )
+    return title, _glossary_keyboards.get((plan,), (kind,), lambda: _glossary_keyboard(plan, kind))
+
+
+def _glossary_keyboard(plan: Plan, kind: GlossaryKind) -> InlineKeyboardMarkup:
     buttons = [
         _button(f"{e.short} ({n})", GlossaryCb(kind=kind, id=e.id))
         for e in glossary_entries(plan, kind)
         if (n := len(measures_of(plan, kind, e.id)))
     ]
-    return title, _keyboard(buttons, back_to_menu())
+    return _keyboard(buttons, back_to_menu())
 
 
 def glossary_entry_view(
@@ -295,10 +355,14 @@ def glossary_entry_view(
         if kind is GlossaryKind.body
         else ngettext("<b>{name}</b> funds {n} measure:", "<b>{name}</b> funds {n} measures:", n)
     ).format(name=escape(entry.full), n=n)
-    back = _button(_("⬅ Back"), GlossaryCb(kind=kind))
-    return "\n".join([heading, "", *measure_list(measures)]), measures_keyboard(
-        measures, back, back_to_menu()
+    keyboard = _entry_keyboards.get(
+        (plan, entry),
+        (kind,),
+        lambda: measures_keyboard(
+            measures, _button(_("⬅ Back"), GlossaryCb(kind=kind)), back_to_menu()
+        ),
     )
+    return "\n".join([heading, "", *measure_list(measures)]), keyboard
 
 
 def other_plans(plans: Plans, shown: Plan) -> list[tuple[int, Plan]]:

@@ -17,11 +17,11 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from db import Database
 from formats.site import SiteLinks
 from handlers import commands
+from handlers.keyboards import rows
 from handlers.plan_views import short, site_button
 from handlers.reply import answer, show
 from plan import Plan
@@ -130,11 +130,9 @@ def progress_text(plan: Plan, year: int, progress: Sequence[IndicatorProgress]) 
 def progress_keyboard(
     years: Iterable[int], year: int, page: InlineKeyboardButton | None = None
 ) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.row(*year_buttons(years, year, lambda y: ProgressCb(year=y)))
-    if page is not None:
-        builder.row(page)
-    return builder.as_markup()
+    return rows(
+        year_buttons(years, year, lambda y: ProgressCb(year=y)), [page] if page is not None else []
+    )
 
 
 async def _view(

@@ -271,19 +271,38 @@ def _build_index(measures: Sequence[Measure]) -> _Index:
     )
 
 
+# One index per distinct list of measures per process: an app built again over the same plan
+# (a test, a benchmark round, a restart of the dispatcher) finds it built. Keyed by content, so
+# a plan loaded afresh from the same file shares it too; a few lists at most are kept.
+_INDEXES_KEPT = 8
+_indexes: dict[tuple[Measure, ...], _Index] = {}
+_indexes_lock = threading.Lock()
+
+
+def _index_of(measures: tuple[Measure, ...]) -> _Index:
+    with _indexes_lock:
+        index = _indexes.get(measures)
+        if index is None:
+            index = _build_index(measures)
+            while len(_indexes) >= _INDEXES_KEPT:
+                del _indexes[next(iter(_indexes))]
+            _indexes[measures] = index
+        return index
+
+
 class MeasureSearch:
     """An in-memory index over the measures, answering free-text queries.
 
     The index is built on first use (or by `warm()`, which start-up runs in a thread), because
-    the morphology it needs takes a moment to load and start-up should not wait for it.
+    the morphology it needs takes a moment to load and start-up should not wait for it; it is
+    built once per process for the same measures, however many searches are made over them.
     """
 
-    __slots__ = ("_index", "_lock", "_measures")
+    __slots__ = ("_index", "_measures")
 
     def __init__(self, measures: Sequence[Measure]) -> None:
         self._measures: tuple[Measure, ...] = tuple(measures)
         self._index: _Index | None = None
-        self._lock = threading.Lock()
 
     def warm(self) -> None:
         """Build the index now (safe to call from a worker thread, once or many times)."""
@@ -291,9 +310,7 @@ class MeasureSearch:
 
     def _built(self) -> _Index:
         if self._index is None:
-            with self._lock:
-                if self._index is None:
-                    self._index = _build_index(self._measures)
+            self._index = _index_of(self._measures)
         return self._index
 
     def suggest(self, query: str) -> str | None:
