@@ -45,7 +45,7 @@ class UpdateJournal:
         if not updates:
             return []
         rows = [(u.update_id, u.model_dump_json(exclude_unset=True)) for u in updates]
-        async with self.db.transaction(quiet=True) as repo:
+        async with self.db.single_statement(quiet=True) as repo:
             fresh = set(await repo.received_updates.record(rows, self.clock.now()))
         return [u for u in updates if u.update_id in fresh]
 
@@ -97,11 +97,11 @@ class UpdateJournal:
         await self._mark_done(update.update_id)
 
     async def _mark_done(self, update_id: int) -> None:
-        """Mark the update done, in one transaction with every other finished meanwhile.
+        """Mark the update done, in one statement with every other finished meanwhile.
 
-        Under load, updates finish while a marking transaction waits for or holds the write
-        lock; the next one marks them all (a group commit), so a busy bot pays one BEGIN and
-        COMMIT per group rather than per update. The update stays in hand until its mark is
+        Under load, updates finish while a marking statement waits for or holds the write
+        lock; the next one marks them all (a group commit), so a busy bot pays one trip per
+        group rather than per update. The update stays in hand until its mark is
         committed, so drain() waits for it; a crash before that replays it, as before."""
         self._finished.add(update_id)
         async with self._marking:
@@ -109,7 +109,6 @@ class UpdateJournal:
                 return  # marked with an earlier group
             group = sorted(self._finished)
             now = self.clock.now()
-            async with self.db.transaction(quiet=True) as repo:
-                for finished in group:
-                    await repo.received_updates.done(finished, now)
+            async with self.db.single_statement(quiet=True) as repo:
+                await repo.received_updates.done(group, now)
             self._finished.difference_update(group)

@@ -23,7 +23,7 @@ from typing import Any, NoReturn
 import aiosqlite
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DisconnectionError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from db.errors import DatabaseError, driver_error
@@ -36,6 +36,7 @@ BUSY_TIMEOUT_MS = 5000
 OPEN_ATTEMPTS = 5  # a new file another process is setting up at the same moment
 READERS = 2  # SQLite connections kept for reads (more open while many read at once)
 POOL = 10  # PostgreSQL connections per process, for writes and for reads each
+RECYCLE_S = 1800  # a PostgreSQL connection is renewed after this long
 
 
 def is_url(target: str | Path) -> bool:
@@ -131,14 +132,22 @@ class Database:
         label = (
             f"postgresql://{parsed.host or 'localhost'}:{parsed.port or 5432}/{parsed.database}"
         )
-        writes = create_async_engine(parsed, pool_size=POOL, pool_pre_ping=True)
+        # No pre-ping (a trip per unit of work, three for a transaction): a connection the
+        # server dropped while it sat in the pool is left out at checkout (_drop_closed), one
+        # that fails on its first statement is retried once (ServerConnection), and the failure
+        # empties the pool of connections as old; pool_recycle renews a connection a firewall
+        # may have forgotten silently.
+        writes = create_async_engine(parsed, pool_size=POOL, pool_recycle=RECYCLE_S)
+        # Autocommit: reads, and single statements that each commit by themselves.
         reads = create_async_engine(
             parsed,
             pool_size=POOL,
-            pool_pre_ping=True,
+            pool_recycle=RECYCLE_S,
             isolation_level="AUTOCOMMIT",
             skip_autocommit_rollback=True,
         )
+        for engine in (writes, reads):
+            event.listen(engine.sync_engine, "checkout", _drop_closed)
         try:
             async with writes.connect() as conn:
                 version = await migrate(conn)
@@ -162,9 +171,15 @@ class Database:
         it writes is kept up to date by the writer itself (a user's own record), or kept by no
         `after_commit` listener (the journal's bookkeeping): no listener is told."""
         if self._writer is None:
-            async with self._writes.begin() as raw:
-                conn: Connection = ServerConnection(raw)
-                yield Repositories(conn)
+            async with self._writes.connect() as raw:
+                # The transaction begins with its first statement (none: no trip at all).
+                conn: Connection = ServerConnection(raw, retry=ServerConnection.FIRST)
+                try:
+                    yield Repositories(conn)
+                except BaseException:
+                    await raw.rollback()
+                    raise
+                await raw.commit()
             self._committed(conn.written, quiet)
             return
         async with self._write_lock:
@@ -196,17 +211,20 @@ class Database:
 
     @asynccontextmanager
     async def single_statement(self, *, quiet: bool = False) -> AsyncIterator[Repositories]:
-        """Writes each committed by itself: SQLite runs a statement in autocommit, one trip to
-        the driver's thread instead of three (BEGIN, the statement, COMMIT); on PostgreSQL the
-        block is an ordinary transaction. Only for writes of which each statement alone leaves
-        the data whole (one statement, or an insert tried before an update of the same row);
-        the writer's lock is held throughout, so no other unit of work of this process comes
-        between them. `quiet` as for `transaction`."""
+        """Writes each committed by itself, in autocommit: one trip for a statement instead of
+        three (BEGIN, the statement, COMMIT), on SQLite and PostgreSQL alike. Only for writes of
+        which each statement alone leaves the data whole (one statement, or an insert tried
+        before an update of the same row); on SQLite the writer's lock is held throughout, so
+        no other unit of work of this process comes between them. `quiet` as for
+        `transaction`."""
         if self._writer is None:
-            async with self._writes.begin() as raw:
-                conn: Connection = ServerConnection(raw)
-                yield Repositories(conn)
-            self._committed(conn.written, quiet)
+            async with self._reads.connect() as raw:
+                # Not retried on a lost connection: the statement may have committed.
+                conn: Connection = ServerConnection(raw, retry=ServerConnection.NEVER)
+                try:
+                    yield Repositories(conn)
+                finally:
+                    self._committed(conn.written, quiet)
             return
         async with self._write_lock:
             conn = SqliteConnection(self._writer)
@@ -224,7 +242,7 @@ class Database:
             yield Repositories(SqliteConnection(next(self._next_reader)))
             return
         async with self._reads.connect() as conn:
-            yield Repositories(ServerConnection(conn))
+            yield Repositories(ServerConnection(conn, retry=ServerConnection.ALWAYS))
 
     async def backup(self, target: str | Path) -> None:
         """Copy the live SQLite database to target safely, even while the bot writes."""
@@ -286,6 +304,14 @@ def _reraise(label: str, error: BaseException) -> NoReturn:
         cause = driver_error(error)
         raise DatabaseError(f"{label}: cannot be opened ({cause})") from error
     raise error
+
+
+def _drop_closed(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """A pooled PostgreSQL connection the server has closed meanwhile (a restart, a killed
+    backend) is replaced at checkout: asyncpg knows it without a trip to the server."""
+    driver = record.driver_connection
+    if driver is not None and driver.is_closed():
+        raise DisconnectionError("the server closed this pooled connection")
 
 
 def _driver(conn: AsyncConnection) -> aiosqlite.Connection:

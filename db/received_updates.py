@@ -2,42 +2,43 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from datetime import datetime
 
-from db.sql import Connection
+from db.sql import Connection, padded
 
 
 class ReceivedUpdateRepo:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    async def record(self, updates: Iterable[tuple[int, str]], at: datetime) -> list[int]:
-        """Record (update_id, payload) pairs; return the ids seen for the first time.
+    async def record(self, updates: Sequence[tuple[int, str]], at: datetime) -> list[int]:
+        """Record (update_id, payload) pairs; return the ids seen for the first time, in one
+        statement (a trip) for a batch of up to 128.
 
         Race-safe across processes: of several workers recording one update at once exactly
         one gets its id back (the insert that won), the others an empty answer for it.
         """
-        fresh = []
-        for update_id, payload in updates:
-            if await self.claim(update_id, payload, at):
-                fresh.append(update_id)
-        return fresh
+        fresh: list[int] = []
+        when = at.isoformat()
+        for group in padded(updates):
+            rows = ", ".join("(?, ?, ?)" for _ in group)
+            won = await self.conn.fetch_all(
+                "INSERT INTO received_updates (update_id, payload, received_at) "  # noqa: S608
+                f"VALUES {rows} ON CONFLICT DO NOTHING RETURNING update_id",
+                [value for update_id, payload in group for value in (update_id, payload, when)],
+            )
+            fresh.extend(int(row[0]) for row in won)
+        return sorted(fresh)
 
-    async def claim(self, update_id: int, payload: str, at: datetime) -> bool:
-        """Record one update; True when this call recorded it (nobody had before)."""
-        won = await self.conn.fetch_one(
-            "INSERT INTO received_updates (update_id, payload, received_at) VALUES (?, ?, ?) "
-            "ON CONFLICT DO NOTHING RETURNING update_id",
-            (update_id, payload, at.isoformat()),
-        )
-        return won is not None
-
-    async def done(self, update_id: int, at: datetime) -> None:
-        await self.conn.execute(
-            "UPDATE received_updates SET handled_at = ? WHERE update_id = ?",
-            (at.isoformat(), update_id),
-        )
+    async def done(self, update_ids: Sequence[int], at: datetime) -> None:
+        """Mark these updates handled, one statement for up to 128."""
+        for group in padded(update_ids):
+            marks = ", ".join("?" * len(group))
+            await self.conn.execute(
+                f"UPDATE received_updates SET handled_at = ? WHERE update_id IN ({marks})",  # noqa: S608
+                (at.isoformat(), *group),
+            )
 
     async def unfinished(self) -> list[tuple[int, str]]:
         """Recorded and never finished, oldest first."""

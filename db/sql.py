@@ -99,6 +99,19 @@ def _named(sql: str) -> tuple[str, int]:
     return _MARK.sub(number, sql), count
 
 
+def padded(items: Sequence[Any], most: int = 128) -> list[list[Any]]:
+    """`items` in groups of at most `most`, each made up to a power of two in length by
+    repeating its last item: a statement with a mark (or a row) per item then has a few
+    shapes only, each prepared once per PostgreSQL connection rather than once per length.
+    For statements a repeated item leaves alone (`IN (…)`, `ON CONFLICT DO NOTHING`)."""
+    groups = []
+    for start in range(0, len(items), most):
+        group = list(items[start : start + most])
+        size = 1 << (len(group) - 1).bit_length()
+        groups.append(group + group[-1:] * (size - len(group)))
+    return groups
+
+
 @lru_cache(maxsize=2048)
 def _text(sql: str) -> TextClause:
     return text(sql)
@@ -264,18 +277,48 @@ def _wrapped(statement: str, binds: Any, error: sqlite3.Error) -> BaseException:
 
 
 class ServerConnection(Connection):
-    """SQLAlchemy Core's AsyncConnection to PostgreSQL."""
+    """SQLAlchemy Core's AsyncConnection to PostgreSQL.
 
-    __slots__ = ("raw",)
+    A statement that fails because the server dropped the connection (a restart, a killed
+    backend) runs once more on a new one when nothing of the unit of work can have taken
+    effect: on an autocommit reader any statement (`ALWAYS`), in a transaction the first
+    (`FIRST`: what it began died with the connection); never a write in autocommit (`NEVER`:
+    it may have committed). SQLAlchemy has meanwhile dropped every pooled connection as old."""
+
+    __slots__ = ("_retry", "_retry_next", "raw")
     dialect = "postgresql"
+    NEVER, FIRST, ALWAYS = 0, 1, 2
 
-    def __init__(self, raw: AsyncConnection) -> None:
+    def __init__(self, raw: AsyncConnection, retry: int = NEVER) -> None:
         super().__init__()
         self.raw = raw
+        self._retry = retry != self.NEVER
+        self._retry_next = retry == self.ALWAYS
+
+    async def _execute(self, statement: str, binds: Any) -> Any:
+        try:
+            result = await self.raw.execute(_text(statement), binds)
+        except DBAPIError as e:
+            if not (self._retry and (e.connection_invalidated or self._lost())):
+                raise
+            if not e.connection_invalidated:
+                # asyncpg may report a connection closed mid-way as some other error.
+                await self.raw.invalidate()
+            # Ends the dead transaction (no trip: the connection is gone); the statement
+            # then begins anew on a fresh connection.
+            await self.raw.rollback()
+            result = await self.raw.execute(_text(statement), binds)
+        self._retry = self._retry_next
+        return result
+
+    def _lost(self) -> bool:
+        driver: Any = self.raw.sync_connection
+        driver = driver.connection.driver_connection if driver is not None else None
+        return driver is None or bool(driver.is_closed())
 
     async def _run(self, sql: str, params: Params, returns_rows: bool | None) -> Cursor:
         statement, marks = _named(sql)
-        result = await self.raw.execute(_text(statement), _binds(marks, params))
+        result = await self._execute(statement, _binds(marks, params))
         rows: Rows = list(result.fetchall()) if result.returns_rows else []
         return Cursor(rows, result.rowcount)
 
@@ -283,4 +326,4 @@ class ServerConnection(Connection):
         statement, marks = _named(sql)
         batch = [_binds(marks, params) for params in rows]
         if batch:
-            await self.raw.execute(_text(statement), batch)
+            await self._execute(statement, batch)

@@ -135,3 +135,64 @@ def test_db_check_and_backup_on_the_command_line(
     assert backup.returncode != 0
     assert "pg_dump" in backup.stderr and "Traceback" not in backup.stderr
     assert not (tmp_path / "copy").exists()
+
+
+async def _drop_connections(url: str) -> int:
+    """What a server restart does to the bot's pooled connections: every other backend on
+    the database is ended; how many were."""
+    import asyncpg
+
+    admin = await asyncpg.connect(url)
+    try:
+        ended = await admin.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await admin.close()
+    return int(ended)
+
+
+async def test_dropped_connections_are_survived(database_target_postgresql: str) -> None:
+    db = await Database.open(database_target_postgresql)
+    try:
+        for _ in range(2):
+            # Pooled connections of each kind, then dropped by the server: the next read, unit
+            # of work and single statement each get an answer (a new connection, or a retry).
+            async with db.transaction() as repos:
+                await repos.users.ensure(1, T0)
+            async with db.single_statement() as repos:
+                await repos.users.ensure(2, T0)
+            async with db.read() as repos:
+                assert await repos.users.count() == 2
+            assert await _drop_connections(database_target_postgresql) >= 2
+            async with db.read() as repos:
+                assert await repos.users.count() == 2
+            async with db.transaction() as repos:
+                await repos.users.ensure(3, T0)
+                await repos.users.ensure(4, T0)
+            async with db.single_statement() as repos:
+                await repos.users.ensure(5, T0)
+            async with db.read() as repos:
+                assert await repos.users.count() == 5
+            async with db.transaction() as repos:
+                await repos.conn.execute("DELETE FROM users WHERE id > 2")
+    finally:
+        await db.close()
+
+
+async def test_the_bot_answers_the_next_update_after_its_connections_drop(
+    database_target_postgresql: str, settings: Settings
+) -> None:
+    settings = dataclasses.replace(settings, database_url=Secret(database_target_postgresql))
+    app = await build_app(settings, Clock(settings.timezone))
+    try:
+        chat = Chat(app, 100)
+        await chat.send("/start")
+        await chat.send("/subscribe")
+        assert await _drop_connections(database_target_postgresql) >= 1
+        assert texts(await chat.send("/unsubscribe"))
+        async with app.db.read() as repos:
+            assert await repos.subscribers.count_active() == 0
+    finally:
+        await app.close()
