@@ -16,7 +16,7 @@ from aiogram.types import CallbackQuery, Chat, Message, MessageEntity, Update, U
 
 from bot.app import App, warm_search_soon
 from fakes.session import LocalSession
-from formats.telegram_text import html_problem, visible_text
+from formats.telegram_text import visible_text
 
 LOCAL_TOKEN = "1:local-chat"  # noqa: S105 - not a secret: no Telegram behind it
 _update_ids = itertools.count(1)
@@ -35,7 +35,7 @@ class Conversation:
         session: LocalSession | None = None,
     ) -> None:
         self.app = app
-        self.session = session or LocalSession(check_html=html_problem)
+        self.session = session or LocalSession(check_html=True)
         self.bot = Bot(
             LOCAL_TOKEN, session=self.session, default=DefaultBotProperties(parse_mode="HTML")
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import time
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from aiogram import Bot
@@ -19,12 +19,11 @@ from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import InlineKeyboardMarkup
 
-from formats.telegram_text import visible_length
+from formats.telegram_text import HTMLParseError, parse_html
 
 BOT_USER = {"id": 1, "is_bot": True, "first_name": "CSO Bot", "username": "cso_partnership_bot"}
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
-HtmlCheck = Callable[[str], str | None]
 _TRUE_METHODS = {
     "answerCallbackQuery",
     "setMyCommands",
@@ -37,7 +36,7 @@ _TRUE_METHODS = {
 
 
 class LocalSession(BaseSession):
-    def __init__(self, check_html: HtmlCheck | None = None) -> None:
+    def __init__(self, check_html: bool = False) -> None:
         super().__init__()
         self.check_html = check_html
         self.requests: list[TelegramMethod[Any]] = []
@@ -90,11 +89,15 @@ class LocalSession(BaseSession):
     def _check(self, text: str | None, parse_mode: str | None, limit: int) -> str | None:
         if text is None:
             return None
-        if parse_mode == "HTML" and self.check_html:
-            problem = self.check_html(text)
-            if problem:
-                return f"Bad Request: can't parse entities: {problem}"
-        length = visible_length(text) if parse_mode == "HTML" else len(text)
+        length = len(text)
+        if parse_mode == "HTML":
+            # One parse gives both the verdict and the visible length (strict when checking:
+            # a text strict parsing accepts reads the same as the lenient one).
+            try:
+                length = len(parse_html(text, strict=self.check_html)[0])
+            except HTMLParseError as problem:
+                if self.check_html:
+                    return f"Bad Request: can't parse entities: {problem}"
         if length == 0 or not text.strip():
             return "Bad Request: message text is empty"
         if length > limit:

@@ -76,6 +76,15 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+_PLAIN_RUN = re.compile(r"[^&<]+")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _utf16_units(text: str) -> int:
+    """utf16_len that also counts a lone surrogate (one unit), as Telegram's parser does."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
 def _decode_html_entity(text: str, pos: int, *, strict: bool) -> tuple[str | None, int]:
     """Decode the character reference at text[pos] == "&"; (None, pos) if there is none."""
     end = pos + 1
@@ -143,10 +152,16 @@ def parse_html(text: str, *, strict: bool = True) -> tuple[str, list[dict[str, A
                 raise HTMLParseError(
                     f'Character "&" at byte offset {byte_offset(i)} must be escaped as "&amp;"'
                 )
-        if c != "<":
             out.append(c)
-            utf16 += 2 if ord(c) > 0xFFFF else 1
+            utf16 += 1
             i += 1
+            continue
+        if c != "<":
+            # A run of plain text at once: a reply is mostly text between a few tags.
+            run = _PLAIN_RUN.match(text, i).group()  # type: ignore[union-attr]
+            out.append(run)
+            utf16 += len(run) if run.isascii() else _utf16_units(run)
+            i += len(run)
             continue
 
         begin = i
@@ -266,7 +281,7 @@ def parse_html(text: str, *, strict: bool = True) -> tuple[str, list[dict[str, A
     if stack:
         raise HTMLParseError(f"Can't find end tag corresponding to start tag {stack[-1][0]}")
     visible = "".join(out)
-    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in visible):
+    if _SURROGATE.search(visible):
         raise HTMLParseError(
             "Text contains invalid Unicode characters after decoding HTML entities, "
             "check for unmatched surrogate code units"
