@@ -65,6 +65,13 @@ class DatabaseStorage(BaseStorage):
         _, data = await self._load(key, built)
         await self._save(built, value, data)
 
+    async def set_state_and_data(
+        self, key: StorageKey, state: StateType, data: Mapping[str, Any]
+    ) -> None:
+        """Both in one statement (`handlers.dialog.enter`): one trip, and never half done."""
+        value = state.state if isinstance(state, State) else state
+        await self._save(self.key_builder.build(key), value, encode(dict(data)))
+
     async def get_state(self, key: StorageKey) -> str | None:
         state, _ = await self._load(key, self.key_builder.build(key))
         return state

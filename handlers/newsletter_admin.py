@@ -17,6 +17,7 @@ from db import NewsletterRecord
 from formats.dates import event_time, month_label
 from formats.telegram_text import html_problem, visible_length
 from handlers import commands
+from handlers.dialog import enter
 from handlers.forms.errors import characters
 from handlers.reply import answer, drop_keyboard
 from handlers.roles import COORDINATOR, HasRole, guard, refuse_non_coordinator
@@ -81,8 +82,7 @@ async def on_intro_asked(
     if issue.status not in ("draft", "approved"):
         await query.answer(_("This newsletter can no longer be changed."), show_alert=True)
         return
-    await state.set_state(IntroForm.text)
-    await state.set_data({"newsletter_id": issue.id})
+    await enter(state, IntroForm.text, {"newsletter_id": issue.id})
     await query.answer()
     await bot.send_message(
         _chat_of(query, event_from_user),

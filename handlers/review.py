@@ -16,6 +16,7 @@ from aiogram.utils.i18n import gettext as _
 from db import Database, Repositories
 from db.activity_reports import ActivityRecord
 from handlers import commands, pending
+from handlers.dialog import enter
 from handlers.reply import answer, drop_keyboard
 from handlers.review_views import (
     ReviewCb,
@@ -110,9 +111,10 @@ async def on_decision(
         )
         return
     if callback_data.action in ("return", "reject"):
-        await state.set_state(ReviewForm.comment)
-        await state.set_data(
-            {"activity_id": record.id, "decision": callback_data.action, _CARD: _card_of(query)}
+        await enter(
+            state,
+            ReviewForm.comment,
+            {"activity_id": record.id, "decision": callback_data.action, _CARD: _card_of(query)},
         )
         await query.answer()
         prompt = (
@@ -126,8 +128,7 @@ async def on_decision(
         )
         return
     if callback_data.action == "duplicate":
-        await state.set_state(ReviewForm.original)
-        await state.set_data({"activity_id": record.id, _CARD: _card_of(query)})
+        await enter(state, ReviewForm.original, {"activity_id": record.id, _CARD: _card_of(query)})
         await query.answer()
         await bot.send_message(
             event_from_user.id,

@@ -15,6 +15,7 @@ from aiogram.utils.i18n import ngettext
 
 from db import Database, Repositories
 from db.events import EventRecord
+from handlers.dialog import enter
 from handlers.events.callbacks import EventAction, EventCb
 from handlers.events.keyboards import cancel_confirmation, decision_keyboard
 from handlers.events.parsing import parse_end, parse_when
@@ -179,8 +180,7 @@ async def on_move_request(
         await query.answer(why_not, show_alert=True)
         return
     await query.answer()
-    await state.set_state(EventMove.starts)
-    await state.set_data({"move_id": event.id})
+    await enter(state, EventMove.starts, {"move_id": event.id})
     await answer(
         query.message,
         _(
@@ -197,8 +197,7 @@ async def on_move_starts(message: Message, state: FSMContext, clock: Clock) -> N
         return
     data = await state.get_data()
     data["starts"] = starts.isoformat()
-    await state.set_state(EventMove.ends)
-    await state.set_data(data)
+    await enter(state, EventMove.ends, data)
     await answer(
         message,
         _(

@@ -48,6 +48,7 @@ from magic_filter import MagicFilter
 
 from handlers import commands
 from handlers.callbacks import MenuAction, MenuCb
+from handlers.dialog import enter
 from handlers.keyboards import button, column, grid
 from handlers.reply import answer, drop_keyboard, shorten
 from handlers.routing import TYPED, Inline
@@ -342,8 +343,7 @@ class Form(Generic[D]):
         step = self.by_name[name]
         turn.data.update(turn.draft.dump())
         turn.data.pop(self.RESUME, None)
-        await turn.state.set_state(self.state_of(name))
-        await turn.state.set_data(turn.data)
+        await enter(turn.state, self.state_of(name), turn.data)
         await self._put(turn, step)
 
     async def repeat(self, turn: Turn[D], step: Step[D]) -> None:
@@ -491,8 +491,7 @@ class Form(Generic[D]):
             return
         await leave(state)  # a dialog opened since is kept aside in its turn
         await self.forget_kept(state, slot)
-        await state.set_state(kept["state"])
-        await state.set_data(kept["data"])
+        await enter(state, kept["state"], kept["data"])
         await drop_keyboard(query.message)
         step = self.step_at(kept["state"]) or self.steps[0]
         await self.repeat(await self.turn(state, query.message, deps, pressed=True), step)
@@ -583,8 +582,7 @@ class Form(Generic[D]):
             return
         data = await state.get_data()
         data[self.RESUME] = await state.get_state()
-        await state.set_state(self.state_of(CANCEL))
-        await state.set_data(data)
+        await enter(state, self.state_of(CANCEL), data)
         if isinstance(message, Message):
             await answer(message, *self._discard_question())
 

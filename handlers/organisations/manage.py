@@ -18,6 +18,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from db import Database
 from db.organisations import OrganisationProfile, OrganisationRecord
 from db.users import Person
+from handlers.dialog import enter
 from handlers.organisations.keyboards import ManageAction, OrgManageCb
 from handlers.people import person
 from handlers.registration.form import MAX_NAME, input_error, parse_contact
@@ -102,8 +103,7 @@ async def on_manage(
         await show(query, *_card(org, members))
     elif action in (ManageAction.rename, ManageAction.contact):
         await query.answer()
-        await state.set_state(OrgEditForm.value)
-        await state.set_data({_EDITING: [org.id, action.value]})
+        await enter(state, OrgEditForm.value, {_EDITING: [org.id, action.value]})
         prompt = (
             _("The new name of «{name}»? /cancel keeps it.")
             if action == ManageAction.rename

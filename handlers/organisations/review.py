@@ -14,6 +14,7 @@ from aiogram.utils.i18n import gettext as _
 
 from db import Database
 from db.members import Membership
+from handlers.dialog import enter
 from handlers.organisations.cards import join_card, organisation_card, status_word
 from handlers.organisations.keyboards import (
     OrgReviewCb,
@@ -110,9 +111,8 @@ MAX_REASON = 500
 
 async def ask_reason(query: CallbackQuery, data: OrgReviewCb, state: FSMContext) -> None:
     await query.answer()
-    await state.set_state(RefusalForm.reason)
     card = [query.message.chat.id, query.message.message_id] if query.message else None
-    await state.set_data({_REFUSING: [data.org, data.user], _CARD: card})
+    await enter(state, RefusalForm.reason, {_REFUSING: [data.org, data.user], _CARD: card})
     if isinstance(query.message, Message):
         await answer(
             query.message,
