@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
+from functools import lru_cache
 
 from babel.core import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime
@@ -33,8 +34,11 @@ __all__ = [
 DEFAULT_LOCALE = "uk"  # the plan's own language: files handed to the council are Ukrainian
 TYPED_DATE = "%d.%m.%Y"  # what people type into the bot, and what a form echoes back
 _NBSP = "\u00a0"
+# Babel takes tens of µs to format one date; lists and cards show the same few dates and
+# moments to everyone, so the pure formatters below that every update may call are cached.
 
 
+@lru_cache(maxsize=64)
 def _locale(locale: str | None) -> str:
     """A locale Babel knows; anything else (a Telegram app's "pt-br" without data) is Ukrainian."""
     if not locale:
@@ -62,6 +66,7 @@ def month_label(month: str, locale: str | None = DEFAULT_LOCALE) -> str:
     return month_year(month_key(month), locale)
 
 
+@lru_cache(maxsize=4096)
 def long_date(day: date, locale: str | None = DEFAULT_LOCALE) -> str:
     """«24 травня 2024», "24 May 2024"."""
     return format_date(day, "d MMMM y", locale=_locale(locale))
@@ -90,11 +95,13 @@ def periods(spans: Iterable[tuple[date, date]], locale: str | None = DEFAULT_LOC
     return ", ".join(period(start, end, locale) for start, end in spans)
 
 
+@lru_cache(maxsize=4096)
 def time_of_day(moment: datetime, locale: str | None = DEFAULT_LOCALE) -> str:
     """«18:00»: the 24-hour clock in Ukrainian and English alike, in the moment's own zone."""
     return format_datetime(moment, "HH:mm", tzinfo=moment.tzinfo, locale=_locale(locale))
 
 
+@lru_cache(maxsize=4096)
 def event_time(
     moment: datetime, locale: str | None = DEFAULT_LOCALE, today: date | None = None
 ) -> str:

@@ -46,10 +46,17 @@ class Inline(Filter):
 
 
 class Typed(Inline):
-    """A message that is not a command (`~F.text.startswith("/")`): dialogs read these."""
+    """A message that is not a command (`~F.text.startswith("/")`): dialogs read these.
+
+    The three filters below are on most updates' way, so each checks its expression in plain
+    Python (the same results as `magic` resolves to; tests/test_routing.py compares them)."""
 
     def __init__(self) -> None:
         super().__init__(~F.text.startswith("/"))
+
+    async def __call__(self, event: TelegramObject, **data: Any) -> Any:
+        text = getattr(event, "text", None)
+        return not (isinstance(text, str) and text.startswith("/"))
 
 
 class CommandText(Inline):
@@ -58,10 +65,24 @@ class CommandText(Inline):
     def __init__(self) -> None:
         super().__init__(F.text.startswith("/"))
 
+    async def __call__(self, event: TelegramObject, **data: Any) -> Any:
+        text = getattr(event, "text", None)
+        return text.startswith("/") if isinstance(text, str) else None
+
+
+class HasText(Inline):
+    """A message with text (`F.text`): its text, which aiogram takes as passing unless empty."""
+
+    def __init__(self) -> None:
+        super().__init__(F.text)
+
+    async def __call__(self, event: TelegramObject, **data: Any) -> Any:
+        return getattr(event, "text", None)
+
 
 TYPED: Final = Typed()
 COMMAND_TEXT: Final = CommandText()
-TEXT: Final = Inline(F.text)
+TEXT: Final = HasText()
 
 # Keys of the index: (head, state). A head is a command's name ("" for a message that is no
 # command) or a button's callback prefix; either part may be ANY.

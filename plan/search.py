@@ -16,7 +16,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from rapidfuzz import fuzz, process
@@ -98,6 +98,7 @@ def normalize(text: str) -> str:
     return " ".join(folded.split())
 
 
+@lru_cache(maxsize=8192)
 def _stem_normalized(word: str) -> str:
     if len(word) <= _MIN_STEM:
         return word
@@ -125,6 +126,7 @@ def _morphology() -> Any:
     return pymorphy3.MorphAnalyzer(lang="uk")
 
 
+@lru_cache(maxsize=4096)
 def _lemma_stems(word: str) -> tuple[str, ...]:
     """Stems of a normalised word's dictionary forms that differ from its own stem.
 

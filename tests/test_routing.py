@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from aiogram import Router
 from aiogram.fsm.storage.base import StorageKey
-from aiogram.types import InlineKeyboardMarkup, Message, PhotoSize, Update
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, PhotoSize, Update, User
+from aiogram.types import Chat as AiogramChat
 from aiogram.utils.i18n import I18n
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -18,7 +19,7 @@ from bot.app import App
 from handlers.activity_form import ActivityCb
 from handlers.forms import Act
 from handlers.keyboards import button, check, grid
-from handlers.routing import Reachable, gate_of
+from handlers.routing import COMMAND_TEXT, TEXT, TYPED, Inline, Reachable, gate_of
 from handlers.start import main_menu
 from tests.conftest import Chat, methods, texts
 
@@ -140,3 +141,16 @@ def test_grid_lays_out_rows_like_adjust() -> None:
 def test_a_cached_menu_refuses_callback_data_telegram_would_refuse() -> None:
     with pytest.raises(ValueError, match="64 bytes"):
         check(InlineKeyboardMarkup(inline_keyboard=[[button("x", "x" * 65)]]))
+
+
+@pytest.mark.parametrize("check", [TYPED, COMMAND_TEXT, TEXT], ids=["typed", "command", "text"])
+async def test_the_inline_text_filters_answer_as_their_magic_expressions(check: Inline) -> None:
+    chat = AiogramChat(id=1, type="private")
+    user = User(id=1, is_bot=False, first_name="A")
+    events = [
+        Message(message_id=1, date=datetime.now(UTC), chat=chat, **fields)
+        for fields in ({"text": "/plan"}, {"text": "форум"}, {"text": ""}, {"caption": "/x"}, {})
+    ]
+    events.append(CallbackQuery(id="1", from_user=user, chat_instance="c", data="p:1"))
+    for event in events:
+        assert await check(event) == check.magic.resolve(event), event
