@@ -20,13 +20,14 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import Bot, Dispatcher, F, Router
+from aiogram import Bot, Dispatcher, Router
 from aiogram.filters import JOIN_TRANSITION, ChatMemberUpdatedFilter
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import (
     CallbackQuery,
     ChatMemberUpdated,
     ErrorEvent,
+    Message,
     TelegramObject,
 )
 from aiogram.utils.i18n import I18n
@@ -34,7 +35,6 @@ from aiogram.utils.i18n import gettext as _
 
 from db import UserRecord, cannot_save
 from handlers.fallback import on_stale_button
-from handlers.routing import Inline
 from scheduler.priority import Priority, sending_as
 
 log = logging.getLogger(__name__)
@@ -72,18 +72,32 @@ async def carries_huge_number(query: CallbackQuery) -> bool:
 
 def build_router() -> Router:
     router = Router(name=__name__)
-    not_private = Inline(F.chat.type != "private")
     router.my_chat_member.register(
-        on_added_to_group, ChatMemberUpdatedFilter(JOIN_TRANSITION), not_private
+        on_added_to_group, ChatMemberUpdatedFilter(JOIN_TRANSITION), outside_private
     )
     router.my_chat_member.register(_ignore)  # removed, promoted, private block: nothing to say
-    router.message.register(_ignore, not_private)
-    router.message.register(_ignore, Inline(F.from_user.is_(None)))
-    router.callback_query.register(
-        on_button_outside_private, Inline(F.message.chat.type != "private")
-    )
+    router.message.register(_ignore, outside_private)
+    router.message.register(_ignore, without_sender)
+    router.callback_query.register(on_button_outside_private, button_outside_private)
     router.callback_query.register(on_stale_button, carries_huge_number)
     return router
+
+
+# Every message and button passes these checks first, so they are plain coroutines (aiogram
+# awaits them in the event loop) rather than magic filters resolved at each update.
+async def outside_private(event: Message | ChatMemberUpdated) -> bool:
+    """`F.chat.type != "private"`."""
+    return event.chat.type != "private"
+
+
+async def without_sender(message: Message) -> bool:
+    """`F.from_user.is_(None)`: a channel's post, say."""
+    return message.from_user is None
+
+
+async def button_outside_private(query: CallbackQuery) -> bool:
+    """`F.message.chat.type != "private"` (a button of an inline message has no message)."""
+    return query.message is not None and query.message.chat.type != "private"
 
 
 async def _ignore(event: TelegramObject) -> None:

@@ -27,33 +27,24 @@ from handlers import (
     subscription,
 )
 from handlers.forms import leave_on_commands
-from handlers.routing import index_routes
+from handlers.routing import index_routes, route_by_table
 
 
 def get_routers() -> list[Router]:
     """Fresh routers for one dispatcher (a router can belong to one parent only), under one
     root whose middleware makes any command or the main menu leave a form first.
 
-    The features keep their order, nested in consecutive groups: a group, like a feature, is
-    skipped whole when no handler in it is declared for the update (handlers/routing.py), so
-    an update enters a handful of routers instead of every feature's."""
+    The features keep their order under one router that sends each update straight to the
+    features declaring a handler for it (handlers/routing.py), so an update enters the root,
+    that router and the feature(s) that may take it, not every feature's."""
     root = Router(name=__name__)
     leave_on_commands(root)
-    root.include_routers(*_groups(_features()))
+    features = Router(name=f"{__name__}.features")
+    features.include_routers(*_features())
+    root.include_router(features)
     index_routes(root)
+    route_by_table(features)
     return [root]
-
-
-GROUP_SIZE = 4  # ~sqrt(features): the fewest routers entered on the way to the last one
-
-
-def _groups(features: list[Router]) -> list[Router]:
-    groups = []
-    for n in range(0, len(features), GROUP_SIZE):
-        group = Router(name=f"{__name__}.group{n // GROUP_SIZE}")
-        group.include_routers(*features[n : n + GROUP_SIZE])
-        groups.append(group)
-    return groups
 
 
 def _features() -> list[Router]:

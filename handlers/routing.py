@@ -211,9 +211,81 @@ class Gate:
         return await type(self.router).propagate_event(self.router, update_type, event, **kwargs)
 
 
+class Table:
+    """The features' router's `propagate_event`: the update goes straight to the features
+    that may take it, in their order, instead of to each feature (or group of them) to ask.
+
+    Built from the same index as `Gate`: per update type, which features declare a handler for
+    each (head, state). A feature whose observer has an outer middleware of its own (which
+    must see the update before its `Reachable` filter), or whose handlers take anything, is
+    asked always. The router it stands for has no handlers, filters or middleware of its own,
+    so nothing of aiogram's is skipped; update types not indexed go to every feature, as
+    aiogram sends them."""
+
+    __slots__ = ("always", "index", "router")
+
+    def __init__(self, router: Router) -> None:
+        self.router = router
+        self.index: dict[str, dict[Key, frozenset[int]]] = {}
+        self.always: dict[str, frozenset[int]] = {}
+        for name in INDEXED:
+            by_key: dict[Key, set[int]] = {}
+            always: set[int] = set()
+            for position, feature in enumerate(router.sub_routers):
+                keys = _tree_keys(feature, name)
+                if (ANY, ANY) in keys or len(feature.observers[name].outer_middleware):
+                    always.add(position)
+                    continue
+                for key in keys:
+                    by_key.setdefault(key, set()).add(position)
+            self.index[name] = {key: frozenset(found) for key, found in by_key.items()}
+            self.always[name] = frozenset(always)
+
+    def candidates(
+        self, update_type: str, event: TelegramObject, raw_state: str | None
+    ) -> list[Router]:
+        """The features that may take the update, in order (all of them if not indexed)."""
+        features = self.router.sub_routers
+        index = self.index.get(update_type)
+        if index is None:
+            return features
+        found = set(self.always[update_type])
+        for head in heads(event):
+            found.update(index.get((head, raw_state), ()))
+            found.update(index.get((head, ANY), ()))
+        return [features[position] for position in sorted(found)]
+
+    async def __call__(self, update_type: str, event: TelegramObject, **kwargs: Any) -> Any:
+        kwargs.update(event_router=self.router)  # as Router.propagate_event does
+        indexed = update_type in self.index
+        for feature in self.candidates(update_type, event, kwargs.get("raw_state")):
+            if indexed:  # it passed its Gate's check here already: entered directly
+                response = await type(feature).propagate_event(
+                    feature, update_type=update_type, event=event, **kwargs
+                )
+            else:
+                response = await feature.propagate_event(
+                    update_type=update_type, event=event, **kwargs
+                )
+            if response is not UNHANDLED:
+                return response
+        return UNHANDLED
+
+
 def gate_of(router: Router) -> Gate | None:
     gate = router.__dict__.get("propagate_event")
     return gate if isinstance(gate, Gate) else None
+
+
+def table_of(router: Router) -> Table | None:
+    table = router.__dict__.get("propagate_event")
+    return table if isinstance(table, Table) else None
+
+
+def route_by_table(router: Router) -> None:
+    """Send updates from `router` straight to those of its sub-routers that may take them;
+    call after `index_routes`, once every handler is registered."""
+    router.propagate_event = Table(router)  # type: ignore[method-assign]
 
 
 def index_routes(router: Router) -> None:

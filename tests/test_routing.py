@@ -19,7 +19,7 @@ from bot.app import App
 from handlers.activity_form import ActivityCb
 from handlers.forms import Act
 from handlers.keyboards import button, check, grid
-from handlers.routing import COMMAND_TEXT, TEXT, TYPED, Inline, Reachable, gate_of
+from handlers.routing import COMMAND_TEXT, TEXT, TYPED, Inline, table_of
 from handlers.start import main_menu
 from tests.conftest import Chat, methods, texts
 
@@ -105,14 +105,24 @@ async def test_a_command_in_a_caption_is_routed_like_before(chat: Chat) -> None:
     assert "/plan" in texts(sent)
 
 
-def test_every_feature_group_but_the_last_resort_is_indexed() -> None:
+def test_every_feature_but_the_last_resort_is_reached_by_the_table_only() -> None:
     (root,) = handlers.get_routers()
-    # The last group holds the fallback, which takes anything: nothing to skip it for.
-    for group in root.sub_routers[:-1]:
-        filters = [f.callback for f in group.message._handler.filters or ()]
-        gate = gate_of(group)
-        gated = gate is not None and "message" in gate.keys
-        assert gated or any(isinstance(f, Reachable) for f in filters), group.name
+    (features,) = root.sub_routers
+    table = table_of(features)
+    assert table is not None
+    # The fallback takes anything: it is asked for every update, and it is asked last.
+    last = len(features.sub_routers) - 1
+    assert features.sub_routers[last].name == "handlers.fallback"
+    for update_type in ("message", "callback_query"):
+        assert table.always[update_type] == {last}
+
+
+async def test_the_table_sends_an_update_only_to_features_that_declare_it(
+    chat: Chat, entered: list[str]
+) -> None:
+    assert "Оберіть стратегічний напрям" in texts(await chat.send("/plan"))
+    # The root, then /plan's feature: no other feature (nor the features' router) is entered.
+    assert entered[entered.index("handlers") :] == ["handlers", "handlers.plan_browse"], entered
 
 
 def test_the_main_menu_is_built_once_per_locale_as_the_builder_laid_it_out(
