@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from db.errors import DatabaseError, driver_error
 from db.migrate import current_revision, migrate
+from db.prepared import prepare
 from db.repositories import Repositories
 from db.sql import Connection, ServerConnection, SqliteConnection, Written
 
@@ -37,6 +38,7 @@ OPEN_ATTEMPTS = 5  # a new file another process is setting up at the same moment
 READERS = 2  # SQLite connections kept for reads (more open while many read at once)
 POOL = 10  # PostgreSQL connections per process, for writes and for reads each
 RECYCLE_S = 1800  # a PostgreSQL connection is renewed after this long
+PREPARED_CACHE = 512  # statements kept prepared per PostgreSQL connection (db/ has ~130)
 
 
 def is_url(target: str | Path) -> bool:
@@ -137,20 +139,31 @@ class Database:
         # that fails on its first statement is retried once (ServerConnection), and the failure
         # empties the pool of connections as old; pool_recycle renews a connection a firewall
         # may have forgotten silently.
-        writes = create_async_engine(parsed, pool_size=POOL, pool_recycle=RECYCLE_S)
+        # LIFO: the connection used last is taken again, so a bot that is not busy runs on
+        # the connection(s) opened at start-up, whose statements are prepared already (a
+        # statement asyncpg has not prepared on a connection costs it one more trip).
+        pool: dict[str, Any] = {
+            "pool_size": POOL,
+            "pool_recycle": RECYCLE_S,
+            "pool_use_lifo": True,
+            "connect_args": {"prepared_statement_cache_size": PREPARED_CACHE},
+        }
+        writes = create_async_engine(parsed, **pool)
         # Autocommit: reads, and single statements that each commit by themselves.
         reads = create_async_engine(
-            parsed,
-            pool_size=POOL,
-            pool_recycle=RECYCLE_S,
-            isolation_level="AUTOCOMMIT",
-            skip_autocommit_rollback=True,
+            parsed, isolation_level="AUTOCOMMIT", skip_autocommit_rollback=True, **pool
         )
         for engine in (writes, reads):
             event.listen(engine.sync_engine, "checkout", _drop_closed)
         try:
             async with writes.connect() as conn:
                 version = await migrate(conn)
+                # Start-up, once per process: each engine's first connection (the dialect
+                # asks the server four questions on it) with db/'s statements prepared, rather
+                # than in the first updates that read or write.
+                await prepare(conn)
+            async with reads.connect() as conn:
+                await prepare(conn)
         except BaseException as e:
             await writes.dispose()
             await reads.dispose()

@@ -73,6 +73,10 @@ _SEEN_BY = _SELECT.replace(  # noqa: S608
     "FROM events e ",
 ) + "WHERE e.id = ?"  # fmt: skip
 
+# Whole statements as constants: db.prepared prepares them when the process starts.
+_BY_ID = _SELECT + "WHERE e.id = ?"
+_UPCOMING = _SELECT + "WHERE e.status = 'approved' AND e.ends_at > ? ORDER BY e.starts_at, e.id"
+
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
@@ -112,14 +116,14 @@ class EventRepo:
         return _record(row[:-1]), (str(row[-1]) if row[-1] is not None else None)
 
     async def get(self, event_id: int) -> EventRecord | None:
-        async with self.conn.execute(_SELECT + "WHERE e.id = ?", (event_id,)) as cur:
+        async with self.conn.execute(_BY_ID, (event_id,)) as cur:
             row = await cur.fetchone()
         return _record(row) if row else None
 
     async def upcoming(self, now: datetime) -> list[EventRecord]:
         """Approved events that have not ended yet, soonest first."""
         async with self.conn.execute(
-            _SELECT + "WHERE e.status = 'approved' AND e.ends_at > ? ORDER BY e.starts_at, e.id",
+            _UPCOMING,
             (_iso(now),),
         ) as cur:
             return [_record(r) for r in await cur.fetchall()]

@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import Any
 
 import aiosqlite
-from sqlalchemy import TextClause, text
+from sqlalchemy import Dialect, TextClause, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -115,6 +115,11 @@ def padded(items: Sequence[Any], most: int = 128) -> list[list[Any]]:
 @lru_cache(maxsize=2048)
 def _text(sql: str) -> TextClause:
     return text(sql)
+
+
+def compiled_for(sql: str, dialect: Dialect) -> str:
+    """The text `ServerConnection` sends the driver for sql: what asyncpg prepares."""
+    return str(_text(_named(sql)[0]).compile(dialect=dialect))
 
 
 def _binds(marks: int, params: Params) -> dict[str, Any]:

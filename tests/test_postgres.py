@@ -12,10 +12,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy.ext.asyncio import create_async_engine
 
+from bench.common import TripCounter
 from bot.app import build_app
 from bot.config import Secret, Settings
-from db import Database, migrate
+from db import Database, SubscribeResult, migrate, prepared
 from db.events import NewEvent
 from plan.clock import Clock
 from tests.conftest import Chat, texts
@@ -139,13 +141,14 @@ def test_db_check_and_backup_on_the_command_line(
 
 async def _drop_connections(url: str) -> int:
     """What a server restart does to the bot's pooled connections: every other backend on
-    the database is ended; how many were."""
+    the database is ended (each waited for, up to 5 s: a restart is over before the next
+    update comes); how many were."""
     import asyncpg
 
     admin = await asyncpg.connect(url)
     try:
         ended = await admin.fetchval(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
     finally:
@@ -196,3 +199,29 @@ async def test_the_bot_answers_the_next_update_after_its_connections_drop(
             assert await repos.subscribers.count_active() == 0
     finally:
         await app.close()
+
+
+async def test_db_s_statements_are_prepared_when_it_opens(database_target_postgresql: str) -> None:
+    db = await Database.open(database_target_postgresql)
+    try:
+        # Each runs in one trip on the connections opened at start-up, the first time too.
+        async with db.read() as repos:
+            with TripCounter() as counter:
+                await repos.events.upcoming(T0)
+                await repos.dialogs.stored(["a", "b"])
+        assert counter.trips == 2, counter.kinds
+        async with db.single_statement() as repos:
+            with TripCounter() as counter:
+                await repos.users.ensure(1, T0)
+                assert await repos.subscribers.subscribe(1, 1, T0) == SubscribeResult.new
+        assert counter.trips == 2, counter.kinds
+    finally:
+        await db.close()
+    # Every whole statement of db/ is one the server takes: a mistake in one shows here, on
+    # PostgreSQL, even without a test that runs it.
+    engine = create_async_engine(database_target_postgresql.replace("://", "+asyncpg://", 1))
+    try:
+        async with engine.connect() as conn:
+            assert await prepared.prepare(conn) == len(prepared.statements()) > 100
+    finally:
+        await engine.dispose()
