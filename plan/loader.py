@@ -27,6 +27,9 @@ T = TypeVar("T")
 _CODE = re.compile(r"^\d+(\.\d+)*$")
 _INDICATOR_ID = re.compile(r"^[a-z0-9][a-z0-9.\-_]{0,31}$")
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+# libyaml's loader where PyYAML was built with it: the same safe constructors (so the same data),
+# parsing annex4.yaml in ~5 ms of CPU against ~40 ms for the pure-Python one, at every start.
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class PlanError(ValueError):
@@ -100,7 +103,7 @@ def load_plan(path: str | Path) -> Plan:
     except UnicodeDecodeError as e:
         raise PlanError(file, "", "is not UTF-8 text") from e
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a safe loader
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else ""
