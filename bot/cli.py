@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.heap import pause_collector, resume_collector
 from bot.logs import setup_logging
-from db import DatabaseError
 from plan import PlanError, load_plan
 from plan.export import plan_to_dict
 from plan.plans import load_plans
@@ -119,6 +119,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "run":
+        # Until the bot is ready to poll (bot/heap.py): from here on start-up is imports and
+        # class creation, whose objects live as long as the process.
+        pause_collector()
+    # Imported here, after the pause: db brings SQLAlchemy (~0.2 s of imports).
+    from db import DatabaseError
+
     try:
         return _dispatch(args)
     except (ConfigError, PlanError, DatabaseError) as e:
@@ -131,6 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # tools do; stdout is pointed at /dev/null so the interpreter's final flush is silent.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141  # 128 + SIGPIPE
+    finally:
+        resume_collector()  # settle_heap() did already, unless the run ended before it
 
 
 def _dispatch(args: argparse.Namespace) -> int:

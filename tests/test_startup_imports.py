@@ -56,3 +56,42 @@ def test_a_start_on_a_current_database_imports_neither_alembic_nor_redis(tmp_pat
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split("\n")[:2] == ["-", "redis"]
+
+
+def test_the_cli_imports_the_database_only_once_it_has_a_command() -> None:
+    """bot.cli imports db (and with it SQLAlchemy) in main(), after `cso-bot run` has paused the
+    collector for its start-up (bot/heap.py), not when the module is imported."""
+    code = "import sys, bot.cli; print('sqlalchemy' in sys.modules, 'db' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "False"]
+
+
+def test_the_collector_is_paused_for_start_up_and_settled_after() -> None:
+    """bot/heap.py: paused, no automatic collection; settled, the heap is frozen (out of the
+    collector's view) and the collector runs again."""
+    import gc
+
+    from bot.heap import pause_collector, resume_collector, settle_heap
+
+    was_enabled, frozen = gc.isenabled(), gc.get_freeze_count()
+    try:
+        pause_collector()
+        assert not gc.isenabled()
+        settle_heap()
+        assert gc.isenabled()
+        assert gc.get_freeze_count() > frozen
+        pause_collector()
+        resume_collector()
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()  # this test process goes on as it was
+        if not was_enabled:
+            gc.disable()
