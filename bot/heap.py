@@ -7,7 +7,8 @@ up, the collector runs again and again, and each full collection walks the whole
 So `cso-bot run` pauses the collector before its imports and, once the bot is ready to poll (or
 listen), collects once, freezes what is alive and resumes it: the same heap as before, without
 the collections in between. Only `cso-bot run` does this; other commands and library users
-never see the collector paused.
+never see the collector paused. A start that has to wait for the Bot API resumes it at the
+first failed try (bot/run.py reach_api): the wait may be long and is in no hurry.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from bot.app import App, scheduler_lease, start_scheduled_work, warm_search_soon
-from bot.heap import settle_heap
+from bot.heap import resume_collector, settle_heap
 from bot.journal import UpdateJournal
 from scheduler.leader import Leadership
 from web import Site, add_site_routes
@@ -81,6 +81,9 @@ async def reach_api(bot: Bot, stop: Stop) -> bool:
             await bot.get_me()
             return True
         except (TelegramNetworkError, TelegramServerError) as e:
+            # No hurry now, and the tries may go on for long: their garbage is collected as
+            # usual (the collector may be paused for start-up, bot/heap.py).
+            resume_collector()
             delay = START_DELAYS[min(attempt, len(START_DELAYS) - 1)]
             log.warning("the Telegram Bot API is unreachable (%s): next try in %g s", e, delay)
         await stop.sleep(delay)

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from db import Database
 
@@ -95,3 +98,37 @@ def test_the_collector_is_paused_for_start_up_and_settled_after() -> None:
         gc.unfreeze()  # this test process goes on as it was
         if not was_enabled:
             gc.disable()
+
+
+async def test_the_collector_runs_again_while_the_bot_api_is_unreachable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A start that waits for the Bot API (maybe for hours) does not wait with the collector
+    paused: the first failed try resumes it."""
+    import gc
+
+    from aiogram.exceptions import TelegramNetworkError
+    from aiogram.methods import GetMe
+
+    import bot.run
+    from bot.heap import pause_collector
+
+    class FlakyBot:
+        tries = 0
+
+        async def get_me(self) -> object:
+            self.tries += 1
+            if self.tries == 1:
+                raise TelegramNetworkError(method=GetMe(), message="unreachable")
+            return object()
+
+    monkeypatch.setattr(bot.run, "START_DELAYS", (0.0,))
+    loop = asyncio.get_running_loop()
+    pause_collector()
+    try:
+        assert await bot.run.reach_api(FlakyBot(), bot.run.Stop())  # type: ignore[arg-type]
+        assert gc.isenabled()
+    finally:
+        gc.enable()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
