@@ -1,10 +1,11 @@
 """Start-up: from spawning `cso-bot run` to its first getUpdates on a local fake Bot API.
 
-Also times the bare interpreter (`python -c pass`) and `import aiogram` beside each start, as the
-floor any aiogram bot pays, the first answer to /start after the first getUpdates, and the
-process's resident memory once it is idle after that answer. Beside the wall times, the CPU time
-(user + system) each process used by then: on a machine others share, wall time is mostly
-waiting for a core, and the CPU ratio is the steadier one.
+Each start finds its database current (a copy of one migrated beforehand), as every start but
+a bot's first does. Also times the bare interpreter (`python -c pass`) and `import aiogram`
+beside each start, as the floor any aiogram bot pays, the first answer to /start after the
+first getUpdates, and the process's resident memory once it is idle after that answer. Beside
+the wall times, the CPU time (user + system) each process used by then: on a machine others
+share, wall time is mostly waiting for a core, and the CPU ratio is the steadier one.
 
     python -m bench.startup [--runs 3]
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -49,13 +51,22 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def one_start(directory: Path) -> dict[str, float]:
+async def current_database(directory: Path) -> Path:
+    """A database file at the schema's head, as a bot finds it on every start but its first
+    (a restart, a deploy): each timed start gets a copy, so none creates the schema."""
+    from db import Database
+
+    path = directory / "current.sqlite3"
+    db = await Database.open(path)
+    await db.close()
+    return path
+
+
+async def one_start(directory: Path, database: Path) -> dict[str, float]:
+    copy = directory / "startup.sqlite3"
+    shutil.copyfile(database, copy)
     async with FakeBotAPI(TOKEN) as api:
-        env = bench_env(
-            BOT_TOKEN=TOKEN,
-            TELEGRAM_API_URL=api.url,
-            DATABASE_PATH=str(directory / "startup.sqlite3"),
-        )
+        env = bench_env(BOT_TOKEN=TOKEN, TELEGRAM_API_URL=api.url, DATABASE_PATH=str(copy))
         started = time.monotonic()
         log = directory / "bot.log"
         # Queued before the start, so the first getUpdates returns it at once (an empty one
@@ -112,6 +123,8 @@ def resident_mb(pid: int) -> float:
 async def main_async(runs: int) -> dict[str, Any]:
     interpreter, _ = _timed("-c", "pass")
     results = []
+    held = tempfile.TemporaryDirectory(prefix="cso-bench-db-")
+    database = await current_database(Path(held.name))
     for n in range(runs):
         # Each start beside its own timing of the imports, so load hits both alike.
         aiogram, aiogram_cpu = _timed("-c", "import aiogram")
@@ -123,8 +136,9 @@ async def main_async(runs: int) -> dict[str, Any]:
             "import_aiogram_types_cpu_s": types_cpu,
         }
         with tempfile.TemporaryDirectory(prefix="cso-bench-start-") as tmp:
-            results.append({**await one_start(Path(tmp)), **imports})
+            results.append({**await one_start(Path(tmp), database), **imports})
         del n
+    held.cleanup()
     polls = [r["to_first_getupdates_s"] for r in results]
     aiogram = statistics.median(r["import_aiogram_s"] for r in results)
     aiogram_types = statistics.median(r["import_aiogram_types_s"] for r in results)

@@ -19,7 +19,6 @@ import types
 from collections.abc import Iterator
 from functools import cache
 
-import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.sql import compiled_for
@@ -87,6 +86,8 @@ async def prepare(conn: AsyncConnection) -> int:
     if step is None:
         log.warning("statements not prepared at start-up: SQLAlchemy's asyncpg has no _prepare")
         return 0
+    import asyncpg  # here, not above: a start on SQLite has no use for it
+
     prepared = 0
     for sql in statements():
         try:

@@ -23,7 +23,7 @@ import asyncio, dataclasses, sys
 from bot.app import build_app
 from bot.config import Secret, Settings
 
-WATCHED = ("alembic", "redis")
+WATCHED = ("alembic", "redis", "asyncpg")
 
 async def main() -> None:
     settings = Settings(
