@@ -40,16 +40,10 @@ asyncio.run(main())
 """
 
 
-async def _create(path: Path) -> None:
-    await (await Database.open(path)).close()  # created and migrated: current from now on
-
-
-def test_a_start_on_a_current_database_imports_neither_alembic_nor_redis(tmp_path: Path) -> None:
-    path = tmp_path / "bot.sqlite3"
-    asyncio.run(_create(path))
-    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+def _python(code: str, *args: str, env: dict[str, str] | None = None) -> str:
+    """What a fresh interpreter running code prints (it must exit 0)."""
     result = subprocess.run(
-        [sys.executable, "-c", BUILD_TWICE, str(path), str(ROOT / "data" / "annex4.yaml")],
+        [sys.executable, "-c", code, *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -58,23 +52,26 @@ def test_a_start_on_a_current_database_imports_neither_alembic_nor_redis(tmp_pat
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split("\n")[:2] == ["-", "redis"]
+    return result.stdout
+
+
+async def _create(path: Path) -> None:
+    await (await Database.open(path)).close()  # created and migrated: current from now on
+
+
+def test_a_start_on_a_current_database_imports_neither_alembic_nor_redis(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    asyncio.run(_create(path))
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    out = _python(BUILD_TWICE, str(path), str(ROOT / "data" / "annex4.yaml"), env=env)
+    assert out.split("\n")[:2] == ["-", "redis"]
 
 
 def test_the_cli_imports_the_database_only_once_it_has_a_command() -> None:
     """bot.cli imports db (and with it SQLAlchemy) in main(), after `cso-bot run` has paused the
     collector for its start-up (bot/heap.py), not when the module is imported."""
     code = "import sys, bot.cli; print('sqlalchemy' in sys.modules, 'db' in sys.modules)"
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["False", "False"]
+    assert _python(code).split() == ["False", "False"]
 
 
 def test_the_collector_is_paused_for_start_up_and_settled_after() -> None:
