@@ -40,6 +40,7 @@ def _rows(results: dict[str, dict[str, Any]]) -> list[tuple[str, str, str]]:
             ("updates/s, typical aiogram + aiosqlite peer", f"{rates['peer']:.0f}", ""),
             ("updates/s, bare aiogram echo (same updates)", f"{rates['echo']:.0f}", ""),
             ("  ratio ours / peer", f"{u['ratio_ours_to_peer']:.2f}", "≥ 1.2"),
+            ("  ratio ours / peer in CPU time", f"{u.get('ratio_ours_to_peer_cpu', 0):.2f}", ""),
             ("  ratio ours / echo", f"{u['ratio_app_to_bare']:.2f}", ""),
         ]  # fmt: skip
     if "ours_postgresql" in u.get("interleaved", {}).get("updates_per_s", {}):
