@@ -32,10 +32,11 @@ async def test_a_search_and_a_plan_button_cost_at_most_one_trip(chat: Chat) -> N
     assert counter.trips <= 1
 
 
-async def test_a_dialog_step_costs_at_most_three_trips(member: Chat) -> None:  # noqa: F811
+async def test_a_dialog_step_costs_one_trip(member: Chat) -> None:  # noqa: F811
     await member.send("/help")
     await member.send("/activity")
-    assert await _trips(member, "2.1.2") <= 3
+    # The issue allows three; the step and its draft are one statement (handlers.dialog.enter).
+    assert await _trips(member, "2.1.2") <= 1
 
 
 async def test_opening_a_dialog_costs_at_most_three_trips(member: Chat) -> None:  # noqa: F811
