@@ -8,7 +8,7 @@ The one owner of shown dates for the bot, the files and the website alike: «т�
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from functools import lru_cache
 
 from babel.core import Locale, UnknownLocaleError
@@ -96,12 +96,17 @@ def periods(spans: Iterable[tuple[date, date]], locale: str | None = DEFAULT_LOC
 
 
 @lru_cache(maxsize=4096)
+def _in_own_zone(moment: datetime, zone: tzinfo | None, pattern: str, locale: str | None) -> str:
+    """`moment` by `pattern` in its own zone. The zone is part of the cache's key: one instant
+    in two zones is equal as a datetime (and hashes alike) but reads differently."""
+    return format_datetime(moment, pattern, tzinfo=zone, locale=_locale(locale))
+
+
 def time_of_day(moment: datetime, locale: str | None = DEFAULT_LOCALE) -> str:
     """«18:00»: the 24-hour clock in Ukrainian and English alike, in the moment's own zone."""
-    return format_datetime(moment, "HH:mm", tzinfo=moment.tzinfo, locale=_locale(locale))
+    return _in_own_zone(moment, moment.tzinfo, "HH:mm", locale)
 
 
-@lru_cache(maxsize=4096)
 def event_time(
     moment: datetime, locale: str | None = DEFAULT_LOCALE, today: date | None = None
 ) -> str:
@@ -112,7 +117,7 @@ def event_time(
     pattern = "EEE, d MMMM, HH:mm"
     if today is not None and moment.year != today.year:
         pattern = "EEE, d MMMM y, HH:mm"
-    return format_datetime(moment, pattern, tzinfo=moment.tzinfo, locale=_locale(locale))
+    return _in_own_zone(moment, moment.tzinfo, pattern, locale)
 
 
 def event_span(

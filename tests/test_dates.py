@@ -62,3 +62,13 @@ def test_an_event_span_and_a_period() -> None:
     # Another year than today's names its year.
     assert event_time(start, today=date(2023, 12, 1)) == "пт, 24 травня 2024, 10:00"
     assert period(date(2023, 1, 1), date(2024, 12, 31)) == "1 січня 2023 – 31 грудня 2024"
+
+
+def test_one_instant_reads_in_each_zone_it_is_given_in() -> None:
+    # Equal as datetimes, so a cache keyed by the moment alone would answer both alike.
+    utc = datetime(2026, 5, 1, 7, 0, tzinfo=ZoneInfo("UTC"))
+    city = utc.astimezone(KYIV)
+    assert time_of_day(utc) == "07:00"
+    assert time_of_day(city) == "10:00"
+    assert event_time(utc, "en").endswith("07:00")
+    assert event_time(city, "en").endswith("10:00")
