@@ -50,8 +50,8 @@ from bench.common import PLAN_FILE, TripCounter, emit, peak_rss_mb, percentile
 from bench.peer import build_peer
 from bot.app import App, build_app
 from bot.config import Secret, Settings
+from bot.heap import settle_heap
 from bot.i18n import compile_catalogs
-from bot.run import settle_heap
 from fakes.servers import POSTGRES_LIKE_SQLITE, PostgresServer, start_postgres
 from fakes.session import LocalSession
 

@@ -6,10 +6,13 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from db.sql import Connection
+from db.sql import Connection, padded
 
-_STORED_ONE = "SELECT key, state, data FROM dialog_states WHERE key = ?"
-_STORED_TWO = "SELECT key, state, data FROM dialog_states WHERE key IN (?, ?)"
+_STORED = "SELECT key, state, data FROM dialog_states WHERE key IN ("
+# One key or two (a dialog's, and the one kept aside) in nearly every update: these shapes are
+# whole statements here, so db.prepared prepares them at start-up (`padded` keeps others few).
+_STORED_ONE = _STORED + "?)"
+_STORED_TWO = _STORED + "?, ?)"
 
 
 class DialogStateRepo:
@@ -27,14 +30,13 @@ class DialogStateRepo:
 
     async def stored(self, keys: list[str]) -> dict[str, tuple[str | None, str]]:
         """State and data (the JSON text as stored) of each of these keys that has a row."""
-        # One key or two (a dialog's and the one kept aside) in nearly every update: written
-        # out whole, so db.prepared prepares them at start-up.
-        sql = {1: _STORED_ONE, 2: _STORED_TWO}.get(len(keys))
-        if sql is None:
-            marks = ", ".join("?" * len(keys))
-            sql = f"SELECT key, state, data FROM dialog_states WHERE key IN ({marks})"  # noqa: S608
-        rows = await self.conn.execute_fetchall(sql, keys)
-        return {row[0]: (row[1], row[2]) for row in rows}
+        found: dict[str, tuple[str | None, str]] = {}
+        for group in padded(keys):
+            rows = await self.conn.execute_fetchall(
+                _STORED + ", ".join("?" * len(group)) + ")", group
+            )
+            found.update((row[0], (row[1], row[2])) for row in rows)
+        return found
 
     async def set_state(self, key: str, state: str | None) -> None:
         await self.conn.execute(

@@ -257,16 +257,12 @@ class Table:
 
     async def __call__(self, update_type: str, event: TelegramObject, **kwargs: Any) -> Any:
         kwargs.update(event_router=self.router)  # as Router.propagate_event does
-        indexed = update_type in self.index
         for feature in self.candidates(update_type, event, kwargs.get("raw_state")):
-            if indexed:  # it passed its Gate's check here already: entered directly
-                response = await type(feature).propagate_event(
-                    feature, update_type=update_type, event=event, **kwargs
-                )
-            else:
-                response = await feature.propagate_event(
-                    update_type=update_type, event=event, **kwargs
-                )
+            # Entered past its Gate: the table checked the same keys (and a Gate lets an update
+            # type it does not index through anyway).
+            response = await type(feature).propagate_event(
+                feature, update_type=update_type, event=event, **kwargs
+            )
             if response is not UNHANDLED:
                 return response
         return UNHANDLED
